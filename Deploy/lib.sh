@@ -1,0 +1,180 @@
+# Shared shell functions of Deploy/run and Deploy/test: install what is missing, start and stop PostgreSQL,
+# Redis, nginx and the services under a run directory. Sourced, not run.
+
+CLOUDSTRYPE_SERVICES=(auth cloud array chunk filesystem)
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Installs the Debian packages the suite needs, only when something is missing.
+ensure_packages() {
+    local missing=()
+    [ -x "$PG_BIN/postgres" ] || missing+=(postgresql-15)
+    command -v redis-server >/dev/null || missing+=(redis-server)
+    command -v nginx >/dev/null || missing+=(nginx)
+    command -v curl >/dev/null || missing+=(curl)
+    command -v openssl >/dev/null || missing+=(openssl)
+    [ -f /usr/include/hiredis/hiredis.h ] || missing+=(libhiredis-dev)
+    [ -f /usr/include/isa-l/erasure_code.h ] || missing+=(libisal-dev)
+    if [ ${#missing[@]} -gt 0 ]; then
+        log "installing: ${missing[*]}"
+        local sudo=""
+        [ "$(id -u)" -ne 0 ] && sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    # Debian starts the packaged daemons on install; ours run on their own ports, theirs are not needed.
+    return 0
+}
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# start_postgres DIR PORT USER PASSWORD DATABASE: a private cluster in DIR listening on 127.0.0.1:PORT.
+start_postgres() {
+    local dir="$1" port="$2" user="$3" password="$4" database="$5"
+    local data="$dir/data"
+    mkdir -p "$dir"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir"; fi
+    local as_pg=()
+    [ "$(id -u)" -eq 0 ] && as_pg=(runuser -u postgres --)
+    if [ ! -f "$data/PG_VERSION" ]; then
+        local pwfile
+        pwfile="$(mktemp)"
+        printf '%s\n' "$password" >"$pwfile"
+        chmod 644 "$pwfile"
+        "${as_pg[@]}" "$PG_BIN/initdb" -D "$data" -U postgres --pwfile="$pwfile" --auth-local=trust \
+            --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
+            rm -f "$pwfile"
+            cat "$dir/initdb.log" >&2
+            die "initdb failed"
+        }
+        rm -f "$pwfile"
+    fi
+    if ! "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+        "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 \
+            -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=300 -c fsync=${PG_FSYNC:-on}" \
+            start >/dev/null || { tail -20 "$dir/postgres.log" >&2; die "postgres did not start"; }
+    fi
+    local psql=("${as_pg[@]}" psql -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)
+    if [ "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = '$user'")" != "1" ]; then
+        "${psql[@]}" -c "CREATE ROLE \"$user\" LOGIN PASSWORD '$password'" >/dev/null
+    fi
+    if [ "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = '$database'")" != "1" ]; then
+        "${psql[@]}" -c "CREATE DATABASE \"$database\" OWNER \"$user\"" >/dev/null
+    fi
+}
+
+stop_postgres() {
+    local dir="$1"
+    [ -f "$dir/data/PG_VERSION" ] || return 0
+    local as_pg=()
+    [ "$(id -u)" -eq 0 ] && as_pg=(runuser -u postgres --)
+    "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 || return 0
+    "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+}
+
+# start_redis DIR PORT PASSWORD [persist]: a private Redis on 127.0.0.1:PORT.
+start_redis() {
+    local dir="$1" port="$2" password="$3" persist="${4:-yes}"
+    mkdir -p "$dir"
+    pid_alive "$dir/redis.pid" && return 0
+    local persistence=(--save "" --appendonly no)
+    [ "$persist" = yes ] && persistence=(--appendonly yes --appendfsync everysec)
+    redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
+        --logfile "$dir/redis.log" --requirepass "$password" "${persistence[@]}" >/dev/null
+    for _ in $(seq 1 100); do
+        redis_ping "$port" "$password" && return 0
+        sleep 0.1
+    done
+    die "redis did not start (see $dir/redis.log)"
+}
+
+redis_ping() { [ "$(REDISCLI_AUTH="$2" redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ]; }
+
+stop_redis() {
+    local dir="$1"
+    pid_alive "$dir/redis.pid" || return 0
+    local pid
+    pid="$(cat "$dir/redis.pid")"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
+# render_template IN OUT NAME=VALUE...: replaces each ${NAME} in IN, and nothing else (nginx's $vars stay).
+render_template() {
+    local input="$1" output="$2"
+    shift 2
+    local content
+    content="$(cat "$input")"
+    local pair name value
+    for pair in "$@"; do
+        name="${pair%%=*}"
+        value="${pair#*=}"
+        content="${content//\$\{$name\}/$value}"
+    done
+    printf '%s\n' "$content" >"$output"
+    if grep -q '\${[A-Z_]*}' "$output"; then die "unreplaced placeholder in $output: $(grep -o '\${[A-Z_]*}' "$output" | head -1)"; fi
+}
+
+# start_nginx DIR CONF: validates and starts nginx with its prefix in DIR (never touching /etc).
+start_nginx() {
+    local dir="$1" conf="$2"
+    nginx -t -q -p "$dir" -e "$dir/error.log" -c "$conf" || die "nginx configuration is invalid"
+    if pid_alive "$dir/nginx.pid"; then
+        nginx -p "$dir" -e "$dir/error.log" -c "$conf" -s reload
+    else
+        nginx -p "$dir" -e "$dir/error.log" -c "$conf"
+    fi
+}
+
+stop_nginx() {
+    local dir="$1" conf="$2"
+    pid_alive "$dir/nginx.pid" || return 0
+    local pid
+    pid="$(cat "$dir/nginx.pid")"
+    nginx -p "$dir" -e "$dir/error.log" -c "$conf" -s quit 2>/dev/null || kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
+# start_service NAME BIN_DIR RUN_DIR ENV_FILE: runs one service in the background, logs in RUN_DIR/logs.
+start_service() {
+    local name="$1" bin="$2" run="$3" env_file="$4"
+    mkdir -p "$run/logs" "$run/pids"
+    pid_alive "$run/pids/$name.pid" && return 0
+    [ -x "$bin/$name" ] || die "no binary $bin/$name (build first)"
+    (
+        set -a
+        # shellcheck disable=SC1090
+        . "$env_file"
+        set +a
+        exec "$bin/$name" >>"$run/logs/$name.log" 2>&1 </dev/null
+    ) &
+    echo $! >"$run/pids/$name.pid"
+}
+
+stop_pidfile() {
+    local file="$1" timeout="${2:-30}"
+    pid_alive "$file" || { rm -f "$file"; return 0; }
+    local pid
+    pid="$(cat "$file")"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 $((timeout * 10))); do
+        kill -0 "$pid" 2>/dev/null || { rm -f "$file"; return 0; }
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$file"
+}
+
+# wait_ready URL TIMEOUT: polls URL until it answers 200.
+wait_ready() {
+    local url="$1" timeout="${2:-60}"
+    for _ in $(seq 1 $((timeout * 10))); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "$url" 2>/dev/null)" = "200" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}

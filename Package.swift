@@ -1,0 +1,82 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+/// One executable per service: `Services/<dir>/`, module `<Dir>Service`, product `<product>`.
+func service(_ product: String, dir: String, dependencies: [Target.Dependency] = []) -> [Target] {
+    let module = "\(dir)Service"
+    return [
+        .executableTarget(
+            name: module,
+            dependencies: ["StrypeService", "StrypeCore"] + dependencies,
+            path: "Services/\(dir)",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "\(module)Tests",
+            dependencies: [
+                .byName(name: module), "StrypeService",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/\(module)Tests",
+            swiftSettings: swiftSettings
+        ),
+    ]
+}
+
+let services: [(product: String, dir: String)] = [
+    ("auth", "Auth"), ("cloud", "Cloud"), ("array", "Array"), ("chunk", "Chunk"), ("filesystem", "Filesystem"),
+]
+
+let package = Package(
+    name: "cloudstrype",
+    platforms: [.macOS(.v15)],
+    products: services.map { .executable(name: $0.product, targets: ["\($0.dir)Service"]) },
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CHiredis", path: "Shared/CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CISAL", path: "Shared/CISAL", providers: [.apt(["libisal-dev"])]),
+        .target(name: "StrypeCore", path: "Shared/StrypeCore", swiftSettings: swiftSettings),
+        .target(
+            name: "StrypeCodec",
+            dependencies: ["CISAL", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/StrypeCodec",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StrypeService",
+            dependencies: [
+                "StrypeCore", "CHiredis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Shared/StrypeService",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "StrypeCoreTests", dependencies: ["StrypeCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "StrypeCodecTests", dependencies: ["StrypeCodec"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StrypeServiceTests",
+            dependencies: [
+                "StrypeService",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ] + services.flatMap { service($0.product, dir: $0.dir) }
+)

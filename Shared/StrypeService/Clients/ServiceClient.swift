@@ -1,0 +1,66 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import StrypeCore
+
+/// Calls another service of the suite: base URL, per-call deadline, and the current request id passed on in
+/// `X-Request-Id` so one id follows a request through every service.
+package struct ServiceClient: Sendable {
+    package let baseURL: String
+    private let http: HTTPClient
+    private let timeout: TimeAmount
+
+    package init(baseURL: String, http: HTTPClient, timeout: TimeAmount = .seconds(30)) {
+        self.baseURL = baseURL
+        self.http = http
+        self.timeout = timeout
+    }
+
+    /// Sends a request to `path` (starting with `/`), streaming `body` when given.
+    package func send(
+        _ method: HTTPMethod,
+        _ path: String,
+        headers: HTTPHeaders = [:],
+        body: HTTPClientRequest.Body? = nil,
+        timeout: TimeAmount? = nil
+    ) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers = headers
+        if request.headers[RequestID.headerName].isEmpty {
+            request.headers.add(name: RequestID.headerName, value: CurrentRequest.id ?? RequestID.generate())
+        }
+        request.body = body
+        return try await http.execute(request, timeout: timeout ?? self.timeout)
+    }
+
+    /// GETs `path` and decodes a JSON body of at most `limit` bytes; a non-2xx answer throws `ServiceCallError`.
+    package func getJSON<T: Decodable>(_ path: String, as type: T.Type = T.self, limit: Int = 4 << 20) async throws -> T {
+        let response = try await send(.GET, path)
+        let body = try await response.body.collect(upTo: limit)
+        guard (200..<300).contains(response.status.code) else {
+            throw ServiceCallError(status: Int(response.status.code), body: String(buffer: body))
+        }
+        return try JSONDecoder().decode(T.self, from: body)
+    }
+}
+
+/// A peer answered with an error status.
+package struct ServiceCallError: Error, CustomStringConvertible {
+    package let status: Int
+    package let body: String
+
+    package var description: String { "peer answered \(status): \(body.prefix(200))" }
+}
+
+extension HTTPClient {
+    /// The HTTP client a service owns: bounded connect time, pooled keep-alive connections.
+    package static func makeServiceClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(60))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+}

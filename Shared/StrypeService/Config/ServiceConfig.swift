@@ -1,0 +1,143 @@
+import Logging
+import StrypeCore
+
+/// Everything a service process reads from its environment, validated before anything starts.
+package struct ServiceConfig: Sendable {
+    package var service: ServiceName
+    package var host: String
+    package var port: Int
+    package var database: ConnectionURL
+    package var databasePoolSize: Int
+    package var redis: ConnectionURL
+    package var redisPoolSize: Int
+    /// Base URLs of the peers this service calls, e.g. `http://auth:8081`.
+    package var peers: [ServiceName: String]
+    package var masterKey: MasterKey?
+    package var serviceSecret: Secret
+    package var logLevel: Logger.Level
+    package var logFormat: LogFormat
+    package var shutdownTimeout: Duration
+    package var startupTimeout: Duration
+
+    /// Reads and validates the configuration of `service` from `environment`.
+    package static func load(
+        service: ServiceName,
+        peers peerNames: [ServiceName],
+        needsMasterKey: Bool,
+        environment: [String: String]
+    ) throws(ConfigError) -> ServiceConfig {
+        let env = EnvironmentReader(environment)
+        let host = env.optional("HOST") ?? "0.0.0.0"
+        let port = try env.integer("PORT", default: service.defaultPort, in: 1...65535)
+        let database = try ConnectionURL(
+            try env.required("DATABASE_URL"),
+            schemes: ["postgres", "postgresql"],
+            variable: "DATABASE_URL"
+        )
+        guard database.user != nil else { throw ConfigError("DATABASE_URL", "must name a user (postgres://user@host/db)") }
+        if let mode = database.query["sslmode"], !["disable", "prefer", "require"].contains(mode) {
+            throw ConfigError("DATABASE_URL", "sslmode must be disable, prefer or require, got \(mode)")
+        }
+        let redis = try ConnectionURL(try env.required("REDIS_URL"), schemes: ["redis"], variable: "REDIS_URL")
+        if !redis.path.isEmpty, Int(redis.path) == nil {
+            throw ConfigError("REDIS_URL", "database must be a number (redis://host:6379/0)")
+        }
+        var peers: [ServiceName: String] = [:]
+        for peer in peerNames {
+            peers[peer] = try peerURL(env, peer.urlVariable)
+        }
+        let masterKey: MasterKey? =
+            needsMasterKey ? try MasterKey(parsing: try env.required("CLOUDSTRYPE_MASTER_KEY")) : nil
+        let secret = try env.required("SERVICE_SECRET")
+        guard secret.utf8.count >= 16 else { throw ConfigError("SERVICE_SECRET", "must be at least 16 characters") }
+        let levelName = (env.optional("LOG_LEVEL") ?? "info").lowercased()
+        guard let level = Logger.Level(rawValue: levelName) else {
+            throw ConfigError("LOG_LEVEL", "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        let formatName = (env.optional("LOG_FORMAT") ?? "json").lowercased()
+        guard let format = LogFormat(rawValue: formatName) else {
+            throw ConfigError("LOG_FORMAT", "must be json or text, got \(formatName)")
+        }
+        return ServiceConfig(
+            service: service,
+            host: host,
+            port: port,
+            database: database,
+            databasePoolSize: try env.integer("DATABASE_POOL_SIZE", default: 10, in: 1...200),
+            redis: redis,
+            redisPoolSize: try env.integer("REDIS_POOL_SIZE", default: 8, in: 1...128),
+            peers: peers,
+            masterKey: masterKey,
+            serviceSecret: Secret(secret),
+            logLevel: level,
+            logFormat: format,
+            shutdownTimeout: .seconds(try env.integer("SHUTDOWN_TIMEOUT", default: 25, in: 1...600)),
+            startupTimeout: .seconds(try env.integer("STARTUP_TIMEOUT", default: 60, in: 1...3600))
+        )
+    }
+
+    private static func peerURL(_ env: EnvironmentReader, _ name: String) throws(ConfigError) -> String {
+        let value = try env.required(name)
+        let url = try ConnectionURL(value, schemes: ["http", "https"], variable: name)
+        guard url.user == nil, url.password == nil, url.query.isEmpty else {
+            throw ConfigError(name, "must be a plain base URL like http://host:port")
+        }
+        var base = value
+        while base.hasSuffix("/") { base.removeLast() }
+        return base
+    }
+}
+
+/// How log lines are written: one JSON object per line, or plain text for people at a terminal.
+package enum LogFormat: String, Sendable {
+    case json
+    case text
+}
+
+/// A secret string whose description never reveals it, so it can sit in structs that might be printed.
+package struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    package let value: String
+
+    package init(_ value: String) {
+        self.value = value
+    }
+
+    package var description: String { "***" }
+    package var debugDescription: String { "***" }
+}
+
+/// The 256-bit server master key, given as 64 hex digits or base64 of 32 bytes; never printed.
+package struct MasterKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    package let bytes: [UInt8]
+
+    package init(parsing text: String) throws(ConfigError) {
+        if text.utf8.count == 64, let bytes = Self.hexBytes(text) {
+            self.bytes = bytes
+        } else if let bytes = Base64.decode(text), bytes.count == 32 {
+            self.bytes = bytes
+        } else {
+            throw ConfigError(
+                "CLOUDSTRYPE_MASTER_KEY",
+                "must be 32 bytes as 64 hex digits or base64 (generate one with: openssl rand -hex 32)"
+            )
+        }
+    }
+
+    package var description: String { "***" }
+    package var debugDescription: String { "***" }
+
+    private static func hexBytes(_ text: String) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var pending: UInt8?
+        for character in text {
+            guard let nibble = character.hexDigitValue else { return nil }
+            if let high = pending {
+                bytes.append(high << 4 | UInt8(nibble))
+                pending = nil
+            } else {
+                pending = UInt8(nibble)
+            }
+        }
+        return bytes
+    }
+}
