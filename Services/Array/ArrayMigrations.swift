@@ -7,8 +7,8 @@ enum ArrayMigrations {
             version: 1,
             name: "create_schema",
             statements: [
-                "CREATE SCHEMA IF NOT EXISTS array",
-                "COMMENT ON SCHEMA array IS 'Cloudstrype array service: desktop agents as storage members'",
+                "CREATE SCHEMA IF NOT EXISTS \"array\"",
+                "COMMENT ON SCHEMA \"array\" IS 'Cloudstrype array service: desktop agents as storage members'",
             ]
         )
     ]

@@ -7,8 +7,8 @@ enum AuthMigrations {
             version: 1,
             name: "create_schema",
             statements: [
-                "CREATE SCHEMA IF NOT EXISTS auth",
-                "COMMENT ON SCHEMA auth IS 'Cloudstrype auth service: accounts, tokens, groups and agent tokens'",
+                "CREATE SCHEMA IF NOT EXISTS \"auth\"",
+                "COMMENT ON SCHEMA \"auth\" IS 'Cloudstrype auth service: accounts, tokens, groups and agent tokens'",
             ]
         )
     ]

@@ -7,8 +7,8 @@ enum ChunkMigrations {
             version: 1,
             name: "create_schema",
             statements: [
-                "CREATE SCHEMA IF NOT EXISTS chunk",
-                "COMMENT ON SCHEMA chunk IS 'Cloudstrype chunk service: encryption, replication and erasure coding of chunks'",
+                "CREATE SCHEMA IF NOT EXISTS \"chunk\"",
+                "COMMENT ON SCHEMA \"chunk\" IS 'Cloudstrype chunk service: encryption, replication and erasure coding of chunks'",
             ]
         )
     ]

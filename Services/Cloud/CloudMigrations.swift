@@ -7,8 +7,8 @@ enum CloudMigrations {
             version: 1,
             name: "create_schema",
             statements: [
-                "CREATE SCHEMA IF NOT EXISTS cloud",
-                "COMMENT ON SCHEMA cloud IS 'Cloudstrype cloud service: provider accounts and object I/O on S3-compatible storage and local directories'",
+                "CREATE SCHEMA IF NOT EXISTS \"cloud\"",
+                "COMMENT ON SCHEMA \"cloud\" IS 'Cloudstrype cloud service: provider accounts and object I/O on S3-compatible storage and local directories'",
             ]
         )
     ]

@@ -7,8 +7,8 @@ enum FilesystemMigrations {
             version: 1,
             name: "create_schema",
             statements: [
-                "CREATE SCHEMA IF NOT EXISTS fs",
-                "COMMENT ON SCHEMA fs IS 'Cloudstrype filesystem service: the file hierarchy over chunks'",
+                "CREATE SCHEMA IF NOT EXISTS \"fs\"",
+                "COMMENT ON SCHEMA \"fs\" IS 'Cloudstrype filesystem service: the file hierarchy over chunks'",
             ]
         )
     ]

@@ -119,7 +119,7 @@ struct RedisClientTests {
     @Test("PUBLISH reaches a subscriber")
     func publishSubscribe() async throws {
         let url = try TestEnvironment.redisURL
-        try await withClient { redis in
+        try await withClient { (redis) async throws in
             let channel = TestEnvironment.uniqueName("events")
             var events = RedisSubscriber(url: url, logger: TestEnvironment.logger).subscribe(to: [channel]).makeAsyncIterator()
             #expect(await events.next() == .subscribed)

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 import StrypeCore
 
 /// The concrete application type every service runs.
@@ -10,7 +11,8 @@ package func buildApplication(
     _ definition: ServiceDefinition,
     dependencies: ServiceDependencies,
     readiness: [ReadinessCheck]? = nil,
-    extraRoutes: (Router<StrypeRequestContext>) -> Void = { _ in }
+    extraRoutes: (Router<StrypeRequestContext>) -> Void = { _ in },
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> StrypeApplication {
     let router = buildRouter(definition, dependencies: dependencies, readiness: readiness, extraRoutes: extraRoutes)
     return Application(
@@ -19,6 +21,7 @@ package func buildApplication(
             address: .hostname(dependencies.config.host, port: dependencies.config.port),
             serverName: "cloudstrype-\(definition.name.rawValue)"
         ),
+        onServerRunning: onServerRunning,
         logger: dependencies.logger
     )
 }

@@ -28,7 +28,9 @@ package struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     package static func jsonResponse(status: HTTPResponse.Status, body: some Encodable, headers: HTTPFields = [:])
         -> Response
     {
-        let data = (try? JSONEncoder().encode(body)) ?? Data("{}".utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -162,4 +162,9 @@ extension RedisClient {
 package struct StreamEntry: Sendable, Equatable {
     package let id: String
     package let fields: [String: String]
+
+    package init(id: String, fields: [String: String]) {
+        self.id = id
+        self.fields = fields
+    }
 }

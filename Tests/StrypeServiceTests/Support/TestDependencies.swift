@@ -1,0 +1,61 @@
+import AsyncHTTPClient
+import Logging
+import PostgresNIO
+import Prometheus
+import StrypeCore
+import StrypeService
+
+/// Real clients wired as a service wires them, for in-process application tests.
+struct TestDependencies {
+    let dependencies: ServiceDependencies
+    private let runner: Task<Void, Never>
+
+    /// Clients for the test Postgres and the given Redis (the shared test Redis when nil); the server takes any port.
+    init(redis: ConnectionURL? = nil, logger: Logger = TestEnvironment.logger) throws {
+        let database = try TestEnvironment.databaseURL
+        let redisURL = try redis ?? TestEnvironment.redisURL
+        var config = try ServiceConfig.load(
+            service: .auth,
+            peers: [],
+            needsMasterKey: false,
+            environment: [
+                "DATABASE_URL": database.urlString,
+                "REDIS_URL": redisURL.urlString,
+                "SERVICE_SECRET": "test-secret-0123456789",
+                "HOST": "127.0.0.1",
+            ]
+        )
+        config.port = 0
+        let postgres = try PostgresFactory.makeClient(url: database, poolSize: 2, logger: TestEnvironment.logger)
+        runner = Task { await postgres.run() }
+        dependencies = ServiceDependencies(
+            config: config,
+            postgres: postgres,
+            redis: RedisClient(url: redisURL, maxConnections: 2, timeout: .seconds(2), logger: TestEnvironment.logger),
+            http: HTTPClient.shared,
+            metrics: PrometheusCollectorRegistry(),
+            logger: logger
+        )
+    }
+
+    func shutdown() async {
+        await dependencies.redis.shutdown()
+        runner.cancel()
+    }
+}
+
+extension ConnectionURL {
+    /// The URL with its password, for building a test environment.
+    var urlString: String {
+        var text = "\(scheme)://"
+        if let user { text += user }
+        if let password { text += ":\(password)" }
+        if user != nil || password != nil { text += "@" }
+        text += "\(host):\(port ?? 0)"
+        if !path.isEmpty { text += "/\(path)" }
+        return text
+    }
+}
+
+/// A definition with no peers and no migrations, for tests of the shared runtime.
+let testDefinition = ServiceDefinition(name: .auth, migrations: [])
