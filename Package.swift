@@ -16,7 +16,7 @@ func service(_ product: String, dir: String, dependencies: [Target.Dependency] =
         .testTarget(
             name: "\(module)Tests",
             dependencies: [
-                .byName(name: module), "StrypeService",
+                .byName(name: module), "StrypeService", "StrypeTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/\(module)Tests",
@@ -68,12 +68,21 @@ let package = Package(
             path: "Shared/StrypeService",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "StrypeTestSupport",
+            dependencies: [
+                "StrypeService",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/StrypeTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "StrypeCoreTests", dependencies: ["StrypeCore"], swiftSettings: swiftSettings),
         .testTarget(name: "StrypeCodecTests", dependencies: ["StrypeCodec"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StrypeServiceTests",
             dependencies: [
-                "StrypeService",
+                "StrypeService", "StrypeTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

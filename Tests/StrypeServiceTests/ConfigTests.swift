@@ -1,5 +1,6 @@
 import StrypeCore
 import StrypeService
+import StrypeTestSupport
 import Testing
 
 @Suite("Configuration from the environment")

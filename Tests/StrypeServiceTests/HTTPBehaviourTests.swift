@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import StrypeCore
 import StrypeService
+import StrypeTestSupport
 import Testing
 
 extension ErrorBody: ResponseEncodable {}

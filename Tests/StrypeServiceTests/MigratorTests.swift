@@ -1,5 +1,6 @@
 import PostgresNIO
 import StrypeService
+import StrypeTestSupport
 import Testing
 
 @Suite("Migrations against a real Postgres")

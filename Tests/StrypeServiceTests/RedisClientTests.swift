@@ -1,8 +1,9 @@
 import Foundation
 import StrypeService
+import StrypeTestSupport
 import Testing
 
-@Suite("Redis client against a real Redis")
+@Suite("Redis client against a real Redis", .timeLimit(.minutes(1)))
 struct RedisClientTests {
     private func withClient<T>(_ body: (RedisClient) async throws -> T) async throws -> T {
         let client = RedisClient(url: try TestEnvironment.redisURL, maxConnections: 4, logger: TestEnvironment.logger)
@@ -129,18 +130,18 @@ struct RedisClientTests {
     }
 }
 
-@Suite("Redis client across a Redis restart")
+@Suite("Redis client across a Redis restart", .timeLimit(.minutes(1)))
 struct RedisRestartTests {
     @Test("calls fail while Redis is down and work again once it is back, without a new client")
     func reconnectsAfterRestart() async throws {
-        let server = try RedisServerProcess()
+        let server = try await RedisServerProcess()
         let redis = RedisClient(url: server.url, maxConnections: 2, logger: TestEnvironment.logger)
         try await redis.set("k", "before")
         #expect(try await redis.get("k") == "before")
 
         server.stop()
         await #expect(throws: RedisError.self) { try await redis.get("k") }
-        try server.start()
+        try await server.start()
 
         // The idle pooled connection is dead; the pool notices and connects anew.
         try await redis.set("k", "after")
@@ -150,7 +151,7 @@ struct RedisRestartTests {
 
     @Test("pub/sub messages are delivered again after Redis restarts")
     func subscriptionSurvivesRestart() async throws {
-        let server = try RedisServerProcess()
+        let server = try await RedisServerProcess()
         let redis = RedisClient(url: server.url, maxConnections: 2, logger: TestEnvironment.logger)
         let subscriber = RedisSubscriber(url: server.url, logger: TestEnvironment.logger, keepAliveInterval: .seconds(1))
         var events = subscriber.subscribe(to: ["member-events"]).makeAsyncIterator()
@@ -159,7 +160,7 @@ struct RedisRestartTests {
         #expect(await events.next() == .message(channel: "member-events", payload: "one"))
 
         server.stop()
-        try server.start()
+        try await server.start()
 
         // The subscriber reconnects by itself and says so before messages flow again.
         #expect(await events.next() == .subscribed)

@@ -2,16 +2,16 @@ import Foundation
 import StrypeService
 
 /// A redis-server of a test's own on a free loopback port, which the test may stop and start again.
-final class RedisServerProcess: @unchecked Sendable {
-    let port: Int
+package final class RedisServerProcess: @unchecked Sendable {
+    package let port: Int
     private var process: Process?
     private let directory: URL
 
-    init() throws {
+    package init() async throws {
         port = try Self.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("strype-redis-\(port)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try start()
+        try await start()
     }
 
     deinit {
@@ -19,12 +19,12 @@ final class RedisServerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    var url: ConnectionURL {
+    package var url: ConnectionURL {
         try! ConnectionURL("redis://127.0.0.1:\(port)/0", schemes: ["redis"], variable: "REDIS_URL")
     }
 
     /// Starts the server and waits until it accepts connections.
-    func start() throws {
+    package func start() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.which("redis-server"))
         process.arguments = [
@@ -40,13 +40,13 @@ final class RedisServerProcess: @unchecked Sendable {
             {
                 return
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         throw RedisError.connection("test redis-server did not start on \(port)")
     }
 
     /// Kills the server at once (SIGKILL: as a crash would) and waits until it is gone.
-    func stop() {
+    package func stop() {
         guard let process, process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

@@ -6,12 +6,12 @@ import StrypeCore
 import StrypeService
 
 /// Real clients wired as a service wires them, for in-process application tests.
-struct TestDependencies {
-    let dependencies: ServiceDependencies
+package struct TestDependencies {
+    package let dependencies: ServiceDependencies
     private let runner: Task<Void, Never>
 
     /// Clients for the test Postgres and the given Redis (the shared test Redis when nil); the server takes any port.
-    init(redis: ConnectionURL? = nil, logger: Logger = TestEnvironment.logger) throws {
+    package init(redis: ConnectionURL? = nil, logger: Logger = TestEnvironment.logger) throws {
         let database = try TestEnvironment.databaseURL
         let redisURL = try redis ?? TestEnvironment.redisURL
         var config = try ServiceConfig.load(
@@ -38,7 +38,7 @@ struct TestDependencies {
         )
     }
 
-    func shutdown() async {
+    package func shutdown() async {
         await dependencies.redis.shutdown()
         runner.cancel()
     }
@@ -46,7 +46,7 @@ struct TestDependencies {
 
 extension ConnectionURL {
     /// The URL with its password, for building a test environment.
-    var urlString: String {
+    package var urlString: String {
         var text = "\(scheme)://"
         if let user { text += user }
         if let password { text += ":\(password)" }
@@ -58,4 +58,4 @@ extension ConnectionURL {
 }
 
 /// A definition with no peers and no migrations, for tests of the shared runtime.
-let testDefinition = ServiceDefinition(name: .auth, migrations: [])
+package let testDefinition = ServiceDefinition(name: .auth, migrations: [])
