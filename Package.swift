@@ -44,7 +44,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
-        .systemLibrary(name: "CHiredis", path: "Shared/CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Shared/CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
         .systemLibrary(name: "CISAL", path: "Shared/CISAL", providers: [.apt(["libisal-dev"])]),
         .target(name: "StrypeCore", path: "Shared/StrypeCore", swiftSettings: swiftSettings),
         .target(

@@ -15,8 +15,15 @@ struct ConfigTests {
         "ARRAY_URL": "http://array:8083",
     ]
 
-    private func load(_ environment: [String: String], service: ServiceName = .chunk) throws(ConfigError) -> ServiceConfig {
-        try ServiceConfig.load(service: service, peers: [.auth, .cloud, .array], needsMasterKey: true, environment: environment)
+    private func load(_ environment: [String: String], service: ServiceName = .chunk) throws(ConfigError)
+        -> ServiceConfig
+    {
+        try ServiceConfig.load(
+            service: service,
+            peers: [.auth, .cloud, .array],
+            needsMasterKey: true,
+            environment: environment
+        )
     }
 
     @Test("a complete environment parses into typed values")

@@ -50,7 +50,10 @@ struct GracefulShutdownTests {
         #expect(ContinuousClock.now - shutdownStarted >= .milliseconds(900))
 
         await #expect(throws: (any Error).self) {
-            _ = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(2))
+            _ = try await HTTPClient.shared.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"),
+                timeout: .seconds(2)
+            )
         }
         await deps.shutdown()
     }

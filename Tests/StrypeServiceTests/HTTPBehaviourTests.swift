@@ -146,7 +146,11 @@ struct HTTPBehaviourTests {
                 #expect(text.contains("http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 3"))
                 #expect(text.contains("http_requests_total{method=\"GET\",route=\"/teapot\",status=\"418\"} 1"))
                 #expect(text.contains("# TYPE http_request_duration_seconds histogram"))
-                #expect(text.contains("http_request_duration_seconds_count{method=\"GET\",route=\"/health\",status=\"200\"} 3"))
+                #expect(
+                    text.contains(
+                        "http_request_duration_seconds_count{method=\"GET\",route=\"/health\",status=\"200\"} 3"
+                    )
+                )
             }
         }
     }

@@ -7,7 +7,11 @@ import Testing
 struct MigratorTests {
     private func migrations(_ schema: String) -> [Migration] {
         [
-            Migration(version: 1, name: "create_table", statements: ["CREATE TABLE runs (id serial PRIMARY KEY, note text)"]),
+            Migration(
+                version: 1,
+                name: "create_table",
+                statements: ["CREATE TABLE runs (id serial PRIMARY KEY, note text)"]
+            ),
             // Not idempotent on purpose: a second application would insert a second row.
             Migration(version: 2, name: "seed", statements: ["INSERT INTO runs (note) VALUES ('seeded')"]),
         ]
@@ -23,7 +27,12 @@ struct MigratorTests {
     func idempotent() async throws {
         let schema = TestEnvironment.uniqueName("mig")
         try await TestEnvironment.withPostgres { (client) async throws in
-            let migrator = Migrator(client: client, schema: schema, migrations: migrations(schema), logger: TestEnvironment.logger)
+            let migrator = Migrator(
+                client: client,
+                schema: schema,
+                migrations: migrations(schema),
+                logger: TestEnvironment.logger
+            )
             #expect(try await migrator.run() == [1, 2])
             #expect(try await migrator.run() == [])
             #expect(try await count(client, "SELECT count(*)::int FROM \(schema).runs") == 1)
@@ -40,7 +49,12 @@ struct MigratorTests {
             for _ in 0..<3 {
                 group.addTask {
                     try await TestEnvironment.withPostgres { client in
-                        try await Migrator(client: client, schema: schema, migrations: list, logger: TestEnvironment.logger).run()
+                        try await Migrator(
+                            client: client,
+                            schema: schema,
+                            migrations: list,
+                            logger: TestEnvironment.logger
+                        ).run()
                     }
                 }
             }
@@ -60,7 +74,9 @@ struct MigratorTests {
         try await TestEnvironment.withPostgres { client in
             var list = migrations(schema)
             try await Migrator(client: client, schema: schema, migrations: list, logger: TestEnvironment.logger).run()
-            list.append(Migration(version: 3, name: "add_column", statements: ["ALTER TABLE runs ADD COLUMN size bigint"]))
+            list.append(
+                Migration(version: 3, name: "add_column", statements: ["ALTER TABLE runs ADD COLUMN size bigint"])
+            )
             list.append(
                 Migration(
                     version: 4,
@@ -84,7 +100,10 @@ struct MigratorTests {
         }
     }
 
-    @Test("schema names that could inject SQL are refused", arguments: ["", "a; DROP TABLE x", "Upper", "1abc", "a\"b"])
+    @Test(
+        "schema names that could inject SQL are refused",
+        arguments: ["", "a; DROP TABLE x", "Upper", "1abc", "a\"b"]
+    )
     func invalidSchema(name: String) async throws {
         _ = try await TestEnvironment.withPostgres { client in
             await #expect(throws: MigrationError.self) {

@@ -102,15 +102,30 @@ struct RedisClientTests {
 
             let crashed = try await redis.streamReadGroup(stream, group: "workers", consumer: "a", count: 1)
             #expect(crashed == [StreamEntry(id: first, fields: ["chunk": "c1"])])
-            let taken = try await redis.streamReadGroup(stream, group: "workers", consumer: "b", block: .milliseconds(100))
+            let taken = try await redis.streamReadGroup(
+                stream,
+                group: "workers",
+                consumer: "b",
+                block: .milliseconds(100)
+            )
             #expect(taken.map(\.id) == [second])
             #expect(try await redis.streamAcknowledge(stream, group: "workers", ids: [second]) == 1)
-            let empty = try await redis.streamReadGroup(stream, group: "workers", consumer: "b", block: .milliseconds(50))
+            let empty = try await redis.streamReadGroup(
+                stream,
+                group: "workers",
+                consumer: "b",
+                block: .milliseconds(50)
+            )
             #expect(empty.isEmpty)
 
             // Consumer "a" never acknowledged: once idle long enough, "b" claims it.
             try await Task.sleep(for: .milliseconds(120))
-            let claimed = try await redis.streamAutoClaim(stream, group: "workers", consumer: "b", minIdle: .milliseconds(100))
+            let claimed = try await redis.streamAutoClaim(
+                stream,
+                group: "workers",
+                consumer: "b",
+                minIdle: .milliseconds(100)
+            )
             #expect(claimed.map(\.id) == [first])
             #expect(try await redis.streamAcknowledge(stream, group: "workers", ids: [first]) == 1)
             try await redis.delete(stream)
@@ -122,7 +137,8 @@ struct RedisClientTests {
         let url = try TestEnvironment.redisURL
         try await withClient { (redis) async throws in
             let channel = TestEnvironment.uniqueName("events")
-            var events = RedisSubscriber(url: url, logger: TestEnvironment.logger).subscribe(to: [channel]).makeAsyncIterator()
+            var events = RedisSubscriber(url: url, logger: TestEnvironment.logger).subscribe(to: [channel])
+                .makeAsyncIterator()
             #expect(await events.next() == .subscribed)
             #expect(try await redis.publish(channel, "member-up:42") == 1)
             #expect(await events.next() == .message(channel: channel, payload: "member-up:42"))
@@ -153,7 +169,11 @@ struct RedisRestartTests {
     func subscriptionSurvivesRestart() async throws {
         let server = try await RedisServerProcess()
         let redis = RedisClient(url: server.url, maxConnections: 2, logger: TestEnvironment.logger)
-        let subscriber = RedisSubscriber(url: server.url, logger: TestEnvironment.logger, keepAliveInterval: .seconds(1))
+        let subscriber = RedisSubscriber(
+            url: server.url,
+            logger: TestEnvironment.logger,
+            keepAliveInterval: .seconds(1)
+        )
         var events = subscriber.subscribe(to: ["member-events"]).makeAsyncIterator()
         #expect(await events.next() == .subscribed)
         #expect(try await redis.publish("member-events", "one") == 1)

@@ -18,7 +18,11 @@ struct ServiceClientTests {
         }
         try await peer.test(.live) { peerClient in
             let peerPort = try #require(peerClient.port)
-            let client = ServiceClient(baseURL: "http://127.0.0.1:\(peerPort)", http: HTTPClient.shared, timeout: .seconds(5))
+            let client = ServiceClient(
+                baseURL: "http://127.0.0.1:\(peerPort)",
+                http: HTTPClient.shared,
+                timeout: .seconds(5)
+            )
             // A service whose handler calls the peer.
             let caller = buildApplication(testDefinition, dependencies: deps.dependencies) { router in
                 router.get("/relay") { _, _ -> String in
@@ -27,7 +31,8 @@ struct ServiceClientTests {
                 }
             }
             try await caller.test(.router) { callerClient in
-                try await callerClient.execute(uri: "/relay", method: .get, headers: [.requestID: "follow-me-7"]) { response in
+                try await callerClient.execute(uri: "/relay", method: .get, headers: [.requestID: "follow-me-7"]) {
+                    response in
                     #expect(String(buffer: response.body) == "follow-me-7")
                 }
             }

@@ -9,7 +9,9 @@ package final class RedisServerProcess: @unchecked Sendable {
 
     package init() async throws {
         port = try Self.freePort()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("strype-redis-\(port)-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "strype-redis-\(port)-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try await start()
     }

@@ -81,7 +81,9 @@ package enum ServiceConformance {
             let again = try await migrator.run()
             if !again.isEmpty { problems.append("second migration run applied \(again)") }
             let rows = try await client.query(
-                PostgresQuery(unsafeSQL: "SELECT version FROM \"\(definition.name.schema)\".schema_migrations ORDER BY version"),
+                PostgresQuery(
+                    unsafeSQL: "SELECT version FROM \"\(definition.name.schema)\".schema_migrations ORDER BY version"
+                ),
                 logger: TestEnvironment.logger
             )
             var versions: [Int] = []

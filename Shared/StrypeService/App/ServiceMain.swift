@@ -13,7 +13,10 @@ package enum ServiceMain {
     package static let configurationExitCode: Int32 = 78
 
     /// Runs `definition` until a signal stops it; exits the process on a configuration or startup failure.
-    package static func run(_ definition: ServiceDefinition, environment: [String: String] = ProcessInfo.processInfo.environment) async {
+    package static func run(
+        _ definition: ServiceDefinition,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async {
         let config: ServiceConfig
         do {
             config = try ServiceConfig.load(
@@ -27,7 +30,12 @@ package enum ServiceMain {
             exit(configurationExitCode)
         }
         LoggingSystem.bootstrap { label in
-            StructuredLogHandler(label: label, service: definition.name.rawValue, level: config.logLevel, format: config.logFormat)
+            StructuredLogHandler(
+                label: label,
+                service: definition.name.rawValue,
+                level: config.logLevel,
+                format: config.logFormat
+            )
         }
         let logger = Logger(label: "cloudstrype.\(definition.name.rawValue)")
         do {
@@ -41,7 +49,11 @@ package enum ServiceMain {
 
     /// Connects the clients, migrates under the startup deadline, and runs the server with graceful shutdown.
     package static func serve(_ definition: ServiceDefinition, config: ServiceConfig, logger: Logger) async throws {
-        let postgres = try PostgresFactory.makeClient(url: config.database, poolSize: config.databasePoolSize, logger: logger)
+        let postgres = try PostgresFactory.makeClient(
+            url: config.database,
+            poolSize: config.databasePoolSize,
+            logger: logger
+        )
         let redis = RedisClient(url: config.redis, maxConnections: config.redisPoolSize, logger: logger)
         let http = HTTPClient.makeServiceClient()
         let dependencies = ServiceDependencies(
@@ -53,12 +65,20 @@ package enum ServiceMain {
             logger: logger
         )
         var app = buildApplication(definition, dependencies: dependencies)
-        let migrator = Migrator(client: postgres, schema: definition.name.schema, migrations: definition.migrations, logger: logger)
+        let migrator = Migrator(
+            client: postgres,
+            schema: definition.name.schema,
+            migrations: definition.migrations,
+            logger: logger
+        )
         app.beforeServerStarts {
             try await migrateWithRetry(migrator, until: .now + config.startupTimeout, logger: logger)
             logger.info(
                 "listening",
-                metadata: ["address": "\(config.host):\(config.port)", "database": "\(config.database)", "redis": "\(config.redis)", "version": "\(definition.version)"]
+                metadata: [
+                    "address": "\(config.host):\(config.port)", "database": "\(config.database)",
+                    "redis": "\(config.redis)", "version": "\(definition.version)",
+                ]
             )
         }
         let group = ServiceGroup(
@@ -78,7 +98,9 @@ package enum ServiceMain {
     }
 
     /// Migrates, retrying while Postgres is not reachable yet (containers start in any order).
-    static func migrateWithRetry(_ migrator: Migrator, until deadline: ContinuousClock.Instant, logger: Logger) async throws {
+    static func migrateWithRetry(_ migrator: Migrator, until deadline: ContinuousClock.Instant, logger: Logger)
+        async throws
+    {
         var delay: Duration = .milliseconds(250)
         while true {
             do {

@@ -36,7 +36,8 @@ package struct ServiceClient: Sendable {
     }
 
     /// GETs `path` and decodes a JSON body of at most `limit` bytes; a non-2xx answer throws `ServiceCallError`.
-    package func getJSON<T: Decodable>(_ path: String, as type: T.Type = T.self, limit: Int = 4 << 20) async throws -> T {
+    package func getJSON<T: Decodable>(_ path: String, as type: T.Type = T.self, limit: Int = 4 << 20) async throws -> T
+    {
         let response = try await send(.GET, path)
         let body = try await response.body.collect(upTo: limit)
         guard (200..<300).contains(response.status.code) else {

@@ -15,7 +15,10 @@ package struct ConnectionURL: Sendable, Equatable, CustomStringConvertible {
         }
         scheme = String(text[..<schemeEnd.lowerBound]).lowercased()
         guard schemes.contains(scheme) else {
-            throw ConfigError(variable, "scheme must be one of \(schemes.sorted().joined(separator: ", ")), got \(scheme)")
+            throw ConfigError(
+                variable,
+                "scheme must be one of \(schemes.sorted().joined(separator: ", ")), got \(scheme)"
+            )
         }
         var rest = Substring(text[schemeEnd.upperBound...])
         query = [:]
@@ -63,7 +66,11 @@ package struct ConnectionURL: Sendable, Equatable, CustomStringConvertible {
     /// The URL with the password replaced by `***`, safe for logs.
     package var description: String {
         var text = "\(scheme)://"
-        if let user { text += password == nil ? "\(user)@" : "\(user):***@" } else if password != nil { text += ":***@" }
+        if let user {
+            text += password == nil ? "\(user)@" : "\(user):***@"
+        } else if password != nil {
+            text += ":***@"
+        }
         text += host.contains(":") ? "[\(host)]" : host
         if let port { text += ":\(port)" }
         if !path.isEmpty { text += "/\(path)" }

@@ -20,7 +20,9 @@ package struct EnvironmentReader: Sendable {
     }
 
     /// An integer within `range`, or `defaultValue` when unset.
-    package func integer(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
+    package func integer(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(ConfigError)
+        -> Int
+    {
         guard let raw = optional(name) else { return defaultValue }
         guard let value = Int(raw) else { throw ConfigError(name, "must be a whole number, got \"\(raw)\"") }
         guard range.contains(value) else {

@@ -34,7 +34,9 @@ package struct ServiceConfig: Sendable {
             schemes: ["postgres", "postgresql"],
             variable: "DATABASE_URL"
         )
-        guard database.user != nil else { throw ConfigError("DATABASE_URL", "must name a user (postgres://user@host/db)") }
+        guard database.user != nil else {
+            throw ConfigError("DATABASE_URL", "must name a user (postgres://user@host/db)")
+        }
         if let mode = database.query["sslmode"], !["disable", "prefer", "require"].contains(mode) {
             throw ConfigError("DATABASE_URL", "sslmode must be disable, prefer or require, got \(mode)")
         }

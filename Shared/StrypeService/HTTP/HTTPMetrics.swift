@@ -6,9 +6,11 @@ import Prometheus
 package struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private let registry: PrometheusCollectorRegistry
     private static var buckets: [Duration] {
-        [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
-         .seconds(10), .seconds(30), .seconds(60)]
+        [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
+            .seconds(10), .seconds(30), .seconds(60),
+        ]
     }
 
     package init(registry: PrometheusCollectorRegistry) {
@@ -45,8 +47,7 @@ package struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware 
                 "http.method": .string(request.method.rawValue),
                 "http.route": .string(route),
                 "http.status": .stringConvertible(response.status.code),
-                "duration_ms": .stringConvertible(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000
-                    + Double(elapsed.components.seconds) * 1000),
+                "duration_ms": .stringConvertible((elapsed.fractionalMilliseconds * 1000).rounded() / 1000),
             ]
         )
         return response

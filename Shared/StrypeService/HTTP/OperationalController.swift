@@ -11,7 +11,8 @@ package struct OperationalController: Sendable {
     package let checks: [ReadinessCheck]
     package let metrics: PrometheusCollectorRegistry
 
-    package init(service: ServiceName, version: String, checks: [ReadinessCheck], metrics: PrometheusCollectorRegistry) {
+    package init(service: ServiceName, version: String, checks: [ReadinessCheck], metrics: PrometheusCollectorRegistry)
+    {
         self.service = service
         self.version = version
         self.checks = checks

@@ -11,7 +11,8 @@ package struct StructuredLogHandler: LogHandler {
     private let format: LogFormat
     private let sink: LogSink
 
-    package init(label: String, service: String, level: Logger.Level, format: LogFormat, sink: LogSink = .standardError) {
+    package init(label: String, service: String, level: Logger.Level, format: LogFormat, sink: LogSink = .standardError)
+    {
         self.label = label
         self.service = service
         self.logLevel = level
@@ -41,13 +42,16 @@ package struct StructuredLogHandler: LogHandler {
             line = text
         case .text:
             let fields = merged.keys.sorted().map { "\($0)=\(merged[$0]!)" }.joined(separator: " ")
-            line = "\(time) \(event.level.rawValue.uppercased()) [\(service)] \(event.message)\(fields.isEmpty ? "" : " " + fields)"
+            line =
+                "\(time) \(event.level.rawValue.uppercased()) [\(service)] \(event.message)\(fields.isEmpty ? "" : " " + fields)"
         }
         sink.write(line + "\n")
     }
 
     private static func timestamp() -> String {
-        Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        Date().formatted(
+            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)
+        )
     }
 
     /// The string as a JSON string literal.

@@ -56,7 +56,9 @@ package struct Migrator: Sendable {
         for try await version in rows.decode(Int.self) { done.insert(version) }
         let known = Set(migrations.map(\.version))
         if let newer = done.subtracting(known).max() {
-            logger.warning("database has migration \(newer) of \(schema) that this build does not know; a newer build ran")
+            logger.warning(
+                "database has migration \(newer) of \(schema) that this build does not know; a newer build ran"
+            )
         }
         var applied: [Int] = []
         for migration in migrations.sorted(by: { $0.version < $1.version }) where !done.contains(migration.version) {
@@ -67,7 +69,10 @@ package struct Migrator: Sendable {
     }
 
     private func apply(_ migration: Migration, on connection: PostgresConnection) async throws {
-        logger.info("applying migration", metadata: ["schema": "\(schema)", "version": "\(migration.version)", "name": "\(migration.name)"])
+        logger.info(
+            "applying migration",
+            metadata: ["schema": "\(schema)", "version": "\(migration.version)", "name": "\(migration.name)"]
+        )
         try await execute("BEGIN", on: connection)
         do {
             try await execute("SET LOCAL search_path TO \"\(schema)\"", on: connection)
@@ -89,7 +94,11 @@ package struct Migrator: Sendable {
             try await execute("COMMIT", on: connection)
         } catch {
             _ = try? await connection.query("ROLLBACK", logger: logger)
-            throw MigrationError.failed(version: migration.version, name: migration.name, underlying: String(reflecting: error))
+            throw MigrationError.failed(
+                version: migration.version,
+                name: migration.name,
+                underlying: String(reflecting: error)
+            )
         }
     }
 
@@ -98,7 +107,8 @@ package struct Migrator: Sendable {
     }
 
     private func validate() throws {
-        let validName = !schema.isEmpty && schema.utf8.count <= 63
+        let validName =
+            !schema.isEmpty && schema.utf8.count <= 63
             && schema.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
             && !(schema.utf8.first! >= 0x30 && schema.utf8.first! <= 0x39)
         guard validName else { throw MigrationError.invalidSchemaName(schema) }

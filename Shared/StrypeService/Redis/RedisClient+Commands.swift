@@ -16,7 +16,7 @@ extension RedisClient {
         async throws -> Bool
     {
         var arguments = ["SET", key, value]
-        if let expiresIn { arguments += ["PX", String(Self.milliseconds(expiresIn))] }
+        if let expiresIn { arguments += ["PX", String(expiresIn.wholeMilliseconds)] }
         if onlyIfAbsent { arguments.append("NX") }
         return try await send(arguments) != .null
     }
@@ -36,7 +36,7 @@ extension RedisClient {
     /// `PEXPIRE key ms`: false when the key does not exist.
     @discardableResult
     package func expire(_ key: String, in duration: Duration) async throws -> Bool {
-        try await send(["PEXPIRE", key, String(Self.milliseconds(duration))]).integer == 1
+        try await send(["PEXPIRE", key, String(duration.wholeMilliseconds)]).integer == 1
     }
 
     /// `PTTL key` in milliseconds: nil when the key is missing or has no expiry.
@@ -102,7 +102,7 @@ extension RedisClient {
         startID: String = ">"
     ) async throws -> [StreamEntry] {
         var arguments = ["XREADGROUP", "GROUP", group, consumer, "COUNT", String(count)]
-        if let block { arguments += ["BLOCK", String(min(Self.milliseconds(block), 5000))] }
+        if let block { arguments += ["BLOCK", String(min(block.wholeMilliseconds, 5000))] }
         arguments += ["STREAMS", stream, startID]
         return Self.entries(fromStreams: try await send(arguments))
     }
@@ -119,7 +119,7 @@ extension RedisClient {
         async throws -> [StreamEntry]
     {
         let reply = try await send([
-            "XAUTOCLAIM", stream, group, consumer, String(Self.milliseconds(minIdle)), "0-0", "COUNT", String(count),
+            "XAUTOCLAIM", stream, group, consumer, String(minIdle.wholeMilliseconds), "0-0", "COUNT", String(count),
         ])
         guard let parts = reply.array, parts.count >= 2 else { return [] }
         return Self.entries(parts[1])
@@ -150,11 +150,6 @@ extension RedisClient {
             }
             return StreamEntry(id: id, fields: fields)
         }
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        let components = duration.components
-        return components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }
 

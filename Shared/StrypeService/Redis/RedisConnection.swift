@@ -143,7 +143,11 @@ package final class RedisConnection: @unchecked Sendable {
             var elements: [RedisValue] = []
             elements.reserveCapacity(Int(value.elements))
             for index in 0..<Int(value.elements) {
-                if let element = value.element[index] { elements.append(decode(element)) } else { elements.append(.null) }
+                if let element = value.element[index] {
+                    elements.append(decode(element))
+                } else {
+                    elements.append(.null)
+                }
             }
             return .array(elements)
         default:
@@ -153,7 +157,9 @@ package final class RedisConnection: @unchecked Sendable {
 
     private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> [UInt8] {
         guard let pointer, length > 0 else { return [] }
-        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+            Array(UnsafeBufferPointer(start: $0, count: length))
+        }
     }
 
     private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {

@@ -31,7 +31,10 @@ package struct RedisSubscriber: Sendable {
 
     /// Events on `channels` until the consumer stops iterating.
     package func subscribe(to channels: [String]) -> AsyncStream<RedisSubscriptionEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: RedisSubscriptionEvent.self, bufferingPolicy: .bufferingNewest(10_000))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: RedisSubscriptionEvent.self,
+            bufferingPolicy: .bufferingNewest(10_000)
+        )
         let task = Task {
             let thread = NIOThreadPool(numberOfThreads: 1)
             thread.start()
@@ -43,7 +46,10 @@ package struct RedisSubscriber: Sendable {
                     if Task.isCancelled { break }
                     logger.warning(
                         "redis subscription lost; reconnecting",
-                        metadata: ["error": "\(error)", "retry_in_ms": "\(backoff.components.seconds * 1000 + backoff.components.attoseconds / 1_000_000_000_000_000)"]
+                        metadata: [
+                            "error": "\(error)",
+                            "retry_in_ms": "\(backoff.wholeMilliseconds)",
+                        ]
                     )
                     try? await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, .seconds(5))
@@ -93,7 +99,10 @@ package struct RedisSubscriber: Sendable {
                 if parts.count > 1, let channel = parts[1].string { pending.remove(channel) }
                 if pending.isEmpty {
                     onSubscribed()
-                    logger.debug("redis subscription active", metadata: ["channels": "\(channels.joined(separator: ","))"])
+                    logger.debug(
+                        "redis subscription active",
+                        metadata: ["channels": "\(channels.joined(separator: ","))"]
+                    )
                     continuation.yield(.subscribed)
                 }
             case "message":

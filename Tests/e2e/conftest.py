@@ -1,0 +1,101 @@
+"""End-to-end fixtures: the suite started by the real Deploy/run, on private ports, with prebuilt binaries."""
+
+import os
+import pathlib
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SERVICES = ["auth", "cloud", "array", "chunk", "filesystem"]
+
+
+def suite_env(run_dir, base_port):
+    """Environment for Deploy/run: its own run directory and ports from base_port upward."""
+    env = dict(os.environ)
+    env.update(
+        RUN_DIR=str(run_dir),
+        SKIP_BUILD="1",
+        GATEWAY_PORT=str(base_port),
+        POSTGRES_PORT=str(base_port + 10),
+        REDIS_PORT=str(base_port + 11),
+        LOG_LEVEL="debug",
+    )
+    for offset, name in enumerate(SERVICES, start=1):
+        env[f"{name.upper()}_PORT"] = str(base_port + offset)
+    if "BIN_DIR" not in env:
+        raise RuntimeError("BIN_DIR must name the directory of the built service binaries (Deploy/test sets it)")
+    return env
+
+
+def deploy(env, *args, timeout=240):
+    """Runs Deploy/run with args and returns the completed process; fails the test on a non-zero exit."""
+    result = subprocess.run(
+        [str(ROOT / "Deploy" / "run"), *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, f"Deploy/run {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+class Suite:
+    """A running suite: where it lives and how to reach it."""
+
+    def __init__(self, run_dir, env):
+        self.run_dir = pathlib.Path(run_dir)
+        self.env = env
+        self.gateway = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
+
+    def service_url(self, name):
+        return f"http://127.0.0.1:{self.env[name.upper() + '_PORT']}"
+
+    def pid(self, name):
+        return int((self.run_dir / "pids" / f"{name}.pid").read_text().strip())
+
+    def start(self):
+        return deploy(self.env, "start")
+
+    def log(self, name):
+        return (self.run_dir / "logs" / f"{name}.log").read_text()
+
+    def wait_gone(self, pid, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def secrets(self):
+        values = {}
+        for line in (self.run_dir / "secrets.env").read_text().splitlines():
+            key, _, value = line.partition("=")
+            values[key] = value
+        return values
+
+
+@pytest.fixture(scope="session")
+def suite(tmp_path_factory):
+    run_dir = pathlib.Path(os.environ.get("E2E_RUN_DIR") or tmp_path_factory.mktemp("run"))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(run_dir, 0o755)
+    env = suite_env(run_dir, int(os.environ.get("E2E_BASE_PORT", "18080")))
+    deploy(env, "start")
+    running = Suite(run_dir, env)
+    yield running
+    deploy(env, "stop")
+
+
+@pytest.fixture
+def http():
+    session = requests.Session()
+    yield session
+    session.close()
+
+
+def kill(pid, sig=signal.SIGKILL):
+    os.kill(pid, sig)
