@@ -28,6 +28,22 @@ ensure_packages() {
     return 0
 }
 
+# port_free PORT: true when nothing listens on 127.0.0.1:PORT.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# free_port_block START COUNT: the first port from START on such that COUNT consecutive ports are all free.
+free_port_block() {
+    local start="$1" count="$2" port offset ok
+    for port in $(seq "$start" 10 $((start + 2000))); do
+        ok=1
+        for offset in $(seq 0 $((count - 1))); do
+            port_free $((port + offset)) || { ok=0; break; }
+        done
+        [ "$ok" = 1 ] && { echo "$port"; return 0; }
+    done
+    die "no $count free ports from $start on"
+}
+
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # start_postgres DIR PORT USER PASSWORD DATABASE: a private cluster in DIR listening on 127.0.0.1:PORT.
