@@ -29,6 +29,16 @@ let services: [(product: String, dir: String)] = [
     ("auth", "Auth"), ("cloud", "Cloud"), ("array", "Array"), ("chunk", "Chunk"), ("filesystem", "Filesystem"),
 ]
 
+/// What each service needs beyond the shared runtime.
+let serviceDependencies: [String: [Target.Dependency]] = [
+    "Auth": [
+        "StrypeCodec", "CSodium",
+        .product(name: "JWTKit", package: "jwt-kit"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+    ]
+]
+
 let package = Package(
     name: "cloudstrype",
     platforms: [.macOS(.v15)],
@@ -42,6 +52,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -51,6 +62,12 @@ let package = Package(
             providers: [.apt(["libhiredis-dev"])]
         ),
         .systemLibrary(name: "CISAL", path: "Shared/CISAL", providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(
+            name: "CSodium",
+            path: "Shared/CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
         .target(name: "StrypeCore", path: "Shared/StrypeCore", swiftSettings: swiftSettings),
         .target(
             name: "StrypeCodec",
@@ -69,6 +86,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             path: "Shared/StrypeService",
             swiftSettings: swiftSettings
@@ -92,5 +110,5 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-    ] + services.flatMap { service($0.product, dir: $0.dir) }
+    ] + services.flatMap { service($0.product, dir: $0.dir, dependencies: serviceDependencies[$0.dir] ?? []) }
 )

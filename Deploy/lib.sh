@@ -17,6 +17,7 @@ ensure_packages() {
     command -v openssl >/dev/null || missing+=(openssl)
     [ -f /usr/include/hiredis/hiredis.h ] || missing+=(libhiredis-dev)
     [ -f /usr/include/isa-l/erasure_code.h ] || missing+=(libisal-dev)
+    [ -f /usr/include/sodium.h ] || missing+=(libsodium-dev)
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing: ${missing[*]}"
         local sudo=""

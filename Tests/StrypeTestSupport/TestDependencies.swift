@@ -17,8 +17,9 @@ package struct TestDependencies {
         var config = try ServiceConfig.load(
             service: .auth,
             peers: [],
-            needsMasterKey: false,
+            needsMasterKey: true,
             environment: [
+                "CLOUDSTRYPE_MASTER_KEY": String(repeating: "5a", count: 32),
                 "DATABASE_URL": database.urlString,
                 "REDIS_URL": redisURL.urlString,
                 "SERVICE_SECRET": "test-secret-0123456789",

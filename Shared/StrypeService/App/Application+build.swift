@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import StrypeCore
 
 /// The concrete application type every service runs.
@@ -14,25 +15,32 @@ package func buildApplication(
     extraRoutes: (Router<StrypeRequestContext>) -> Void = { _ in },
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> StrypeApplication {
-    let router = buildRouter(definition, dependencies: dependencies, readiness: readiness, extraRoutes: extraRoutes)
+    let (router, background) = buildRouterAndServices(
+        definition,
+        dependencies: dependencies,
+        readiness: readiness,
+        extraRoutes: extraRoutes
+    )
     return Application(
         router: router,
         configuration: .init(
             address: .hostname(dependencies.config.host, port: dependencies.config.port),
             serverName: "cloudstrype-\(definition.name.rawValue)"
         ),
+        services: background,
         onServerRunning: onServerRunning,
         logger: dependencies.logger
     )
 }
 
-/// The router alone, for in-process tests.
-package func buildRouter(
+/// The router and the background services (the service's own, and following session revocations), which the
+/// application runs beside its server and stops after it.
+package func buildRouterAndServices(
     _ definition: ServiceDefinition,
     dependencies: ServiceDependencies,
     readiness: [ReadinessCheck]? = nil,
     extraRoutes: (Router<StrypeRequestContext>) -> Void = { _ in }
-) -> Router<StrypeRequestContext> {
+) -> (Router<StrypeRequestContext>, [any Service]) {
     let router = Router(context: StrypeRequestContext.self)
     router.middlewares.add(RequestIDMiddleware())
     router.middlewares.add(HTTPMetricsMiddleware(registry: dependencies.metrics))
@@ -43,7 +51,10 @@ package func buildRouter(
         checks: readiness ?? [.postgres(dependencies.postgres), .redis(dependencies.redis)],
         metrics: dependencies.metrics
     ).addRoutes(to: router)
-    definition.routes(router, dependencies)
+    if dependencies.config.peers[.auth] != nil {
+        WhoAmIController(authentication: dependencies.authentication(dependencies.makeVerifier())).addRoutes(to: router)
+    }
+    let background = definition.build(router, dependencies)
     extraRoutes(router)
-    return router
+    return (router, [RevocationFollower(dependencies: dependencies)] + background)
 }

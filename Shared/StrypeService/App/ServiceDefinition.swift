@@ -1,4 +1,5 @@
 import Hummingbird
+import ServiceLifecycle
 import StrypeCore
 
 /// What makes one service different from another: its name, its peers, its migrations and its routes.
@@ -10,8 +11,10 @@ package struct ServiceDefinition: Sendable {
     /// Whether `CLOUDSTRYPE_MASTER_KEY` is required (services that wrap keys or secrets).
     package let needsMasterKey: Bool
     package let migrations: [Migration]
-    /// Adds the service's own routes to the router.
-    package let routes: @Sendable (Router<StrypeRequestContext>, ServiceDependencies) -> Void
+    /// Checks the service's own environment variables at start; a `ConfigError` stops the process like any other.
+    package let validateEnvironment: @Sendable (EnvironmentReader) throws(ConfigError) -> Void
+    /// Adds the service's own routes to the router and returns the background work to run beside the server.
+    package let build: @Sendable (Router<StrypeRequestContext>, ServiceDependencies) -> [any Service]
 
     package init(
         name: ServiceName,
@@ -19,14 +22,16 @@ package struct ServiceDefinition: Sendable {
         peers: [ServiceName] = [],
         needsMasterKey: Bool = false,
         migrations: [Migration],
-        routes: @escaping @Sendable (Router<StrypeRequestContext>, ServiceDependencies) -> Void = { _, _ in }
+        validateEnvironment: @escaping @Sendable (EnvironmentReader) throws(ConfigError) -> Void = { _ in },
+        build: @escaping @Sendable (Router<StrypeRequestContext>, ServiceDependencies) -> [any Service] = { _, _ in [] }
     ) {
         self.name = name
         self.version = version
         self.peers = peers
         self.needsMasterKey = needsMasterKey
         self.migrations = migrations
-        self.routes = routes
+        self.validateEnvironment = validateEnvironment
+        self.build = build
     }
 }
 

@@ -12,6 +12,8 @@ package struct ServiceDependencies: Sendable {
     package let http: HTTPClient
     package let metrics: PrometheusCollectorRegistry
     package let logger: Logger
+    /// Sessions revoked recently, kept current by `RevocationFollower`; consulted on every token check.
+    package let revocations: SessionRevocations
 
     package init(
         config: ServiceConfig,
@@ -27,6 +29,23 @@ package struct ServiceDependencies: Sendable {
         self.http = http
         self.metrics = metrics
         self.logger = logger
+        self.revocations = SessionRevocations()
+    }
+
+    /// The environment the configuration was read from, for a service's own settings.
+    package var environment: EnvironmentReader { config.environment }
+
+    /// A verifier of access tokens against auth's JWKS (or `source`, for auth itself).
+    package func makeVerifier(source: (any JWKSSource)? = nil) -> AccessTokenVerifier {
+        AccessTokenVerifier(source: source ?? RemoteJWKS(client: client(for: .auth)), revocations: revocations)
+    }
+
+    /// The middleware that admits callers with a valid access token of one of `scopes`.
+    package func authentication(
+        _ verifier: AccessTokenVerifier,
+        scopes: Set<String> = [Scope.user, Scope.service]
+    ) -> AuthenticationMiddleware {
+        AuthenticationMiddleware(verifier: verifier, allowedScopes: scopes)
     }
 
     /// A client for a peer this service declared in its definition.

@@ -25,6 +25,7 @@ package enum ServiceMain {
                 needsMasterKey: definition.needsMasterKey,
                 environment: environment
             )
+            try definition.validateEnvironment(config.environment)
         } catch {
             FileHandle.standardError.write(Data("\(definition.name.rawValue): configuration error: \(error)\n".utf8))
             exit(configurationExitCode)

@@ -1,10 +1,14 @@
 /// Reads typed values from an environment dictionary, throwing a `ConfigError` that names the variable.
-package struct EnvironmentReader: Sendable {
+/// Printing it shows no value: the environment holds secrets.
+package struct EnvironmentReader: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     package let values: [String: String]
 
     package init(_ values: [String: String]) {
         self.values = values
     }
+
+    package var description: String { "EnvironmentReader(\(values.count) variables)" }
+    package var debugDescription: String { description }
 
     /// The trimmed value, or nil when unset or blank.
     package func optional(_ name: String) -> String? {

@@ -18,6 +18,8 @@ package struct ServiceConfig: Sendable {
     package var logFormat: LogFormat
     package var shutdownTimeout: Duration
     package var startupTimeout: Duration
+    /// Everything the process was given, for the settings of one service alone.
+    package var environment: EnvironmentReader
 
     /// Reads and validates the configuration of `service` from `environment`.
     package static func load(
@@ -74,7 +76,8 @@ package struct ServiceConfig: Sendable {
             logLevel: level,
             logFormat: format,
             shutdownTimeout: .seconds(try env.integer("SHUTDOWN_TIMEOUT", default: 25, in: 1...600)),
-            startupTimeout: .seconds(try env.integer("STARTUP_TIMEOUT", default: 60, in: 1...3600))
+            startupTimeout: .seconds(try env.integer("STARTUP_TIMEOUT", default: 60, in: 1...3600)),
+            environment: env
         )
     }
 

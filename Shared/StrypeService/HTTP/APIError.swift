@@ -9,19 +9,27 @@ package struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     package let status: HTTPResponse.Status
     package let code: String
     package let message: String
+    package let field: String?
     package var headers: HTTPFields
 
-    package init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
+    package init(
+        _ status: HTTPResponse.Status,
+        code: String,
+        message: String,
+        field: String? = nil,
+        headers: HTTPFields = [:]
+    ) {
         self.status = status
         self.code = code
         self.message = message
+        self.field = field
         self.headers = headers
     }
 
     package var description: String { "\(status.code) \(code): \(message)" }
 
     package func response(from request: Request, context: some RequestContext) throws -> Response {
-        Self.jsonResponse(status: status, body: ErrorBody(code: code, message: message), headers: headers)
+        Self.jsonResponse(status: status, body: ErrorBody(code: code, message: message, field: field), headers: headers)
     }
 
     /// A JSON response with the given status and body.
@@ -30,6 +38,7 @@ package struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
         let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
@@ -38,6 +47,31 @@ package struct APIError: Error, HTTPResponseError, CustomStringConvertible {
 
     package static func badRequest(_ message: String, code: String = "bad_request") -> APIError {
         APIError(.badRequest, code: code, message: message)
+    }
+
+    /// A 400 naming the request field that broke a rule.
+    package static func invalidField(_ field: String, _ message: String) -> APIError {
+        APIError(.badRequest, code: "invalid_field", message: "\(field): \(message)", field: field)
+    }
+
+    /// A 401 with `WWW-Authenticate`, for missing, malformed, expired or revoked credentials.
+    package static func unauthorized(_ message: String, code: String = "unauthorized") -> APIError {
+        APIError(
+            .unauthorized,
+            code: code,
+            message: message,
+            headers: [.wwwAuthenticate: "Bearer realm=\"cloudstrype\""]
+        )
+    }
+
+    /// A 403 for an authenticated caller lacking a role or scope.
+    package static func forbidden(_ message: String) -> APIError {
+        APIError(.forbidden, code: "forbidden", message: message)
+    }
+
+    /// A 409 for a duplicate.
+    package static func conflict(_ message: String) -> APIError {
+        APIError(.conflict, code: "conflict", message: message)
     }
 
     package static func notFound(_ message: String = "no such resource") -> APIError {

@@ -1,13 +1,28 @@
+import Foundation
 import Hummingbird
 
-/// The request context of every service: Hummingbird's core storage plus the request id.
+/// The request context of every service: Hummingbird's core storage, the request id and the caller.
 package struct StrypeRequestContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
     /// The `X-Request-Id` of this request, set by `RequestIDMiddleware` before any handler runs.
     package var requestID: String
+    /// The verified caller, set by `AuthenticationMiddleware` on protected routes.
+    package var principal: Principal?
+    /// The address of the client as the gateway saw it (`X-Real-IP`), else the peer of this connection.
+    package let remoteAddress: String?
 
     package init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
+        self.principal = nil
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// JSON with ISO 8601 dates and sorted keys, so answers are stable to read and compare.
+    package var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
     }
 }

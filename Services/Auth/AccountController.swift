@@ -1,0 +1,171 @@
+import Foundation
+import Hummingbird
+import StrypeCore
+import StrypeService
+
+/// Registration, sign-in, token refresh, sign-out and the signed-in user's own account.
+struct AccountController: Sendable {
+    let core: AuthCore
+    let authentication: AuthenticationMiddleware
+
+    func addRoutes(to router: Router<StrypeRequestContext>) {
+        router.post("/register", use: register)
+        router.post("/login", use: login)
+        router.post("/refresh", use: refresh)
+        router.post("/logout", use: logout)
+        router.group("/me").add(middleware: authentication).get(use: me).patch(use: updateMe)
+    }
+
+    /// `POST /register {email,password,name}` → 201 user; the first user (or `ADMIN_EMAIL`) becomes admin.
+    @Sendable func register(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
+        UserResponse
+    > {
+        guard core.settings.registrationOpen else {
+            throw APIError.forbidden("registration is closed; ask an admin for an account")
+        }
+        let body = try await request.decode(as: RegisterRequest.self, context: context)
+        let email = try InputRules.email(body.email)
+        let password = try InputRules.password(body.password)
+        let name = try InputRules.name(body.name)
+        let roles = email == core.settings.adminEmail ? [Role.user, Role.admin] : [Role.user]
+        let user = try await core.users.create(
+            email: email,
+            name: name,
+            passwordHash: try await core.hasher.hash(password),
+            roles: roles,
+            adminIfFirst: true
+        )
+        context.logger.info("user registered", metadata: ["user_id": "\(user.id)", "admin": "\(user.isAdmin)"])
+        return EditedResponse(status: .created, response: try await core.response(for: user))
+    }
+
+    /// `POST /login {email,password}` → tokens. Unknown email and wrong password answer alike, in alike time.
+    @Sendable func login(_ request: Request, context: StrypeRequestContext) async throws -> TokenPair {
+        let body = try await request.decode(as: LoginRequest.self, context: context)
+        let email = try InputRules.email(body.email)
+        guard !body.password.isEmpty, body.password.utf8.count <= InputRules.passwordMaximumBytes else {
+            throw APIError.invalidField("password", "must be 1 to \(InputRules.passwordMaximumBytes) bytes")
+        }
+        let address = request.clientAddress(context)
+        try await core.limiter.check(email: email, address: address)
+        let user = try await core.users.find(email: email)
+        let matches: Bool
+        if let user {
+            matches = await core.hasher.verify(body.password, against: user.passwordHash)
+        } else {
+            await core.hasher.verifyDummy(body.password)
+            matches = false
+        }
+        guard let user, matches else {
+            try await core.limiter.recordFailure(email: email, address: address)
+            throw APIError.unauthorized("the email or the password is wrong", code: "invalid_credentials")
+        }
+        guard !user.disabled else { throw APIError.forbidden("this account is disabled") }
+        try await core.limiter.recordSuccess(email: email)
+        context.logger.info("signed in", metadata: ["user_id": "\(user.id)"])
+        return try await core.startSession(for: user)
+    }
+
+    /// `POST /refresh {refresh_token}` → new tokens; replaying a rotated token ends its whole session.
+    @Sendable func refresh(_ request: Request, context: StrypeRequestContext) async throws -> TokenPair {
+        let body = try await request.decode(as: RefreshRequest.self, context: context)
+        guard let token = body.refreshToken, token.hasPrefix(OpaqueToken.refreshPrefix), token.utf8.count <= 256 else {
+            throw APIError.invalidField("refresh_token", "must be a refresh token from /login or /refresh")
+        }
+        let next = OpaqueToken.generate(prefix: OpaqueToken.refreshPrefix)
+        switch try await core.sessions.rotate(
+            tokenDigest: OpaqueToken.digest(token),
+            newDigest: OpaqueToken.digest(next),
+            expiresAt: core.refreshExpiry()
+        ) {
+        case .rotated(let userID, let family):
+            guard let user = try await core.users.find(id: userID), !user.disabled else {
+                throw APIError.unauthorized("this account no longer exists or is disabled", code: "account_unavailable")
+            }
+            return try await core.tokens(for: user, session: family, refresh: next)
+        case .reused(let userID, let family):
+            context.logger.warning(
+                "refresh token reused; session revoked",
+                metadata: ["user_id": "\(userID)", "session": "\(family)"]
+            )
+            await core.announceRevoked(sessions: [family])
+            throw APIError.unauthorized("this refresh token was already used; sign in again", code: "token_reused")
+        case .invalid:
+            throw APIError.unauthorized("the refresh token is not valid; sign in again", code: "invalid_token")
+        }
+    }
+
+    /// `POST /logout {refresh_token}` (or with the session's access token) → 204; ends the session everywhere.
+    @Sendable func logout(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
+        let body = try? await request.decode(as: RefreshRequest.self, context: context)
+        if let token = body?.refreshToken {
+            guard let session = try await core.sessions.session(ofToken: OpaqueToken.digest(token)) else {
+                throw APIError.unauthorized("the refresh token is not valid", code: "invalid_token")
+            }
+            if try await core.sessions.revoke(familyID: session.familyID, userID: session.userID) {
+                await core.announceRevoked(sessions: [session.familyID])
+            }
+            return .noContent
+        }
+        guard let bearer = request.bearerToken else {
+            throw APIError.invalidField("refresh_token", "is required (or send the access token as Bearer)")
+        }
+        let principal = try await authentication.verifier.verify(bearer)
+        guard let user = principal.userID, let session = principal.sessionID.flatMap(UUID.init(uuidString:)) else {
+            throw APIError.forbidden("this token has no session to end")
+        }
+        if try await core.sessions.revoke(familyID: session, userID: user) {
+            await core.announceRevoked(sessions: [session])
+        }
+        return .noContent
+    }
+
+    /// `GET /me` → the signed-in user with their groups.
+    @Sendable func me(_ request: Request, context: StrypeRequestContext) async throws -> UserResponse {
+        try await core.response(for: try await core.currentUser(context), withGroups: true)
+    }
+
+    /// `PATCH /me {name?, password?, current_password?}`: a password change needs the current password and ends
+    /// every other session.
+    @Sendable func updateMe(_ request: Request, context: StrypeRequestContext) async throws -> UserResponse {
+        let user = try await core.currentUser(context)
+        let body = try await request.decode(as: UpdateMeRequest.self, context: context)
+        let name = try body.name.map { try InputRules.name($0) }
+        var newHash: String?
+        if let password = body.password {
+            let checked = try InputRules.password(password)
+            guard let current = body.currentPassword else {
+                throw APIError.invalidField("current_password", "is required to change the password")
+            }
+            guard await core.hasher.verify(current, against: user.passwordHash) else {
+                throw APIError(
+                    .forbidden,
+                    code: "wrong_password",
+                    message: "current_password is wrong",
+                    field: "current_password"
+                )
+            }
+            newHash = try await core.hasher.hash(checked)
+        }
+        guard name != nil || newHash != nil else {
+            throw APIError.badRequest("nothing to change: send name, or password with current_password")
+        }
+        guard
+            let updated = try await core.users.update(
+                id: user.id,
+                name: name,
+                roles: nil,
+                disabled: nil,
+                passwordHash: newHash
+            )
+        else {
+            throw APIError.unauthorized("this account no longer exists", code: "account_unavailable")
+        }
+        if newHash != nil {
+            let keeping = try context.requirePrincipal().sessionID.flatMap(UUID.init(uuidString:))
+            try await core.endSessions(of: user.id, keeping: keeping)
+            context.logger.info("password changed; other sessions ended", metadata: ["user_id": "\(user.id)"])
+        }
+        return try await core.response(for: updated, withGroups: true)
+    }
+}

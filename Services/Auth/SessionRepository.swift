@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+import PostgresNIO
+import StrypeService
+
+/// What presenting a refresh token led to.
+enum RefreshOutcome: Sendable, Equatable {
+    /// The token was current: it is now used, and the new one takes its place in the family.
+    case rotated(userID: UUID, familyID: UUID)
+    /// The token had already been rotated: someone replayed it, so its whole family is now revoked.
+    case reused(userID: UUID, familyID: UUID)
+    /// Unknown, expired or revoked.
+    case invalid
+}
+
+/// Refresh tokens, grouped in families (one per sign-in session).
+protocol SessionRepository: Sendable {
+    /// Starts a session: a new family with its first token.
+    func start(userID: UUID, tokenDigest: Data, expiresAt: Date) async throws -> UUID
+    /// Rotates `tokenDigest` to `newDigest`, detecting reuse.
+    func rotate(tokenDigest: Data, newDigest: Data, expiresAt: Date) async throws -> RefreshOutcome
+    /// The session a token belongs to, and its user.
+    func session(ofToken tokenDigest: Data) async throws -> (familyID: UUID, userID: UUID)?
+    /// Revokes one session; true when it was still active.
+    func revoke(familyID: UUID, userID: UUID) async throws -> Bool
+    /// Revokes every session of a user except `keeping`; returns the families revoked.
+    func revokeAll(userID: UUID, keeping: UUID?) async throws -> [UUID]
+    /// Families revoked since `date`, to re-announce at start.
+    func revokedFamilies(since date: Date) async throws -> [UUID]
+}
+
+/// `SessionRepository` on PostgreSQL.
+struct PostgresSessionRepository: SessionRepository {
+    let client: PostgresClient
+    let logger: Logger
+
+    func start(userID: UUID, tokenDigest: Data, expiresAt: Date) async throws -> UUID {
+        let family = UUID()
+        try await client.query(
+            """
+            INSERT INTO auth.refresh_tokens (id, family_id, user_id, token_hash, expires_at)
+            VALUES (\(UUID()), \(family), \(userID), \(tokenDigest), \(expiresAt))
+            """,
+            logger: logger
+        )
+        return family
+    }
+
+    func rotate(tokenDigest: Data, newDigest: Data, expiresAt: Date) async throws -> RefreshOutcome {
+        try await client.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT t.id, t.family_id, t.user_id, t.used_at IS NOT NULL, t.revoked_at IS NOT NULL,
+                       t.expires_at < now(), u.disabled
+                FROM auth.refresh_tokens t JOIN auth.users u ON u.id = t.user_id
+                WHERE t.token_hash = \(tokenDigest)
+                FOR UPDATE OF t
+                """,
+                logger: logger
+            )
+            var found: (UUID, UUID, UUID, Bool, Bool, Bool, Bool)?
+            for try await row in rows.decode((UUID, UUID, UUID, Bool, Bool, Bool, Bool).self) { found = row }
+            guard let (id, family, user, used, revoked, expired, disabled) = found else { return .invalid }
+            if revoked || expired || disabled { return .invalid }
+            if used {
+                try await connection.query(
+                    "UPDATE auth.refresh_tokens SET revoked_at = now() WHERE family_id = \(family) AND revoked_at IS NULL",
+                    logger: logger
+                )
+                return .reused(userID: user, familyID: family)
+            }
+            try await connection.query(
+                "UPDATE auth.refresh_tokens SET used_at = now() WHERE id = \(id)",
+                logger: logger
+            )
+            try await connection.query(
+                """
+                INSERT INTO auth.refresh_tokens (id, family_id, user_id, token_hash, expires_at)
+                VALUES (\(UUID()), \(family), \(user), \(newDigest), \(expiresAt))
+                """,
+                logger: logger
+            )
+            return .rotated(userID: user, familyID: family)
+        }
+    }
+
+    func session(ofToken tokenDigest: Data) async throws -> (familyID: UUID, userID: UUID)? {
+        let rows = try await client.query(
+            "SELECT family_id, user_id FROM auth.refresh_tokens WHERE token_hash = \(tokenDigest)",
+            logger: logger
+        )
+        for try await (family, user) in rows.decode((UUID, UUID).self) { return (family, user) }
+        return nil
+    }
+
+    func revoke(familyID: UUID, userID: UUID) async throws -> Bool {
+        let rows = try await client.query(
+            """
+            UPDATE auth.refresh_tokens SET revoked_at = now()
+            WHERE family_id = \(familyID) AND user_id = \(userID) AND revoked_at IS NULL
+            RETURNING id
+            """,
+            logger: logger
+        )
+        var any = false
+        for try await _ in rows.decode(UUID.self) { any = true }
+        return any
+    }
+
+    func revokeAll(userID: UUID, keeping: UUID?) async throws -> [UUID] {
+        let rows = try await client.query(
+            """
+            UPDATE auth.refresh_tokens SET revoked_at = now()
+            WHERE user_id = \(userID) AND revoked_at IS NULL AND (\(keeping)::uuid IS NULL OR family_id <> \(keeping))
+            RETURNING family_id
+            """,
+            logger: logger
+        )
+        var families = Set<UUID>()
+        for try await family in rows.decode(UUID.self) { families.insert(family) }
+        return Array(families)
+    }
+
+    func revokedFamilies(since date: Date) async throws -> [UUID] {
+        let rows = try await client.query(
+            "SELECT DISTINCT family_id FROM auth.refresh_tokens WHERE revoked_at > \(date)",
+            logger: logger
+        )
+        var families: [UUID] = []
+        for try await family in rows.decode(UUID.self) { families.append(family) }
+        return families
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import StrypeCore
+import StrypeService
+
+/// The public keys, token validation for callers that cannot verify locally, service tokens, and key rotation.
+struct TokenController: Sendable {
+    let core: AuthCore
+    let authentication: AuthenticationMiddleware
+
+    func addRoutes(to router: Router<StrypeRequestContext>) {
+        router.get("/.well-known/jwks.json", use: jwks)
+        router.post("/validate", use: validate)
+        router.post("/service-token", use: serviceToken)
+        let keys = router.group("/keys").add(middleware: authentication).add(middleware: RoleMiddleware(Role.admin))
+        keys.get(use: listKeys)
+        keys.post("/rotate", use: rotate)
+    }
+
+    /// `GET /.well-known/jwks.json` → the keys that verify access tokens.
+    @Sendable func jwks(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json", .cacheControl: "public, max-age=60"],
+            body: .init(byteBuffer: ByteBuffer(string: try await core.keys.jwks()))
+        )
+    }
+
+    /// `POST /validate {token}` → the claims of a valid access or agent token; 401 otherwise.
+    @Sendable func validate(_ request: Request, context: StrypeRequestContext) async throws -> ValidatedToken {
+        let body = try await request.decode(as: ValidateRequest.self, context: context)
+        if body.token.hasPrefix(OpaqueToken.agentPrefix) {
+            guard body.token.utf8.count <= 256,
+                let (agent, user) = try await core.agents.use(tokenDigest: OpaqueToken.digest(body.token))
+            else { throw APIError.unauthorized("the agent token is not valid or was revoked", code: "invalid_token") }
+            return ValidatedToken(
+                sub: user.id.uuidString.lowercased(),
+                email: user.email,
+                roles: [Role.agent],
+                scope: Scope.arrayMember,
+                exp: nil,
+                agentID: agent.id,
+                agentName: agent.name
+            )
+        }
+        let principal = try await authentication.verifier.verify(body.token)
+        return ValidatedToken(
+            sub: principal.subject,
+            email: principal.email,
+            roles: principal.roles.sorted(),
+            scope: principal.scopes.sorted().joined(separator: " "),
+            exp: Int(principal.expiresAt.timeIntervalSince1970)
+        )
+    }
+
+    /// `POST /service-token {service, secret}` → a 15-minute service token for holders of `SERVICE_SECRET`.
+    @Sendable func serviceToken(_ request: Request, context: StrypeRequestContext) async throws -> TokenPair {
+        let body = try await request.decode(as: ServiceTokenRequest.self, context: context)
+        guard let service = ServiceName(rawValue: body.service) else {
+            throw APIError.invalidField(
+                "service",
+                "must be one of \(ServiceName.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        guard OpaqueToken.constantTimeEquals(body.secret, core.serviceSecret.value) else {
+            context.logger.warning("service token refused: wrong secret", metadata: ["service": "\(service.rawValue)"])
+            throw APIError.unauthorized("the service secret is wrong", code: "invalid_credentials")
+        }
+        let claims = AccessClaims(
+            subject: "service:\(service.rawValue)",
+            email: nil,
+            roles: [Role.service],
+            scope: Scope.service,
+            sessionID: nil
+        )
+        return TokenPair(
+            accessToken: try await core.keys.sign(claims),
+            refreshToken: nil,
+            expiresIn: Int(AccessClaims.lifetime)
+        )
+    }
+
+    /// `GET /keys` (admin) → the kid that signs and those that still verify.
+    @Sendable func listKeys(_ request: Request, context: StrypeRequestContext) async throws -> KeyListResponse {
+        let kids = try await core.keys.kids()
+        return KeyListResponse(active: kids.active, verifying: kids.all)
+    }
+
+    /// `POST /keys/rotate` (admin) → a new signing key; tokens of the old one verify until they expire.
+    @Sendable func rotate(_ request: Request, context: StrypeRequestContext) async throws -> KeyListResponse {
+        let kid = try await core.keys.rotate()
+        try await core.redis.publish(SigningKeyRing.rotationChannel, kid)
+        let kids = try await core.keys.kids()
+        return KeyListResponse(active: kids.active, verifying: kids.all)
+    }
+}
+
+/// `{active, verifying}` key ids.
+struct KeyListResponse: ResponseEncodable {
+    var active: String
+    var verifying: [String]
+}

@@ -1,0 +1,284 @@
+import Foundation
+
+/// `POST /register`.
+public struct RegisterRequest: Codable, Sendable {
+    public var email: String
+    public var password: String
+    public var name: String
+
+    public init(email: String, password: String, name: String) {
+        self.email = email
+        self.password = password
+        self.name = name
+    }
+}
+
+/// `POST /login`.
+public struct LoginRequest: Codable, Sendable {
+    public var email: String
+    public var password: String
+
+    public init(email: String, password: String) {
+        self.email = email
+        self.password = password
+    }
+}
+
+/// `POST /refresh` and `POST /logout`.
+public struct RefreshRequest: Codable, Sendable {
+    public var refreshToken: String?
+
+    public init(refreshToken: String?) {
+        self.refreshToken = refreshToken
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case refreshToken = "refresh_token"
+    }
+}
+
+/// `{access_token, refresh_token?, token_type, expires_in}` from login, refresh and service-token.
+public struct TokenPair: Codable, Sendable, Equatable {
+    public var accessToken: String
+    public var refreshToken: String?
+    public var tokenType: String
+    public var expiresIn: Int
+
+    public init(accessToken: String, refreshToken: String?, expiresIn: Int) {
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+        self.tokenType = "Bearer"
+        self.expiresIn = expiresIn
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case accessToken = "access_token"
+        case refreshToken = "refresh_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+    }
+}
+
+/// A user as the API shows it; never the password hash.
+public struct UserResponse: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var email: String
+    public var name: String
+    public var roles: [String]
+    public var disabled: Bool
+    public var groups: [GroupSummary]?
+    public var createdAt: Date
+
+    public init(
+        id: UUID,
+        email: String,
+        name: String,
+        roles: [String],
+        disabled: Bool,
+        groups: [GroupSummary]?,
+        createdAt: Date
+    ) {
+        self.id = id
+        self.email = email
+        self.name = name
+        self.roles = roles
+        self.disabled = disabled
+        self.groups = groups
+        self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, email, name, roles, disabled, groups
+        case createdAt = "created_at"
+    }
+}
+
+/// `PATCH /me`: a new name, or a new password with the current one.
+public struct UpdateMeRequest: Codable, Sendable {
+    public var name: String?
+    public var password: String?
+    public var currentPassword: String?
+
+    public init(name: String? = nil, password: String? = nil, currentPassword: String? = nil) {
+        self.name = name
+        self.password = password
+        self.currentPassword = currentPassword
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, password
+        case currentPassword = "current_password"
+    }
+}
+
+/// `POST /users` (admin).
+public struct CreateUserRequest: Codable, Sendable {
+    public var email: String
+    public var password: String
+    public var name: String
+    public var roles: [String]?
+
+    public init(email: String, password: String, name: String, roles: [String]? = nil) {
+        self.email = email
+        self.password = password
+        self.name = name
+        self.roles = roles
+    }
+}
+
+/// `PATCH /users/{id}` (admin).
+public struct UpdateUserRequest: Codable, Sendable {
+    public var name: String?
+    public var roles: [String]?
+    public var disabled: Bool?
+
+    public init(name: String? = nil, roles: [String]? = nil, disabled: Bool? = nil) {
+        self.name = name
+        self.roles = roles
+        self.disabled = disabled
+    }
+}
+
+/// A page of a list.
+public struct Page<Item: Codable & Sendable>: Codable, Sendable {
+    public var items: [Item]
+    public var total: Int
+    public var limit: Int
+    public var offset: Int
+
+    public init(items: [Item], total: Int, limit: Int, offset: Int) {
+        self.items = items
+        self.total = total
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+/// A list answered as `{"items":[...]}`, so lists can grow fields later.
+public struct Items<Item: Codable & Sendable>: Codable, Sendable {
+    public var items: [Item]
+
+    public init(_ items: [Item]) {
+        self.items = items
+    }
+}
+
+/// A group by id and name.
+public struct GroupSummary: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var name: String
+
+    public init(id: UUID, name: String) {
+        self.id = id
+        self.name = name
+    }
+}
+
+/// A group with its members.
+public struct GroupResponse: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var name: String
+    public var members: [UUID]
+    public var createdAt: Date
+
+    public init(id: UUID, name: String, members: [UUID], createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.members = members
+        self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, members
+        case createdAt = "created_at"
+    }
+}
+
+/// `POST /groups` and `POST /agents`.
+public struct NameRequest: Codable, Sendable {
+    public var name: String
+
+    public init(name: String) {
+        self.name = name
+    }
+}
+
+/// An agent token as listed; `token` only in the answer to its creation.
+public struct AgentTokenResponse: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var name: String
+    public var scope: String
+    public var token: String?
+    public var createdAt: Date
+    public var lastUsedAt: Date?
+
+    public init(id: UUID, name: String, scope: String, token: String?, createdAt: Date, lastUsedAt: Date?) {
+        self.id = id
+        self.name = name
+        self.scope = scope
+        self.token = token
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, scope, token
+        case createdAt = "created_at"
+        case lastUsedAt = "last_used_at"
+    }
+}
+
+/// `POST /validate`.
+public struct ValidateRequest: Codable, Sendable {
+    public var token: String
+
+    public init(token: String) {
+        self.token = token
+    }
+}
+
+/// The claims of a valid token, as `POST /validate` answers them.
+public struct ValidatedToken: Codable, Sendable, Equatable {
+    public var sub: String
+    public var email: String?
+    public var roles: [String]
+    public var scope: String
+    public var exp: Int?
+    public var agentID: UUID?
+    public var agentName: String?
+
+    public init(
+        sub: String,
+        email: String?,
+        roles: [String],
+        scope: String,
+        exp: Int?,
+        agentID: UUID? = nil,
+        agentName: String? = nil
+    ) {
+        self.sub = sub
+        self.email = email
+        self.roles = roles
+        self.scope = scope
+        self.exp = exp
+        self.agentID = agentID
+        self.agentName = agentName
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sub, email, roles, scope, exp
+        case agentID = "agent_id"
+        case agentName = "agent_name"
+    }
+}
+
+/// `POST /service-token`.
+public struct ServiceTokenRequest: Codable, Sendable {
+    public var service: String
+    public var secret: String
+
+    public init(service: String, secret: String) {
+        self.service = service
+        self.secret = secret
+    }
+}

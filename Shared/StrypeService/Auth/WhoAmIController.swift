@@ -1,0 +1,30 @@
+import Foundation
+import Hummingbird
+import StrypeCore
+
+/// `GET /whoami` on every service that verifies tokens: the caller as this service sees them, verified locally.
+package struct WhoAmIController: Sendable {
+    package let authentication: AuthenticationMiddleware
+
+    package init(authentication: AuthenticationMiddleware) {
+        self.authentication = authentication
+    }
+
+    package func addRoutes(to router: Router<StrypeRequestContext>) {
+        router.group("/whoami").add(middleware: authentication).get(use: whoAmI)
+    }
+
+    /// The verified claims of the caller's token.
+    @Sendable func whoAmI(_ request: Request, context: StrypeRequestContext) async throws -> ValidatedToken {
+        let principal = try context.requirePrincipal()
+        return ValidatedToken(
+            sub: principal.subject,
+            email: principal.email,
+            roles: principal.roles.sorted(),
+            scope: principal.scopes.sorted().joined(separator: " "),
+            exp: Int(principal.expiresAt.timeIntervalSince1970)
+        )
+    }
+}
+
+extension ValidatedToken: ResponseEncodable {}
