@@ -45,7 +45,7 @@ enum AuthService {
     static func addRoutes(core: AuthCore, dependencies: ServiceDependencies, to router: Router<StrypeRequestContext>)
         -> [any Service]
     {
-        let verifier = dependencies.makeVerifier(source: LocalJWKS(ring: core.keys))
+        let verifier = dependencies.makeVerifier(keys: core.keys)
         let authentication = dependencies.authentication(verifier)
         AccountController(core: core, authentication: authentication).addRoutes(to: router)
         AdminController(core: core, authentication: authentication).addRoutes(to: router)

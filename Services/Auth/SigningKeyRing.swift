@@ -28,6 +28,7 @@ final class SigningKeyRing: Sendable {
     private let box: SecretBox
     private let logger: Logger
     private let loaded = NIOLockedValueBox<Loaded?>(nil)
+    private let lastReload = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
 
     init(client: PostgresClient, masterKey: MasterKey, logger: Logger) {
         self.client = client
@@ -110,6 +111,7 @@ final class SigningKeyRing: Sendable {
         loaded.withLockedValue {
             $0 = Loaded(activeKid: active.kid, collection: collection, jwks: document, kids: rows.map(\.kid))
         }
+        lastReload.withLockedValue { $0 = ContinuousClock.now }
     }
 
     private func current() async throws -> Loaded {
@@ -155,13 +157,15 @@ final class SigningKeyRing: Sendable {
     }
 }
 
-/// The JWKS of auth's own key ring, reloaded from Postgres when a token names a kid this replica does not know.
-struct LocalJWKS: JWKSSource {
-    let ring: SigningKeyRing
-
-    func currentJWKS() async throws -> String {
-        try await ring.reload()
-        return try await ring.jwks()
+/// Auth verifies with its own ring, reloaded from Postgres (at most once a second) when a token names a kid this
+/// replica does not know yet.
+extension SigningKeyRing: VerificationKeySource {
+    func verificationKeys(refresh: Bool) async throws -> VerificationKeySet {
+        if refresh, lastReload.withLockedValue({ $0.map { ContinuousClock.now - $0 >= .seconds(1) } ?? true }) {
+            try await reload()
+        }
+        let current = try await current()
+        return VerificationKeySet(collection: current.collection, kids: Set(current.kids))
     }
 }
 

@@ -16,6 +16,7 @@ extension AuthTests {
                 var wrongTimes: [Duration] = []
                 var unknownTimes: [Duration] = []
                 var bodies = Set<String>()
+                let nobody = "nobody-\(UUID().uuidString.prefix(8))@example.com"
                 for round in 0..<3 {
                     var started = ContinuousClock.now
                     let wrong = try await auth.call(
@@ -29,7 +30,7 @@ extension AuthTests {
                     let unknown = try await auth.call(
                         .post,
                         "/login",
-                        json: LoginRequest(email: "nobody@example.com", password: "wrong password \(round)"),
+                        json: LoginRequest(email: nobody, password: "wrong password \(round)"),
                         address: "10.0.1.\(round)"
                     )
                     unknownTimes.append(ContinuousClock.now - started)

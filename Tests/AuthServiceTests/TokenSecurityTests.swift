@@ -64,10 +64,12 @@ struct TokenForge {
     }
 }
 
-/// A JWKS served from memory, as another service would fetch it from auth.
-struct FixedJWKS: JWKSSource {
+/// The ring's JWKS document as another service would fetch it from auth, parsed the same way.
+struct FixedJWKS: VerificationKeySource {
     let ring: SigningKeyRing
-    func currentJWKS() async throws -> String { try await ring.jwks() }
+    func verificationKeys(refresh: Bool) async throws -> VerificationKeySet {
+        try await RemoteJWKS.parse(try await ring.jwks())
+    }
 }
 
 extension AuthTests {
@@ -95,7 +97,7 @@ extension AuthTests {
             let harness = try await AuthHarness()
             let genuine = try await harness.run { auth in try await auth.signUp("elsewhere@example.com").tokens.accessToken }
             let deps = try TestDependencies()
-            let verifier = AccessTokenVerifier(source: FixedJWKS(ring: harness.core.keys), revocations: SessionRevocations())
+            let verifier = AccessTokenVerifier(keys: FixedJWKS(ring: harness.core.keys), revocations: SessionRevocations())
             let app = buildApplication(ServiceDefinition(name: .cloud, migrations: []), dependencies: deps.dependencies) { router in
                 WhoAmIController(authentication: AuthenticationMiddleware(verifier: verifier)).addRoutes(to: router)
             }

@@ -35,9 +35,9 @@ package struct ServiceDependencies: Sendable {
     /// The environment the configuration was read from, for a service's own settings.
     package var environment: EnvironmentReader { config.environment }
 
-    /// A verifier of access tokens against auth's JWKS (or `source`, for auth itself).
-    package func makeVerifier(source: (any JWKSSource)? = nil) -> AccessTokenVerifier {
-        AccessTokenVerifier(source: source ?? RemoteJWKS(client: client(for: .auth)), revocations: revocations)
+    /// A verifier of access tokens against auth's JWKS (or `keys`, for auth itself).
+    package func makeVerifier(keys: (any VerificationKeySource)? = nil) -> AccessTokenVerifier {
+        AccessTokenVerifier(keys: keys ?? RemoteJWKS(client: client(for: .auth)), revocations: revocations)
     }
 
     /// The middleware that admits callers with a valid access token of one of `scopes`.

@@ -3,72 +3,124 @@ import Foundation
 import JWTKit
 import NIOConcurrencyHelpers
 
-/// Where the public keys that sign access tokens come from: auth's JWKS over HTTP, or auth's own key ring.
-package protocol JWKSSource: Sendable {
-    /// The current JWKS document as JSON.
-    func currentJWKS() async throws -> String
+/// Public keys that verify access tokens, with the kids they cover.
+package struct VerificationKeySet: Sendable {
+    package let collection: JWTKeyCollection
+    package let kids: Set<String>
+
+    package init(collection: JWTKeyCollection, kids: Set<String>) {
+        self.collection = collection
+        self.kids = kids
+    }
 }
 
-/// Auth's `GET /.well-known/jwks.json`, fetched by every other service.
-package struct RemoteJWKS: JWKSSource {
-    package let client: ServiceClient
+/// Where verification keys come from: auth's JWKS over HTTP for every other service, auth's own key ring for auth.
+package protocol VerificationKeySource: Sendable {
+    /// The current keys; `refresh` asks for a newer copy because a token named a kid not among them.
+    func verificationKeys(refresh: Bool) async throws -> VerificationKeySet
+}
 
-    package init(client: ServiceClient) {
-        self.client = client
+/// Auth's `GET /.well-known/jwks.json`, fetched once and again when an unknown kid appears (at most once a second,
+/// one fetch at a time), so a rotation reaches every service without a restart.
+package final class RemoteJWKS: VerificationKeySource {
+    private struct State {
+        var current: VerificationKeySet?
+        var fetchedAt: ContinuousClock.Instant?
+        var fetching: Task<VerificationKeySet, any Error>?
     }
 
-    package func currentJWKS() async throws -> String {
+    private let client: ServiceClient
+    private let minimumRefreshInterval: Duration
+    private let state = NIOLockedValueBox(State())
+
+    package init(client: ServiceClient, minimumRefreshInterval: Duration = .seconds(1)) {
+        self.client = client
+        self.minimumRefreshInterval = minimumRefreshInterval
+    }
+
+    package func verificationKeys(refresh: Bool) async throws -> VerificationKeySet {
+        let now = ContinuousClock.now
+        let task: Task<VerificationKeySet, any Error> = state.withLockedValue { state in
+            if let fetching = state.fetching { return fetching }
+            if let current = state.current {
+                let recent = state.fetchedAt.map { now - $0 < minimumRefreshInterval } ?? false
+                if !refresh || recent { return Task { current } }
+            }
+            let client = self.client
+            let fetching = Task { try await Self.fetch(client) }
+            state.fetching = fetching
+            return fetching
+        }
+        do {
+            let keys = try await task.value
+            state.withLockedValue { state in
+                state.current = keys
+                state.fetchedAt = ContinuousClock.now
+                state.fetching = nil
+            }
+            return keys
+        } catch {
+            let cached = state.withLockedValue { state -> VerificationKeySet? in
+                state.fetching = nil
+                state.fetchedAt = ContinuousClock.now
+                return state.current
+            }
+            if let cached { return cached }
+            throw error
+        }
+    }
+
+    private static func fetch(_ client: ServiceClient) async throws -> VerificationKeySet {
         let response = try await client.send(.GET, "/.well-known/jwks.json", timeout: .seconds(5))
         let body = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .ok else {
             throw ServiceCallError(status: Int(response.status.code), body: String(buffer: body))
         }
-        return String(buffer: body)
+        return try await parse(String(buffer: body))
+    }
+
+    /// Keys and kids of a JWKS document.
+    package static func parse(_ json: String) async throws -> VerificationKeySet {
+        struct Document: Decodable {
+            struct Key: Decodable { var kid: String? }
+            var keys: [Key]
+        }
+        let kids = try JSONDecoder().decode(Document.self, from: Data(json.utf8)).keys.compactMap(\.kid)
+        let collection = try await JWTKeyCollection().add(jwksJSON: json)
+        return VerificationKeySet(collection: collection, kids: Set(kids))
     }
 }
 
-/// Verifies access tokens locally: signature against the cached JWKS (refetched when a token names an unknown `kid`,
-/// at most every few seconds), expiry, issuer, and the session not being revoked.
-package final class AccessTokenVerifier: Sendable {
-    private struct State {
-        var keys: JWTKeyCollection?
-        var loadedAt: ContinuousClock.Instant?
-        var loading: Task<JWTKeyCollection, any Error>?
-    }
-
-    private let source: any JWKSSource
+/// Verifies access tokens locally: a known `kid`, the signature, expiry and issuer, and a session not revoked.
+package struct AccessTokenVerifier: Sendable {
+    private let keys: any VerificationKeySource
     private let revocations: SessionRevocations
-    private let minimumRefreshInterval: Duration
-    private let state = NIOLockedValueBox(State())
 
-    package init(
-        source: any JWKSSource,
-        revocations: SessionRevocations,
-        minimumRefreshInterval: Duration = .seconds(5)
-    ) {
-        self.source = source
+    package init(keys: any VerificationKeySource, revocations: SessionRevocations) {
+        self.keys = keys
         self.revocations = revocations
-        self.minimumRefreshInterval = minimumRefreshInterval
     }
 
-    /// The principal of a valid token; an `APIError` (401, or 503 when no key could ever be loaded) otherwise.
+    /// The principal of a valid token; an `APIError` otherwise (401, or 503 when no key could be loaded at all).
     package func verify(_ token: String) async throws -> Principal {
-        guard token.utf8.count <= 8192, token.split(separator: ".", omittingEmptySubsequences: false).count == 3 else {
+        guard token.utf8.count <= 8192, let kid = Self.keyID(of: token) else {
             throw APIError.unauthorized("the access token is malformed", code: "invalid_token")
         }
-        var keys = try await currentKeys(forceRefresh: false)
-        let claims: AccessClaims
-        do {
-            claims = try await keys.verify(token, as: AccessClaims.self)
-        } catch let error as JWTError where error.errorType == .unknownKID {
-            // A key newer than our copy of the JWKS, after a rotation: refetch once.
-            guard let refreshed = try? await currentKeys(forceRefresh: true), refreshed !== keys else {
+        var set = try await loadKeys(refresh: false)
+        if !set.kids.contains(kid) {
+            // Perhaps a key newer than our copy, after a rotation.
+            set = try await loadKeys(refresh: true)
+            guard set.kids.contains(kid) else {
                 throw APIError.unauthorized("the access token is signed by an unknown key", code: "invalid_token")
             }
-            keys = refreshed
-            claims = try await verifyMapped(token, keys: keys)
+        }
+        let claims: AccessClaims
+        do {
+            claims = try await set.collection.verify(token, as: AccessClaims.self)
+        } catch let error as JWTError where error.errorType == .claimVerificationFailure && error.failedClaim is ExpirationClaim {
+            throw APIError.unauthorized("the access token has expired", code: "token_expired")
         } catch {
-            throw Self.mapped(error)
+            throw APIError.unauthorized("the access token is not valid", code: "invalid_token")
         }
         if let session = claims.sid, revocations.isRevoked(session) {
             throw APIError.unauthorized("the session of this token has ended", code: "token_revoked")
@@ -76,58 +128,24 @@ package final class AccessTokenVerifier: Sendable {
         return Principal(claims: claims)
     }
 
-    private func verifyMapped(_ token: String, keys: JWTKeyCollection) async throws -> AccessClaims {
+    private func loadKeys(refresh: Bool) async throws -> VerificationKeySet {
         do {
-            return try await keys.verify(token, as: AccessClaims.self)
+            return try await keys.verificationKeys(refresh: refresh)
         } catch {
-            throw Self.mapped(error)
-        }
-    }
-
-    private static func mapped(_ error: any Error) -> APIError {
-        if let error = error as? JWTError, error.errorType == .claimVerificationFailure,
-            error.failedClaim is ExpirationClaim
-        {
-            return .unauthorized("the access token has expired", code: "token_expired")
-        }
-        return .unauthorized("the access token is not valid", code: "invalid_token")
-    }
-
-    /// The cached keys, loading them when there are none or when a refresh is due and allowed.
-    private func currentKeys(forceRefresh: Bool) async throws -> JWTKeyCollection {
-        let now = ContinuousClock.now
-        let task: Task<JWTKeyCollection, any Error> = state.withLockedValue { state in
-            if let loading = state.loading { return loading }
-            if let keys = state.keys {
-                let recent = state.loadedAt.map { now - $0 < minimumRefreshInterval } ?? false
-                if !forceRefresh || recent { return Task { keys } }
-            }
-            let source = self.source
-            let loading = Task { () throws -> JWTKeyCollection in
-                let json = try await source.currentJWKS()
-                return try await JWTKeyCollection().add(jwksJSON: json)
-            }
-            state.loading = loading
-            return loading
-        }
-        do {
-            let keys = try await task.value
-            state.withLockedValue { state in
-                if state.loading != nil {
-                    state.keys = keys
-                    state.loadedAt = ContinuousClock.now
-                    state.loading = nil
-                }
-            }
-            return keys
-        } catch {
-            let cached = state.withLockedValue { state -> JWTKeyCollection? in
-                state.loading = nil
-                state.loadedAt = ContinuousClock.now
-                return state.keys
-            }
-            if let cached { return cached }
             throw APIError(.serviceUnavailable, code: "auth_unavailable", message: "token keys could not be loaded")
         }
+    }
+
+    /// The `kid` of a compact JWS with three parts; nil when malformed or missing (our tokens always carry one).
+    static func keyID(of token: String) -> String? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, parts[0].utf8.count <= 1024 else { return nil }
+        var base64 = parts[0].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64),
+            let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let kid = header["kid"] as? String, !kid.isEmpty
+        else { return nil }
+        return kid
     }
 }
