@@ -26,7 +26,12 @@ struct AuthHarness {
         self.settings = settings
         dependencies = try TestDependencies(logger: logs.logger)
         let deps = dependencies.dependencies
-        try await Migrator(client: deps.postgres, schema: "auth", migrations: AuthMigrations.all, logger: TestEnvironment.logger).run()
+        try await Migrator(
+            client: deps.postgres,
+            schema: "auth",
+            migrations: AuthMigrations.all,
+            logger: TestEnvironment.logger
+        ).run()
         try await deps.postgres.query(
             "TRUNCATE auth.users, auth.refresh_tokens, auth.signing_keys, auth.groups, auth.group_members, auth.agent_tokens",
             logger: TestEnvironment.logger
@@ -85,7 +90,11 @@ struct AuthClient: Sendable {
     func signUp(_ email: String, name: String = "Test User", password: String = AuthHarness.password) async throws
         -> (user: UserResponse, tokens: TokenPair)
     {
-        let registered = try await call(.post, "/register", json: RegisterRequest(email: email, password: password, name: name))
+        let registered = try await call(
+            .post,
+            "/register",
+            json: RegisterRequest(email: email, password: password, name: name)
+        )
         try #require(registered.status == .created, "register: \(registered.text)")
         return (try registered.decode(UserResponse.self), try await signIn(email, password: password))
     }

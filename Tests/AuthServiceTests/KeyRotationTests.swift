@@ -11,7 +11,9 @@ extension AuthTests {
     @Suite("signing keys: persisted, shared by replicas, rotated")
     struct KeyRotation {
         private func kid(of token: String) throws -> String {
-            let header = try JSONSerialization.jsonObject(with: TokenForge.decode(String(token.split(separator: ".")[0])))
+            let header = try JSONSerialization.jsonObject(
+                with: TokenForge.decode(String(token.split(separator: ".")[0]))
+            )
             return (header as! [String: Any])["kid"] as! String
         }
 
@@ -42,7 +44,10 @@ extension AuthTests {
 
                 let fresh = try await auth.signIn("keys@example.com")
                 #expect(try kid(of: fresh.accessToken) == newKid)
-                #expect(try await auth.call(.get, "/me", token: admin.accessToken).status == .ok, "old kid still verifies")
+                #expect(
+                    try await auth.call(.get, "/me", token: admin.accessToken).status == .ok,
+                    "old kid still verifies"
+                )
 
                 // Once the old key retired longer ago than a token lives, it leaves the JWKS and its tokens fail.
                 try await harness.dependencies.dependencies.postgres.query(
@@ -86,7 +91,10 @@ extension AuthTests {
             let harness = try await AuthHarness()
             try await harness.run { auth in
                 let admin = try await auth.signUp("refetch@example.com").tokens
-                let verifier = AccessTokenVerifier(keys: FixedJWKS(ring: harness.core.keys), revocations: SessionRevocations())
+                let verifier = AccessTokenVerifier(
+                    keys: FixedJWKS(ring: harness.core.keys),
+                    revocations: SessionRevocations()
+                )
                 _ = try await verifier.verify(admin.accessToken)
                 _ = try await auth.call(.post, "/keys/rotate", token: admin.accessToken)
                 let fresh = try await auth.signIn("refetch@example.com")

@@ -114,8 +114,18 @@ extension AuthTests {
             try await harness.run { auth in
                 _ = try await auth.signUp("admin@example.com")
                 let user = try await auth.signUp("off@example.com").user
-                _ = try await harness.core.users.update(id: user.id, name: nil, roles: nil, disabled: true, passwordHash: nil)
-                let reply = try await auth.call(.post, "/login", json: LoginRequest(email: "off@example.com", password: AuthHarness.password))
+                _ = try await harness.core.users.update(
+                    id: user.id,
+                    name: nil,
+                    roles: nil,
+                    disabled: true,
+                    passwordHash: nil
+                )
+                let reply = try await auth.call(
+                    .post,
+                    "/login",
+                    json: LoginRequest(email: "off@example.com", password: AuthHarness.password)
+                )
                 #expect(reply.status == .forbidden)
             }
         }

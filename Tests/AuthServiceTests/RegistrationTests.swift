@@ -30,7 +30,11 @@ extension AuthTests {
                 let again = try await auth.call(
                     .post,
                     "/register",
-                    json: RegisterRequest(email: "MIXED.case@example.com", password: AuthHarness.password, name: "Again")
+                    json: RegisterRequest(
+                        email: "MIXED.case@example.com",
+                        password: AuthHarness.password,
+                        name: "Again"
+                    )
                 )
                 #expect(again.status == .conflict)
                 #expect(again.error?.code == "conflict")
@@ -55,7 +59,11 @@ extension AuthTests {
         func invalidInput(email: String, password: String, name: String, field: String) async throws {
             let harness = try await AuthHarness()
             try await harness.run { auth in
-                let reply = try await auth.call(.post, "/register", json: RegisterRequest(email: email, password: password, name: name))
+                let reply = try await auth.call(
+                    .post,
+                    "/register",
+                    json: RegisterRequest(email: email, password: password, name: name)
+                )
                 #expect(reply.status == .badRequest)
                 #expect(reply.error?.code == "invalid_field")
                 #expect(reply.error?.field == field)
@@ -98,8 +106,12 @@ extension AuthTests {
 
         @Test("ADMIN_EMAIL and REGISTRATION are checked at start")
         func settingsValidated() {
-            #expect(throws: ConfigError.self) { try AuthSettings(environment: EnvironmentReader(["ADMIN_EMAIL": "nope"])) }
-            #expect(throws: ConfigError.self) { try AuthSettings(environment: EnvironmentReader(["REGISTRATION": "maybe"])) }
+            #expect(throws: ConfigError.self) {
+                try AuthSettings(environment: EnvironmentReader(["ADMIN_EMAIL": "nope"]))
+            }
+            #expect(throws: ConfigError.self) {
+                try AuthSettings(environment: EnvironmentReader(["REGISTRATION": "maybe"]))
+            }
             #expect(throws: ConfigError.self) {
                 try AuthSettings(environment: EnvironmentReader(["LOGIN_MAX_FAILURES_PER_EMAIL": "0"]))
             }

@@ -13,17 +13,29 @@ extension AuthTests {
             let harness = try await AuthHarness()
             try await harness.run { auth in
                 let first = try await auth.signUp("rotate@example.com").tokens
-                let refreshed = try await auth.call(.post, "/refresh", json: RefreshRequest(refreshToken: first.refreshToken))
+                let refreshed = try await auth.call(
+                    .post,
+                    "/refresh",
+                    json: RefreshRequest(refreshToken: first.refreshToken)
+                )
                 #expect(refreshed.status == .ok)
                 let second = try refreshed.decode(TokenPair.self)
                 #expect(second.refreshToken != first.refreshToken)
                 #expect(try await auth.call(.get, "/me", token: second.accessToken).status == .ok)
 
-                let replay = try await auth.call(.post, "/refresh", json: RefreshRequest(refreshToken: first.refreshToken))
+                let replay = try await auth.call(
+                    .post,
+                    "/refresh",
+                    json: RefreshRequest(refreshToken: first.refreshToken)
+                )
                 #expect(replay.status == .unauthorized)
                 #expect(replay.error?.code == "token_reused")
                 // The whole family is gone: the newest refresh token and the session's access tokens too.
-                let newest = try await auth.call(.post, "/refresh", json: RefreshRequest(refreshToken: second.refreshToken))
+                let newest = try await auth.call(
+                    .post,
+                    "/refresh",
+                    json: RefreshRequest(refreshToken: second.refreshToken)
+                )
                 #expect(newest.status == .unauthorized)
                 let revoked = try await eventually {
                     try await auth.call(.get, "/me", token: second.accessToken).status == .unauthorized
@@ -42,7 +54,11 @@ extension AuthTests {
             try await harness.run { auth in
                 let garbage = try await auth.call(.post, "/refresh", json: RefreshRequest(refreshToken: "nonsense"))
                 #expect(garbage.status == .badRequest)
-                let unknown = try await auth.call(.post, "/refresh", json: RefreshRequest(refreshToken: OpaqueToken.generate(prefix: "csr_")))
+                let unknown = try await auth.call(
+                    .post,
+                    "/refresh",
+                    json: RefreshRequest(refreshToken: OpaqueToken.generate(prefix: "csr_"))
+                )
                 #expect(unknown.status == .unauthorized)
                 let missing = try await auth.call(.post, "/refresh", raw: "{}")
                 #expect(missing.status == .badRequest)
@@ -56,13 +72,23 @@ extension AuthTests {
                 let tokens = try await auth.signUp("leave@example.com").tokens
                 let out = try await auth.call(.post, "/logout", json: RefreshRequest(refreshToken: tokens.refreshToken))
                 #expect(out.status == .noContent)
-                #expect(try await auth.call(.post, "/refresh", json: RefreshRequest(refreshToken: tokens.refreshToken)).status == .unauthorized)
-                #expect(try await eventually { try await auth.call(.get, "/me", token: tokens.accessToken).status == .unauthorized })
+                #expect(
+                    try await auth.call(.post, "/refresh", json: RefreshRequest(refreshToken: tokens.refreshToken))
+                        .status == .unauthorized
+                )
+                #expect(
+                    try await eventually {
+                        try await auth.call(.get, "/me", token: tokens.accessToken).status == .unauthorized
+                    }
+                )
 
                 // Signing out with the access token alone works too.
                 let again = try await auth.signIn("leave@example.com")
                 #expect(try await auth.call(.post, "/logout", raw: "", token: again.accessToken).status == .noContent)
-                #expect(try await auth.call(.post, "/refresh", json: RefreshRequest(refreshToken: again.refreshToken)).status == .unauthorized)
+                #expect(
+                    try await auth.call(.post, "/refresh", json: RefreshRequest(refreshToken: again.refreshToken))
+                        .status == .unauthorized
+                )
             }
         }
 
@@ -75,10 +101,20 @@ extension AuthTests {
                 let me = try await auth.call(.get, "/me", token: current.accessToken).decode(UserResponse.self)
                 #expect(me.id == user.id && me.name == "Old Name" && me.groups == [])
 
-                let renamed = try await auth.call(.patch, "/me", json: UpdateMeRequest(name: "New Name"), token: current.accessToken)
+                let renamed = try await auth.call(
+                    .patch,
+                    "/me",
+                    json: UpdateMeRequest(name: "New Name"),
+                    token: current.accessToken
+                )
                 #expect(try renamed.decode(UserResponse.self).name == "New Name")
 
-                let missing = try await auth.call(.patch, "/me", json: UpdateMeRequest(password: "a new password!"), token: current.accessToken)
+                let missing = try await auth.call(
+                    .patch,
+                    "/me",
+                    json: UpdateMeRequest(password: "a new password!"),
+                    token: current.accessToken
+                )
                 #expect(missing.status == .badRequest && missing.error?.field == "current_password")
                 let wrong = try await auth.call(
                     .patch,
@@ -104,11 +140,25 @@ extension AuthTests {
                 #expect(changed.status == .ok)
                 // This session goes on; the other one is over.
                 #expect(try await auth.call(.get, "/me", token: current.accessToken).status == .ok)
-                #expect(try await auth.call(.post, "/refresh", json: RefreshRequest(refreshToken: current.refreshToken)).status == .ok)
-                #expect(try await auth.call(.post, "/refresh", json: RefreshRequest(refreshToken: other.refreshToken)).status == .unauthorized)
-                #expect(try await eventually { try await auth.call(.get, "/me", token: other.accessToken).status == .unauthorized })
+                #expect(
+                    try await auth.call(.post, "/refresh", json: RefreshRequest(refreshToken: current.refreshToken))
+                        .status == .ok
+                )
+                #expect(
+                    try await auth.call(.post, "/refresh", json: RefreshRequest(refreshToken: other.refreshToken))
+                        .status == .unauthorized
+                )
+                #expect(
+                    try await eventually {
+                        try await auth.call(.get, "/me", token: other.accessToken).status == .unauthorized
+                    }
+                )
                 // Old password no longer works, the new one does.
-                let old = try await auth.call(.post, "/login", json: LoginRequest(email: "me@example.com", password: AuthHarness.password))
+                let old = try await auth.call(
+                    .post,
+                    "/login",
+                    json: LoginRequest(email: "me@example.com", password: AuthHarness.password)
+                )
                 #expect(old.status == .unauthorized)
                 _ = try await auth.signIn("me@example.com", password: "a new password!")
             }

@@ -28,7 +28,10 @@ struct TokenForge {
         switch kind {
         case .otherKey:
             let keys = JWTKeyCollection()
-            await keys.add(eddsa: EdDSA.PrivateKey(backing: Curve25519.Signing.PrivateKey()), kid: JWKIdentifier(string: kid))
+            await keys.add(
+                eddsa: EdDSA.PrivateKey(backing: Curve25519.Signing.PrivateKey()),
+                kid: JWKIdentifier(string: kid)
+            )
             let claims = try JSONDecoder().decode(AccessClaims.self, from: Self.decode(parts[1]))
             return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
         case .expired:
@@ -95,10 +98,16 @@ extension AuthTests {
         @Test("another service's protected route verifies with the JWKS alone and refuses the same forgeries")
         func refusedByOtherService() async throws {
             let harness = try await AuthHarness()
-            let genuine = try await harness.run { auth in try await auth.signUp("elsewhere@example.com").tokens.accessToken }
+            let genuine = try await harness.run { auth in
+                try await auth.signUp("elsewhere@example.com").tokens.accessToken
+            }
             let deps = try TestDependencies()
-            let verifier = AccessTokenVerifier(keys: FixedJWKS(ring: harness.core.keys), revocations: SessionRevocations())
-            let app = buildApplication(ServiceDefinition(name: .cloud, migrations: []), dependencies: deps.dependencies) { router in
+            let verifier = AccessTokenVerifier(
+                keys: FixedJWKS(ring: harness.core.keys),
+                revocations: SessionRevocations()
+            )
+            let app = buildApplication(ServiceDefinition(name: .cloud, migrations: []), dependencies: deps.dependencies)
+            { router in
                 WhoAmIController(authentication: AuthenticationMiddleware(verifier: verifier)).addRoutes(to: router)
             }
             var forgeries: [ForgedToken: String] = [:]
@@ -107,7 +116,8 @@ extension AuthTests {
             }
             let forged = forgeries
             try await app.test(.router) { client in
-                try await client.execute(uri: "/whoami", method: .get, headers: [.authorization: "Bearer \(genuine)"]) { response in
+                try await client.execute(uri: "/whoami", method: .get, headers: [.authorization: "Bearer \(genuine)"]) {
+                    response in
                     #expect(response.status == .ok)
                     #expect(String(buffer: response.body).contains("elsewhere@example.com"))
                 }
@@ -115,7 +125,8 @@ extension AuthTests {
                     #expect(response.status == .unauthorized)
                 }
                 for (kind, token) in forged {
-                    try await client.execute(uri: "/whoami", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+                    try await client.execute(uri: "/whoami", method: .get, headers: [.authorization: "Bearer \(token)"])
+                    { response in
                         #expect(response.status == .unauthorized, "\(kind)")
                     }
                 }
@@ -128,7 +139,8 @@ extension AuthTests {
             let harness = try await AuthHarness()
             try await harness.run { auth in
                 let (user, tokens) = try await auth.signUp("valid@example.com")
-                let claims = try await auth.call(.post, "/validate", json: ValidateRequest(token: tokens.accessToken)).decode(ValidatedToken.self)
+                let claims = try await auth.call(.post, "/validate", json: ValidateRequest(token: tokens.accessToken))
+                    .decode(ValidatedToken.self)
                 #expect(claims.sub == user.id.uuidString.lowercased())
                 #expect(claims.scope == "user")
                 #expect(claims.email == "valid@example.com")

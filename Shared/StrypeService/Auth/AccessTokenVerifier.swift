@@ -117,7 +117,9 @@ package struct AccessTokenVerifier: Sendable {
         let claims: AccessClaims
         do {
             claims = try await set.collection.verify(token, as: AccessClaims.self)
-        } catch let error as JWTError where error.errorType == .claimVerificationFailure && error.failedClaim is ExpirationClaim {
+        } catch let error as JWTError
+            where error.errorType == .claimVerificationFailure && error.failedClaim is ExpirationClaim
+        {
             throw APIError.unauthorized("the access token has expired", code: "token_expired")
         } catch {
             throw APIError.unauthorized("the access token is not valid", code: "invalid_token")
