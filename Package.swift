@@ -36,7 +36,13 @@ let serviceDependencies: [String: [Target.Dependency]] = [
         .product(name: "JWTKit", package: "jwt-kit"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
-    ]
+    ],
+    "Cloud": [
+        "StrypeCodec",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+    ],
 ]
 
 let package = Package(
@@ -96,6 +102,8 @@ let package = Package(
             dependencies: [
                 "StrypeService",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/StrypeTestSupport",
             swiftSettings: swiftSettings

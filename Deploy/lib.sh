@@ -156,6 +156,23 @@ stop_nginx() {
     kill -9 "$pid" 2>/dev/null || true
 }
 
+# start_moto DIR PORT PYTHON_BIN_DIR: an S3-compatible moto server on 127.0.0.1:PORT that checks signatures after
+# its first three calls (which Deploy/moto_setup.py spends on an IAM user and key).
+start_moto() {
+    local dir="$1" port="$2" bin="$3"
+    mkdir -p "$dir"
+    pid_alive "$dir/moto.pid" && return 0
+    INITIAL_NO_AUTH_ACTION_COUNT=3 "$bin/moto_server" -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
+    echo $! >"$dir/moto.pid"
+    for _ in $(seq 1 150); do
+        port_free "$port" || return 0
+        sleep 0.1
+    done
+    die "moto did not start (see $dir/moto.log)"
+}
+
+stop_moto() { stop_pidfile "$1/moto.pid" 10; }
+
 # start_service NAME BIN_DIR RUN_DIR ENV_FILE: runs one service in the background, logs in RUN_DIR/logs.
 start_service() {
     local name="$1" bin="$2" run="$3" env_file="$4"

@@ -116,7 +116,6 @@ extension TokenPair: ResponseEncodable {}
 extension GroupResponse: ResponseEncodable {}
 extension AgentTokenResponse: ResponseEncodable {}
 extension Page: ResponseEncodable {}
-extension Items: ResponseEncodable {}
 
 extension Request {
     /// The client's address as the gateway reports it in `X-Real-IP`, else the connection's peer.
@@ -125,15 +124,5 @@ extension Request {
             return forwarded
         }
         return context.remoteAddress
-    }
-}
-
-extension StrypeRequestContext {
-    /// The UUID in path parameter `name`; 404 when it is not one (no such resource can exist).
-    func uuidParameter(_ name: String, resource: String) throws -> UUID {
-        guard let text = parameters.get(name), let id = UUID(uuidString: text) else {
-            throw APIError.notFound("no such \(resource)")
-        }
-        return id
     }
 }

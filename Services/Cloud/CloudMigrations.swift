@@ -10,6 +10,42 @@ enum CloudMigrations {
                 "CREATE SCHEMA IF NOT EXISTS \"cloud\"",
                 "COMMENT ON SCHEMA \"cloud\" IS 'Cloudstrype cloud service: provider accounts and object I/O on S3-compatible storage and local directories'",
             ]
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "accounts_and_chunk_locations",
+            statements: [
+                """
+                CREATE TABLE accounts (
+                    id uuid PRIMARY KEY,
+                    owner_id uuid NOT NULL,
+                    provider text NOT NULL CHECK (provider IN ('s3', 'local')),
+                    name text NOT NULL,
+                    settings jsonb NOT NULL,
+                    secret_sealed bytea,
+                    shared boolean NOT NULL DEFAULT false,
+                    health text NOT NULL DEFAULT 'healthy',
+                    health_reason text,
+                    health_checked_at timestamptz,
+                    capacity bigint,
+                    used_bytes bigint NOT NULL DEFAULT 0,
+                    objects bigint NOT NULL DEFAULT 0,
+                    created_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                "CREATE INDEX accounts_owner ON accounts (owner_id)",
+                """
+                CREATE TABLE chunk_locations (
+                    chunk_id text NOT NULL,
+                    account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                    owner_id uuid NOT NULL,
+                    size bigint NOT NULL,
+                    sha256 text NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (chunk_id, account_id)
+                )
+                """,
+            ]
+        ),
     ]
 }

@@ -1,3 +1,7 @@
+import Hummingbird
+import NIOPosix
+import ServiceLifecycle
+import StrypeCodec
 import StrypeCore
 import StrypeService
 
@@ -8,6 +12,34 @@ enum CloudService {
         name: .cloud,
         peers: [.auth],
         needsMasterKey: true,
-        migrations: CloudMigrations.all
+        migrations: CloudMigrations.all,
+        build: { router, dependencies in
+            addRoutes(core: makeCore(dependencies: dependencies), dependencies: dependencies, to: router)
+        }
     )
+
+    static func makeCore(dependencies: ServiceDependencies) -> CloudCore {
+        CloudCore(
+            accounts: PostgresAccountRepository(client: dependencies.postgres, logger: dependencies.logger),
+            secrets: SecretBox(masterKey: dependencies.config.masterKey!.bytes, purpose: "cloud.account-secrets"),
+            http: dependencies.http,
+            fileThreads: NIOThreadPool.singleton,
+            redis: dependencies.redis,
+            logger: dependencies.logger
+        )
+    }
+
+    /// Adds cloud's routes; `verifier` defaults to auth's JWKS.
+    static func addRoutes(
+        core: CloudCore,
+        dependencies: ServiceDependencies,
+        verifier: AccessTokenVerifier? = nil,
+        to router: Router<StrypeRequestContext>
+    ) -> [any Service] {
+        let authentication = dependencies.authentication(verifier ?? dependencies.makeVerifier())
+        AccountController(core: core, authentication: authentication).addRoutes(to: router)
+        ObjectController(core: core, authentication: authentication).addRoutes(to: router)
+        SeedController(core: core, authentication: authentication).addRoutes(to: router)
+        return []
+    }
 }

@@ -106,23 +106,6 @@ struct AuthClient: Sendable {
     }
 }
 
-/// A response, decoded on demand.
-struct Reply: Sendable {
-    let status: HTTPResponse.Status
-    let body: Data
-    let headers: HTTPFields
-
-    var text: String { String(decoding: body, as: UTF8.self) }
-
-    func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(T.self, from: body)
-    }
-
-    var error: ErrorBody.Detail? { try? decode(ErrorBody.self).error }
-}
-
 /// Waits until `condition` holds (pub/sub delivery is asynchronous), for at most `timeout`.
 func eventually(timeout: Duration = .seconds(3), _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout

@@ -19,6 +19,16 @@ package enum TestEnvironment {
         }
     }
 
+    /// The moto S3 server Deploy/test starts, with signature checking on.
+    package static var s3: (endpoint: String, region: String, bucket: String, accessKeyID: String, secret: String) {
+        get throws {
+            (
+                try variable("S3_TEST_ENDPOINT"), try variable("S3_TEST_REGION"), try variable("S3_TEST_BUCKET"),
+                try variable("S3_TEST_ACCESS_KEY_ID"), try variable("S3_TEST_SECRET_ACCESS_KEY")
+            )
+        }
+    }
+
     /// A variable Deploy/test sets; its absence fails the test with a message saying so.
     private static func variable(_ name: String) throws -> String {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {

@@ -28,3 +28,4 @@ package struct WhoAmIController: Sendable {
 }
 
 extension ValidatedToken: ResponseEncodable {}
+extension Items: ResponseEncodable {}

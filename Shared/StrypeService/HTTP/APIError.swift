@@ -101,3 +101,8 @@ package struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         }
     }
 }
+
+extension HTTPResponse.Status {
+    /// 507: not enough backends to store what was asked.
+    package static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+}

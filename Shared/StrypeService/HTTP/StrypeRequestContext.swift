@@ -26,3 +26,13 @@ package struct StrypeRequestContext: RequestContext {
         return encoder
     }
 }
+
+extension StrypeRequestContext {
+    /// The UUID in path parameter `name`; 404 when it is not one (no such resource can exist).
+    package func uuidParameter(_ name: String, resource: String) throws -> UUID {
+        guard let text = parameters.get(name), let id = UUID(uuidString: text) else {
+            throw APIError.notFound("no such \(resource)")
+        }
+        return id
+    }
+}

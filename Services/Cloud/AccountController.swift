@@ -1,0 +1,222 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import StrypeCore
+import StrypeService
+
+/// Provider accounts: created only after a probe proves them, listed without secrets, shared by admins.
+struct AccountController: Sendable {
+    let core: CloudCore
+    let authentication: AuthenticationMiddleware
+
+    func addRoutes(to router: Router<StrypeRequestContext>) {
+        let accounts = router.group("/accounts").add(middleware: authentication)
+        accounts.post(use: create)
+        accounts.get(use: list)
+        accounts.get("/{id}", use: get)
+        accounts.patch("/{id}", use: update)
+        accounts.delete("/{id}", use: delete)
+    }
+
+    /// `POST /accounts` → 201 once a probe object was written, read back and deleted; 422 with the provider's
+    /// reason otherwise, and nothing saved.
+    @Sendable func create(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
+        AccountResponse
+    > {
+        let principal = try context.requirePrincipal()
+        guard let owner = principal.userID else { throw APIError.forbidden("accounts belong to users") }
+        let body = try await request.decode(as: CreateAccountRequest.self, context: context)
+        let name = try Self.name(body.name)
+        let id = UUID()
+        var record = AccountRecord(
+            id: id,
+            ownerID: owner,
+            provider: body.provider,
+            name: name,
+            settings: AccountSettings(),
+            sealedSecret: nil,
+            shared: false,
+            health: "healthy",
+            healthReason: nil,
+            capacity: nil,
+            used: 0,
+            objects: 0,
+            createdAt: Date()
+        )
+        let store: any ObjectStore
+        switch body.provider {
+        case "s3":
+            let settings = try Self.s3Settings(body)
+            guard let secret = body.secretAccessKey, !secret.isEmpty, secret.utf8.count <= 256 else {
+                throw APIError.invalidField("secret_access_key", "is required")
+            }
+            record.settings = settings
+            // A probe that cannot connect must fail in seconds, not wait out a transfer timeout.
+            store = try core.s3Store(
+                settings: settings,
+                accessKeyID: settings.accessKeyID!,
+                secret: secret,
+                timeout: .seconds(10)
+            )
+            let sealed = try JSONEncoder().encode(CloudCore.SealedCredentials(secretAccessKey: secret))
+            record.sealedSecret = try core.secrets.seal(Array(sealed), context: id.uuidString.lowercased())
+        case "local":
+            guard principal.isAdmin else { throw APIError.forbidden("only admins add local-directory accounts") }
+            guard let path = body.path, path.hasPrefix("/"), !path.contains("\0"), path.utf8.count <= 4096,
+                !path.split(separator: "/").contains("..")
+            else { throw APIError.invalidField("path", "must be an absolute directory path") }
+            record.settings = AccountSettings(path: path)
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            store = LocalObjectStore(root: path, threadPool: core.fileThreads)
+        default:
+            throw APIError.invalidField("provider", "must be s3 or local")
+        }
+        try await probe(store, context: context)
+        try await core.accounts.insert(record)
+        context.logger.info("account created", metadata: ["account_id": "\(id)", "provider": "\(body.provider)"])
+        return EditedResponse(status: .created, response: record.response(viewer: owner))
+    }
+
+    /// `GET /accounts` → the caller's accounts and the shared ones (a service sees all).
+    @Sendable func list(_ request: Request, context: StrypeRequestContext) async throws -> Items<AccountResponse> {
+        let principal = try context.requirePrincipal()
+        let records: [AccountRecord]
+        if principal.isService {
+            records = try await core.accounts.all()
+        } else if let user = principal.userID {
+            records = try await core.accounts.visible(to: user)
+        } else {
+            records = []
+        }
+        return Items(records.map { $0.response(viewer: principal.userID) })
+    }
+
+    /// `GET /accounts/{id}`.
+    @Sendable func get(_ request: Request, context: StrypeRequestContext) async throws -> AccountResponse {
+        let principal = try context.requirePrincipal()
+        let account = try await core.usableAccount(try context.uuidParameter("id", resource: "account"), by: principal)
+        return account.response(viewer: principal.userID)
+    }
+
+    /// `PATCH /accounts/{id} {name?, shared?}`: owners rename; only admins share.
+    @Sendable func update(_ request: Request, context: StrypeRequestContext) async throws -> AccountResponse {
+        let principal = try context.requirePrincipal()
+        let account = try await core.usableAccount(
+            try context.uuidParameter("id", resource: "account"),
+            by: principal,
+            managing: true
+        )
+        let body = try await request.decode(as: UpdateAccountRequest.self, context: context)
+        guard account.ownerID == principal.userID || principal.isAdmin else {
+            throw APIError.forbidden("only the owner or an admin changes an account")
+        }
+        if body.shared != nil, !principal.isAdmin { throw APIError.forbidden("only admins share accounts") }
+        let name = try body.name.map { try Self.name($0) }
+        guard let updated = try await core.accounts.update(id: account.id, name: name, shared: body.shared) else {
+            throw APIError.notFound("no such account")
+        }
+        return updated.response(viewer: principal.userID)
+    }
+
+    /// `DELETE /accounts/{id}` → 204 (the owner or an admin); objects stored there are left in the bucket.
+    @Sendable func delete(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
+        let principal = try context.requirePrincipal()
+        let account = try await core.usableAccount(
+            try context.uuidParameter("id", resource: "account"),
+            by: principal,
+            managing: true
+        )
+        guard account.ownerID == principal.userID || principal.isAdmin else {
+            throw APIError.notFound("no such account")
+        }
+        _ = try await core.accounts.delete(id: account.id)
+        return .noContent
+    }
+
+    /// Writes, reads back and deletes a small object; any failure is a 422 with the provider's reason.
+    private func probe(_ store: any ObjectStore, context: StrypeRequestContext) async throws {
+        let key = "cloudstrype-probe-\(RequestID.generate())"
+        let content = ByteBuffer(string: "cloudstrype probe \(key)")
+        do {
+            _ = try await store.put(
+                key: key,
+                length: Int64(content.readableBytes),
+                sha256: nil,
+                body: BufferSequence([content])
+            )
+            let read = try await store.get(key: key, range: nil, context: context)
+            let writer = CollectingWriter()
+            try await read.body.write(writer)
+            let collected = writer.buffer
+            try await store.delete(key: key)
+            guard collected == content else {
+                throw ObjectStoreError.provider(status: 200, code: "ProbeMismatch", message: "read back other bytes")
+            }
+        } catch let error as ObjectStoreError {
+            throw APIError(
+                .unprocessableContent,
+                code: "account_probe_failed",
+                message: "the provider refused the probe: \(error)"
+            )
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.unprocessableContent, code: "account_probe_failed", message: "the probe failed: \(error)")
+        }
+    }
+
+    private static func name(_ raw: String) throws -> String {
+        let name = raw.trimmingWhitespace()
+        guard !name.isEmpty, name.count <= 200, !name.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            throw APIError.invalidField("name", "must be 1 to 200 characters")
+        }
+        return name
+    }
+
+    private static func s3Settings(_ body: CreateAccountRequest) throws -> AccountSettings {
+        guard let endpoint = body.endpoint,
+            (try? ConnectionURL(endpoint, schemes: ["http", "https"], variable: "endpoint")) != nil
+        else { throw APIError.invalidField("endpoint", "must be an http(s) URL") }
+        guard let region = body.region, !region.isEmpty, region.utf8.count <= 64,
+            region.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })
+        else { throw APIError.invalidField("region", "is required (e.g. us-east-1)") }
+        guard let bucket = body.bucket, (3...63).contains(bucket.utf8.count),
+            bucket.allSatisfy({ ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".") && $0.isASCII })
+        else { throw APIError.invalidField("bucket", "must be a valid bucket name") }
+        guard let key = body.accessKeyID, !key.isEmpty, key.utf8.count <= 128 else {
+            throw APIError.invalidField("access_key_id", "is required")
+        }
+        var prefix = body.prefix ?? ""
+        if !prefix.isEmpty {
+            prefix = prefix.hasSuffix("/") ? prefix : prefix + "/"
+            _ = try? ObjectKey.validate(String(prefix.dropLast()))
+            guard (try? ObjectKey.validate(String(prefix.dropLast()))) != nil else {
+                throw APIError.invalidField("prefix", "only letters, digits, - _ . / are allowed")
+            }
+        }
+        return AccountSettings(
+            endpoint: endpoint,
+            region: region,
+            bucket: bucket,
+            prefix: prefix,
+            pathStyle: body.pathStyle ?? true,
+            accessKeyID: key
+        )
+    }
+}
+
+/// Collects a response body in memory (for the tiny probe object only).
+final class CollectingWriter: ResponseBodyWriter {
+    var buffer = ByteBuffer()
+
+    func write(_ buffer: ByteBuffer) async throws {
+        var buffer = buffer
+        self.buffer.writeBuffer(&buffer)
+    }
+
+    func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}
+
+extension AccountResponse: ResponseEncodable {}
+extension ObjectResponse: ResponseEncodable {}
+extension ChunkLocationsResponse: ResponseEncodable {}

@@ -1,0 +1,132 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import StrypeCodec
+import StrypeCore
+import StrypeService
+
+/// What cloud's controllers share: the accounts, the sealed secrets, and turning an account into an object store.
+struct CloudCore: Sendable {
+    let accounts: any AccountRepository
+    let secrets: SecretBox
+    let http: HTTPClient
+    let fileThreads: NIOThreadPool
+    let redis: RedisClient
+    let logger: Logger
+
+    /// Announced when an account turns healthy or unhealthy (`<id> healthy|unhealthy`), for chunk's placement.
+    static let healthChannel = "cloud:account-health"
+
+    /// The credentials sealed at rest, as JSON.
+    struct SealedCredentials: Codable {
+        var secretAccessKey: String
+    }
+
+    /// The store behind an account.
+    func store(for account: AccountRecord) throws -> any ObjectStore {
+        switch account.provider {
+        case "local":
+            guard let path = account.settings.path else {
+                throw APIError(.internalServerError, code: "internal_error", message: "account has no path")
+            }
+            return LocalObjectStore(root: path, threadPool: fileThreads)
+        default:
+            guard let sealed = account.sealedSecret, let accessKey = account.settings.accessKeyID else {
+                throw APIError(.internalServerError, code: "internal_error", message: "account has no credentials")
+            }
+            let opened = try secrets.open(sealed, context: account.id.uuidString.lowercased())
+            let credentials = try JSONDecoder().decode(SealedCredentials.self, from: Data(opened))
+            return try s3Store(settings: account.settings, accessKeyID: accessKey, secret: credentials.secretAccessKey)
+        }
+    }
+
+    /// An S3 store from settings and credentials (also used to probe before anything is saved).
+    func s3Store(settings: AccountSettings, accessKeyID: String, secret: String, timeout: TimeAmount = .seconds(300))
+        throws
+        -> S3ObjectStore
+    {
+        guard let endpoint = settings.endpoint, let bucket = settings.bucket, let region = settings.region else {
+            throw APIError.badRequest("an s3 account needs endpoint, region and bucket")
+        }
+        let url = try ConnectionURL(endpoint, schemes: ["http", "https"], variable: "endpoint")
+        let location = S3Location(
+            scheme: url.scheme,
+            host: url.host,
+            port: url.port,
+            region: region,
+            bucket: bucket,
+            prefix: settings.prefix ?? "",
+            pathStyle: settings.pathStyle ?? true
+        )
+        let signer = SigV4Signer(credentials: .init(accessKeyID: accessKeyID, secretAccessKey: secret), region: region)
+        return S3ObjectStore(location: location, signer: signer, http: http, timeout: timeout)
+    }
+
+    /// Records an I/O outcome on the account and announces a change of health.
+    func noteHealth(_ account: AccountRecord, error: (any Error)?) async {
+        // Only provider-side failures say something about the account's health; a bad key or range does not.
+        let unhealthy: String?
+        switch error {
+        case nil: unhealthy = nil
+        case ObjectStoreError.unreachable(let reason)?: unhealthy = reason
+        case ObjectStoreError.provider(let status, let code, let message)? where status >= 500 || status == 403:
+            unhealthy = "\(code): \(message)"
+        default: return
+        }
+        do {
+            if try await accounts.recordHealth(id: account.id, healthy: unhealthy == nil, reason: unhealthy) {
+                let state = unhealthy == nil ? "healthy" : "unhealthy"
+                try await redis.publish(Self.healthChannel, "\(account.id.uuidString.lowercased()) \(state)")
+                logger.warning(
+                    "account health changed",
+                    metadata: ["account_id": "\(account.id)", "health": "\(state)"]
+                )
+            }
+        } catch {
+            logger.warning("could not record account health", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The account if the caller may use it: its owner, anyone for a shared one, any service, and admins when
+    /// `managing` (renaming, sharing, removing; admins do not read other users' objects). 404 otherwise, so other
+    /// users' accounts are not even confirmed to exist.
+    func usableAccount(_ id: UUID, by principal: Principal, managing: Bool = false) async throws -> AccountRecord {
+        guard let account = try await accounts.find(id: id),
+            principal.isService || account.shared || account.ownerID == principal.userID
+                || (managing && principal.isAdmin)
+        else { throw APIError.notFound("no such account") }
+        return account
+    }
+
+    /// The stored key of a caller's object: users writing to a shared account they do not own get a namespace of
+    /// their own, so they can never reach each other's objects there.
+    func storedKey(_ key: String, in account: AccountRecord, for principal: Principal) throws -> String {
+        let key = try ObjectKey.validate(key)
+        if principal.isService || account.ownerID == principal.userID { return key }
+        guard let user = principal.userID else { throw APIError.forbidden("no user in this token") }
+        return "users/\(user.uuidString.lowercased())/\(key)"
+    }
+}
+
+extension ObjectStoreError {
+    /// The API error a client sees.
+    var apiError: APIError {
+        switch self {
+        case .notFound: .notFound("no such object")
+        case .invalidKey(let reason): .invalidField("key", reason)
+        case .invalidRange: APIError(.rangeNotSatisfiable, code: "range_not_satisfiable", message: description)
+        case .lengthMismatch: APIError(.badRequest, code: "length_mismatch", message: description)
+        case .checksumMismatch: APIError(.badRequest, code: "checksum_mismatch", message: description)
+        case .provider(let status, let code, let message):
+            APIError(
+                status >= 500 ? .badGateway : .badGateway,
+                code: "provider_error",
+                message: "\(code): \(message) (HTTP \(status))"
+            )
+        case .unreachable(let reason): APIError(.badGateway, code: "provider_unreachable", message: reason)
+        }
+    }
+}

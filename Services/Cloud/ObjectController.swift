@@ -1,0 +1,134 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import StrypeCore
+import StrypeService
+
+/// Streaming object I/O on one account: what chunk stores shards with.
+struct ObjectController: Sendable {
+    let core: CloudCore
+    let authentication: AuthenticationMiddleware
+
+    static let sha256Header = HTTPField.Name("X-Content-SHA256")!
+
+    func addRoutes(to router: Router<StrypeRequestContext>) {
+        let objects = router.group("/accounts/{id}/objects").add(middleware: authentication)
+        objects.put("/**", use: put)
+        objects.get("/**", use: get)
+        objects.head("/**", use: head)
+        objects.delete("/**", use: delete)
+    }
+
+    /// `PUT …/objects/{key}`: `Content-Length` required, `X-Content-SHA256` checked when sent → 201 `{key,size,sha256}`.
+    @Sendable func put(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<ObjectResponse>
+    {
+        let (account, key, store) = try await target(context)
+        guard let lengthText = request.headers[.contentLength], let length = Int64(lengthText), length >= 0 else {
+            throw APIError(.lengthRequired, code: "length_required", message: "send Content-Length")
+        }
+        let sha256 = request.headers[Self.sha256Header]?.lowercased()
+        if let sha256, sha256.utf8.count != 64 || !sha256.allSatisfy(\.isHexDigit) {
+            throw APIError.invalidField("X-Content-SHA256", "must be 64 hex digits")
+        }
+        do {
+            let stored = try await store.put(key: key, length: length, sha256: sha256, body: request.body)
+            await core.noteHealth(account, error: nil)
+            try await core.accounts.addUsage(id: account.id, bytes: stored.size, objects: 1)
+            return EditedResponse(
+                status: .created,
+                response: ObjectResponse(key: try objectKey(context), size: stored.size, sha256: stored.sha256)
+            )
+        } catch let error as ObjectStoreError {
+            await core.noteHealth(account, error: error)
+            throw error.apiError
+        }
+    }
+
+    /// `GET …/objects/{key}` with an optional single `Range` → 200 or 206, streamed.
+    @Sendable func get(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        let (account, key, store) = try await target(context)
+        do {
+            var range: ClosedRange<Int64>?
+            if let header = request.headers[.range] {
+                guard let size = try await store.head(key: key) else { throw ObjectStoreError.notFound }
+                range = try ByteRange.parse(header, size: size)
+            }
+            let read = try await store.get(key: key, range: range, context: context)
+            await core.noteHealth(account, error: nil)
+            var headers: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes"]
+            if let range {
+                headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(read.totalSize)"
+                headers[.contentLength] = String(range.count)
+                return Response(status: .partialContent, headers: headers, body: read.body)
+            }
+            headers[.contentLength] = String(read.totalSize)
+            return Response(status: .ok, headers: headers, body: read.body)
+        } catch let error as ObjectStoreError {
+            await core.noteHealth(account, error: error)
+            throw error.apiError
+        }
+    }
+
+    /// `HEAD …/objects/{key}` → 200 with `Content-Length`, or 404.
+    @Sendable func head(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        let (account, key, store) = try await target(context)
+        do {
+            guard let size = try await store.head(key: key) else { throw ObjectStoreError.notFound }
+            await core.noteHealth(account, error: nil)
+            return Response(status: .ok, headers: [.contentLength: String(size), .acceptRanges: "bytes"])
+        } catch let error as ObjectStoreError {
+            await core.noteHealth(account, error: error)
+            throw error.apiError
+        }
+    }
+
+    /// `DELETE …/objects/{key}` → 204, also when it was already gone.
+    @Sendable func delete(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
+        let (account, key, store) = try await target(context)
+        do {
+            let size = try await store.head(key: key)
+            try await store.delete(key: key)
+            await core.noteHealth(account, error: nil)
+            if let size { try await core.accounts.addUsage(id: account.id, bytes: -size, objects: -1) }
+            return .noContent
+        } catch let error as ObjectStoreError {
+            await core.noteHealth(account, error: error)
+            throw error.apiError
+        }
+    }
+
+    private func objectKey(_ context: StrypeRequestContext) throws -> String {
+        let key = context.parameters.getCatchAll().joined(separator: "/")
+        do {
+            return try ObjectKey.validate(key)
+        } catch let error as ObjectStoreError {
+            throw error.apiError
+        }
+    }
+
+    private func target(_ context: StrypeRequestContext) async throws -> (AccountRecord, String, any ObjectStore) {
+        let principal = try context.requirePrincipal()
+        let account = try await core.usableAccount(try context.uuidParameter("id", resource: "account"), by: principal)
+        let key = try core.storedKey(try objectKey(context), in: account, for: principal)
+        return (account, key, try core.store(for: account))
+    }
+}
+
+/// A single HTTP byte range: `bytes=a-b`, `bytes=a-` or `bytes=-n`.
+enum ByteRange {
+    static func parse(_ header: String, size: Int64) throws -> ClosedRange<Int64> {
+        guard header.hasPrefix("bytes="), !header.contains(",") else { throw ObjectStoreError.invalidRange }
+        let spec = header.dropFirst("bytes=".count)
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, size > 0 else { throw ObjectStoreError.invalidRange }
+        if parts[0].isEmpty {
+            guard let suffix = Int64(parts[1]), suffix > 0 else { throw ObjectStoreError.invalidRange }
+            return max(0, size - suffix)...(size - 1)
+        }
+        guard let start = Int64(parts[0]), start < size else { throw ObjectStoreError.invalidRange }
+        let end = parts[1].isEmpty ? size - 1 : min(Int64(parts[1]) ?? -1, size - 1)
+        guard end >= start else { throw ObjectStoreError.invalidRange }
+        return start...end
+    }
+}

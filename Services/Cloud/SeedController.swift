@@ -1,0 +1,116 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import StrypeCore
+import StrypeService
+
+/// The seed's chunk routes: a chunk written whole to N of the caller's accounts, read back from any of them.
+struct SeedController: Sendable {
+    let core: CloudCore
+    let authentication: AuthenticationMiddleware
+    /// The largest chunk the seed route takes (DESIGN: chunks are at most 64 MiB).
+    static let maximumChunkSize = 64 << 20
+
+    func addRoutes(to router: Router<StrypeRequestContext>) {
+        let chunks = router.group().add(middleware: authentication)
+        chunks.post("/{chunk}", use: store)
+        chunks.get("/{chunk}", use: read)
+    }
+
+    /// `POST /{chunk_id}?replicas=N` → 201 with the accounts that hold it; 507 when the caller has fewer healthy
+    /// accounts than N.
+    @Sendable func store(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
+        ChunkLocationsResponse
+    > {
+        let (principal, owner, chunkID) = try identify(context)
+        let replicas = request.uri.queryParameters.get("replicas", as: Int.self) ?? 1
+        guard (1...8).contains(replicas) else { throw APIError.invalidField("replicas", "must be 1 to 8") }
+        let candidates = try await core.accounts.visible(to: owner).filter { $0.health == "healthy" }
+        guard candidates.count >= replicas else {
+            throw APIError(
+                .insufficientStorage,
+                code: "insufficient_storage",
+                message: "\(replicas) replicas need \(replicas) healthy accounts; \(candidates.count) available"
+            )
+        }
+        // The whole chunk is held once (≤ 64 MiB), then written to each account in turn.
+        let body = try await request.body.collect(upTo: Self.maximumChunkSize)
+        var stored: [UUID] = []
+        var last: StoredObject?
+        for account in candidates where stored.count < replicas {
+            do {
+                let key = try core.storedKey("chunks/\(chunkID)", in: account, for: principal)
+                let object = try await core.store(for: account).put(
+                    key: key,
+                    length: Int64(body.readableBytes),
+                    sha256: nil,
+                    body: BufferSequence([body])
+                )
+                await core.noteHealth(account, error: nil)
+                try await core.accounts.recordChunk(
+                    chunkID: chunkID,
+                    accountID: account.id,
+                    ownerID: owner,
+                    size: object.size,
+                    sha256: object.sha256
+                )
+                try await core.accounts.addUsage(id: account.id, bytes: object.size, objects: 1)
+                stored.append(account.id)
+                last = object
+            } catch {
+                await core.noteHealth(account, error: error)
+                context.logger.warning(
+                    "chunk replica failed",
+                    metadata: ["account_id": "\(account.id)", "error": "\(error)"]
+                )
+            }
+        }
+        guard stored.count == replicas, let last else {
+            throw APIError(
+                .insufficientStorage,
+                code: "insufficient_storage",
+                message: "only \(stored.count) of \(replicas) replicas could be written"
+            )
+        }
+        return EditedResponse(
+            status: .created,
+            response: ChunkLocationsResponse(chunkID: chunkID, size: last.size, sha256: last.sha256, accounts: stored)
+        )
+    }
+
+    /// `GET /{chunk_id}` → the chunk from the first account that has it whole, trying the next on failure.
+    @Sendable func read(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        let (principal, owner, chunkID) = try identify(context)
+        let locations = try await core.accounts.chunkLocations(chunkID: chunkID, ownerID: owner)
+        guard !locations.isEmpty else { throw APIError.notFound("no such chunk") }
+        for location in locations {
+            guard let account = try await core.accounts.find(id: location.accountID) else { continue }
+            do {
+                let key = try core.storedKey("chunks/\(chunkID)", in: account, for: principal)
+                let read = try await core.store(for: account).get(key: key, range: nil, context: context)
+                guard read.totalSize == location.size else { continue }
+                return Response(
+                    status: .ok,
+                    headers: [.contentType: "application/octet-stream", .contentLength: String(read.totalSize)],
+                    body: read.body
+                )
+            } catch {
+                await core.noteHealth(account, error: error)
+                context.logger.warning(
+                    "chunk replica unreadable",
+                    metadata: ["account_id": "\(account.id)", "error": "\(error)"]
+                )
+            }
+        }
+        throw APIError(.serviceUnavailable, code: "data_unavailable", message: "no replica of this chunk could be read")
+    }
+
+    private func identify(_ context: StrypeRequestContext) throws -> (Principal, UUID, String) {
+        let principal = try context.requirePrincipal()
+        guard let owner = principal.userID else { throw APIError.forbidden("chunks belong to users") }
+        guard let chunkID = context.parameters.get("chunk"), chunkID.utf8.count == 32,
+            chunkID.allSatisfy({ $0.isHexDigit && !$0.isUppercase })
+        else { throw APIError.notFound("no such chunk (ids are 32 lower-case hex digits)") }
+        return (principal, owner, chunkID)
+    }
+}

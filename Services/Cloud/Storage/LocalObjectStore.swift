@@ -1,0 +1,135 @@
+import Crypto
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOPosix
+import StrypeService
+
+/// Objects as files under a server-side directory: written to a temporary file, fsynced, renamed into place (and
+/// the directory fsynced), so a crash leaves the old object or the new, never a torn one.
+struct LocalObjectStore: ObjectStore {
+    let root: URL
+    let threadPool: NIOThreadPool
+    let fileIO: FileIO
+
+    init(root: String, threadPool: NIOThreadPool) {
+        self.root = URL(fileURLWithPath: root, isDirectory: true).standardizedFileURL
+        self.threadPool = threadPool
+        self.fileIO = FileIO(threadPool: threadPool)
+    }
+
+    /// The file of a key, which always lies under `root`.
+    func path(for key: String) throws -> String {
+        let file = root.appendingPathComponent(try ObjectKey.validate(key)).standardizedFileURL
+        guard file.path.hasPrefix(root.path + "/") else { throw ObjectStoreError.invalidKey("escapes the directory") }
+        return file.path
+    }
+
+    func put<Body: AsyncSequence & Sendable>(key: String, length: Int64, sha256: String?, body: Body) async throws
+        -> StoredObject where Body.Element == ByteBuffer
+    {
+        let destination = try path(for: key)
+        let directory = (destination as NSString).deletingLastPathComponent
+        let temporary = directory + "/.tmp-\(UUID().uuidString)"
+        let descriptor: Int32 = try await threadPool.runIfActive {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw ObjectStoreError.unreachable("cannot create file: errno \(errno)") }
+            return fd
+        }
+        var hasher = SHA256()
+        var received: Int64 = 0
+        var pending = ByteBuffer()
+        do {
+            for try await chunk in body {
+                received += Int64(chunk.readableBytes)
+                guard received <= length else {
+                    throw ObjectStoreError.lengthMismatch(expected: length, received: received)
+                }
+                chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                var chunk = chunk
+                pending.writeBuffer(&chunk)
+                // Write in slices of about 1 MiB, so a thread hop serves many network reads.
+                if pending.readableBytes >= 1 << 20 {
+                    let slice = pending
+                    pending = ByteBuffer()
+                    try await threadPool.runIfActive { try Self.writeAll(descriptor, slice) }
+                }
+            }
+            guard received == length else {
+                throw ObjectStoreError.lengthMismatch(expected: length, received: received)
+            }
+            let digest = Self.hex(hasher.finalize())
+            if let sha256, sha256.lowercased() != digest { throw ObjectStoreError.checksumMismatch }
+            let slice = pending
+            try await threadPool.runIfActive {
+                try Self.writeAll(descriptor, slice)
+                guard fsync(descriptor) == 0 else { throw ObjectStoreError.unreachable("fsync failed: errno \(errno)") }
+                close(descriptor)
+                guard rename(temporary, destination) == 0 else {
+                    throw ObjectStoreError.unreachable("rename failed: errno \(errno)")
+                }
+                let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if directoryDescriptor >= 0 {
+                    fsync(directoryDescriptor)
+                    close(directoryDescriptor)
+                }
+            }
+            return StoredObject(size: received, sha256: digest)
+        } catch {
+            try? await threadPool.runIfActive {
+                close(descriptor)
+                unlink(temporary)
+            }
+            throw error
+        }
+    }
+
+    func get(key: String, range: ClosedRange<Int64>?, context: StrypeRequestContext) async throws -> ObjectRead {
+        let file = try path(for: key)
+        guard let size = try await head(key: key) else { throw ObjectStoreError.notFound }
+        if let range, range.lowerBound >= size || range.upperBound >= size { throw ObjectStoreError.invalidRange }
+        let body = try await fileIO.loadFile(
+            path: file,
+            range: range.map { Int($0.lowerBound)...Int($0.upperBound) } ?? 0...Int.max,
+            context: context
+        )
+        return ObjectRead(totalSize: size, range: range, body: body)
+    }
+
+    func head(key: String) async throws -> Int64? {
+        let file = try path(for: key)
+        return try await threadPool.runIfActive {
+            var info = stat()
+            guard stat(file, &info) == 0 else { return nil }
+            return Int64(info.st_size)
+        }
+    }
+
+    func delete(key: String) async throws {
+        let file = try path(for: key)
+        try await threadPool.runIfActive {
+            if unlink(file) != 0 && errno != ENOENT {
+                throw ObjectStoreError.unreachable("unlink failed: errno \(errno)")
+            }
+        }
+    }
+
+    private static func writeAll(_ descriptor: Int32, _ buffer: ByteBuffer) throws {
+        try buffer.withUnsafeReadableBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw ObjectStoreError.unreachable("write failed: errno \(errno)")
+                }
+                offset += written
+            }
+        }
+    }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+}

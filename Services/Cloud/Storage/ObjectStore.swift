@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import StrypeService
+
+/// What a stored object is: its size and the SHA-256 of its bytes (hex).
+struct StoredObject: Sendable, Equatable {
+    var size: Int64
+    var sha256: String
+}
+
+/// An object being read: its full size, the range sent, and the bytes as a stream.
+struct ObjectRead: Sendable {
+    var totalSize: Int64
+    var range: ClosedRange<Int64>?
+    var body: ResponseBody
+}
+
+/// Why an object operation failed, in terms a client can act on.
+enum ObjectStoreError: Error, Equatable, CustomStringConvertible {
+    case notFound
+    case invalidKey(String)
+    case invalidRange
+    case lengthMismatch(expected: Int64, received: Int64)
+    case checksumMismatch
+    case provider(status: Int, code: String, message: String)
+    case unreachable(String)
+
+    var description: String {
+        switch self {
+        case .notFound: "no such object"
+        case .invalidKey(let reason): "invalid object key: \(reason)"
+        case .invalidRange: "the range is outside the object"
+        case .lengthMismatch(let expected, let received): "expected \(expected) bytes, received \(received)"
+        case .checksumMismatch: "the body does not match its SHA-256"
+        case .provider(let status, let code, let message): "provider answered \(status) \(code): \(message)"
+        case .unreachable(let reason): "provider unreachable: \(reason)"
+        }
+    }
+}
+
+/// A place objects live: an S3 bucket (and prefix) or a local directory. Bodies stream in both directions.
+protocol ObjectStore: Sendable {
+    /// Stores exactly `length` bytes of `body` under `key`, replacing what was there, only once all arrived and
+    /// match `sha256` (when given).
+    func put<Body: AsyncSequence & Sendable>(key: String, length: Int64, sha256: String?, body: Body) async throws
+        -> StoredObject where Body.Element == ByteBuffer
+    /// The object's bytes, or a range of them.
+    func get(key: String, range: ClosedRange<Int64>?, context: StrypeRequestContext) async throws -> ObjectRead
+    /// The object's size, or nil when absent.
+    func head(key: String) async throws -> Int64?
+    /// Removes the object; removing an absent object is not an error.
+    func delete(key: String) async throws
+}
+
+/// Object keys as the stores accept them: 1–512 bytes of `A-Z a-z 0-9 - _ . /`, no empty, `.` or `..` segment,
+/// no leading slash. Chunk shard keys fit this easily; anything that could escape a directory does not.
+enum ObjectKey {
+    static func validate(_ key: String) throws -> String {
+        guard !key.isEmpty, key.utf8.count <= 512 else { throw ObjectStoreError.invalidKey("must be 1 to 512 bytes") }
+        let allowed = key.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2D || byte == 0x5F || byte == 0x2E || byte == 0x2F
+        }
+        guard allowed else { throw ObjectStoreError.invalidKey("only letters, digits, - _ . / are allowed") }
+        for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
+            guard !segment.isEmpty, segment != ".", segment != ".." else {
+                throw ObjectStoreError.invalidKey("no empty, . or .. path segments")
+            }
+        }
+        return key
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import PostgresNIO
+import StrypeCore
+import StrypeService
+import StrypeTestSupport
+import Testing
+
+@testable import CloudService
+
+/// Cloud running in process against the real test Postgres, Redis and moto S3, with its own token issuer.
+struct CloudHarness {
+    let dependencies: TestDependencies
+    let core: CloudCore
+    let tokens: TestTokenIssuer
+
+    init() async throws {
+        dependencies = try TestDependencies()
+        let deps = dependencies.dependencies
+        try await Migrator(
+            client: deps.postgres,
+            schema: "cloud",
+            migrations: CloudMigrations.all,
+            logger: TestEnvironment.logger
+        ).run()
+        try await deps.postgres.query("TRUNCATE cloud.accounts, cloud.chunk_locations", logger: TestEnvironment.logger)
+        core = CloudService.makeCore(dependencies: deps)
+        tokens = await TestTokenIssuer()
+    }
+
+    @discardableResult
+    func run<T: Sendable>(_ body: @escaping @Sendable (CloudClient) async throws -> T) async throws -> T {
+        let core = self.core
+        let verifier = AccessTokenVerifier(keys: tokens, revocations: SessionRevocations())
+        let definition = ServiceDefinition(
+            name: .cloud,
+            needsMasterKey: true,
+            migrations: [],
+            build: { router, deps in
+                CloudService.addRoutes(core: core, dependencies: deps, verifier: verifier, to: router)
+            }
+        )
+        let app = buildApplication(definition, dependencies: dependencies.dependencies)
+        do {
+            let result = try await app.test(.router) { client in
+                try await body(CloudClient(client: client, tokens: tokens))
+            }
+            await dependencies.shutdown()
+            return result
+        } catch {
+            await dependencies.shutdown()
+            throw error
+        }
+    }
+
+    /// The request that creates an account on the test bucket (with `secret` instead of the right one if given).
+    static func s3Account(name: String = "moto", secret: String? = nil, bucket: String? = nil, prefix: String? = nil)
+        throws
+        -> CreateAccountRequest
+    {
+        let s3 = try TestEnvironment.s3
+        return CreateAccountRequest(
+            provider: "s3",
+            name: name,
+            endpoint: s3.endpoint,
+            region: s3.region,
+            bucket: bucket ?? s3.bucket,
+            prefix: prefix ?? "t-\(UUID().uuidString.prefix(8).lowercased())",
+            pathStyle: true,
+            accessKeyID: s3.accessKeyID,
+            secretAccessKey: secret ?? s3.secret
+        )
+    }
+}
+
+/// A client for cloud's routes acting as some principal.
+struct CloudClient: Sendable {
+    let client: any TestClientProtocol
+    let tokens: TestTokenIssuer
+
+    @discardableResult
+    func call(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        json: (any Encodable & Sendable)? = nil,
+        bytes: [UInt8]? = nil,
+        headers extra: HTTPFields = [:],
+        token: String? = nil
+    ) async throws -> Reply {
+        var headers = extra
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        var body: ByteBuffer?
+        if let json {
+            body = ByteBuffer(data: try JSONEncoder().encode(json))
+            headers[.contentType] = "application/json"
+        }
+        if let bytes {
+            body = ByteBuffer(bytes: bytes)
+            if headers[.contentLength] == nil { headers[.contentLength] = String(bytes.count) }
+        }
+        return try await client.execute(uri: path, method: method, headers: headers, body: body) { response in
+            Reply(status: response.status, body: Data(buffer: response.body), headers: response.headers)
+        }
+    }
+
+    /// Creates an account for `token`'s user and returns it.
+    func createAccount(_ request: CreateAccountRequest, token: String) async throws -> AccountResponse {
+        let reply = try await call(.post, "/accounts", json: request, token: token)
+        try #require(reply.status == .created, "create account: \(reply.text)")
+        return try reply.decode(AccountResponse.self)
+    }
+}
+
+/// Every cloud suite shares the `cloud` schema, so they run one at a time.
+@Suite("cloud service", .serialized, .timeLimit(.minutes(3)))
+struct CloudTests {}
