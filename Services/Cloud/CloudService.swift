@@ -13,8 +13,15 @@ enum CloudService {
         peers: [.auth],
         needsMasterKey: true,
         migrations: CloudMigrations.all,
+        validateEnvironment: { environment throws(ConfigError) in
+            _ = try environment.integer("HEALTH_PROBE_SECONDS", default: 300, in: 5...86_400)
+        },
         build: { router, dependencies in
-            addRoutes(core: makeCore(dependencies: dependencies), dependencies: dependencies, to: router)
+            let core = makeCore(dependencies: dependencies)
+            let seconds =
+                (try? dependencies.environment.integer("HEALTH_PROBE_SECONDS", default: 300, in: 5...86_400)) ?? 300
+            return addRoutes(core: core, dependencies: dependencies, to: router)
+                + [AccountProber(core: core, interval: .seconds(seconds))]
         }
     )
 

@@ -33,7 +33,7 @@ package struct TestDependencies {
             config: config,
             postgres: postgres,
             redis: RedisClient(url: redisURL, maxConnections: 2, timeout: .seconds(2), logger: TestEnvironment.logger),
-            http: HTTPClient.shared,
+            http: HTTPClient.makeServiceClient(),
             metrics: PrometheusCollectorRegistry(),
             logger: logger
         )
@@ -41,6 +41,7 @@ package struct TestDependencies {
 
     package func shutdown() async {
         await dependencies.redis.shutdown()
+        try? await dependencies.http.shutdown()
         runner.cancel()
     }
 }

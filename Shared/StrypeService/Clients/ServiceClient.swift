@@ -61,6 +61,9 @@ extension HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(60))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        // Fail at once when a peer or provider cannot be reached; callers retry deliberately, with backoff, where a
+        // retry is safe. AHC would otherwise keep connecting until the whole request's deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
