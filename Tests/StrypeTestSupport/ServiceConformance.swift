@@ -97,7 +97,7 @@ package enum ServiceConformance {
 
     /// The service answers the operational routes under its own name.
     private static func routeProblems(_ definition: ServiceDefinition) async throws -> [String] {
-        let deps = try TestDependencies()
+        let deps = try TestDependencies(service: definition.name, peers: definition.peers)
         let app = buildApplication(definition, dependencies: deps.dependencies)
         let problems = try await app.test(.router) { client -> [String] in
             var problems: [String] = []

@@ -11,20 +11,28 @@ package struct TestDependencies {
     private let runner: Task<Void, Never>
 
     /// Clients for the test Postgres and the given Redis (the shared test Redis when nil); the server takes any port.
-    package init(redis: ConnectionURL? = nil, logger: Logger = TestEnvironment.logger) throws {
+    package init(
+        service: ServiceName = .auth,
+        peers: [ServiceName] = [],
+        redis: ConnectionURL? = nil,
+        logger: Logger = TestEnvironment.logger
+    ) throws {
         let database = try TestEnvironment.databaseURL
         let redisURL = try redis ?? TestEnvironment.redisURL
+        // Peers point at a closed port: tests that need a peer give it another way (e.g. a token issuer).
+        var environment = [
+            "CLOUDSTRYPE_MASTER_KEY": String(repeating: "5a", count: 32),
+            "DATABASE_URL": database.urlString,
+            "REDIS_URL": redisURL.urlString,
+            "SERVICE_SECRET": "test-secret-0123456789",
+            "HOST": "127.0.0.1",
+        ]
+        for peer in peers { environment[peer.urlVariable] = "http://127.0.0.1:9" }
         var config = try ServiceConfig.load(
-            service: .auth,
-            peers: [],
+            service: service,
+            peers: peers,
             needsMasterKey: true,
-            environment: [
-                "CLOUDSTRYPE_MASTER_KEY": String(repeating: "5a", count: 32),
-                "DATABASE_URL": database.urlString,
-                "REDIS_URL": redisURL.urlString,
-                "SERVICE_SECRET": "test-secret-0123456789",
-                "HOST": "127.0.0.1",
-            ]
+            environment: environment
         )
         config.port = 0
         let postgres = try PostgresFactory.makeClient(url: database, poolSize: 2, logger: TestEnvironment.logger)
