@@ -44,14 +44,7 @@ struct TokenController: Sendable {
                 agentName: agent.name
             )
         }
-        let principal = try await authentication.verifier.verify(body.token)
-        return ValidatedToken(
-            sub: principal.subject,
-            email: principal.email,
-            roles: principal.roles.sorted(),
-            scope: principal.scopes.sorted().joined(separator: " "),
-            exp: Int(principal.expiresAt.timeIntervalSince1970)
-        )
+        return ValidatedToken(principal: try await authentication.verifier.verify(body.token))
     }
 
     /// `POST /service-token {service, secret}` → a 15-minute service token for holders of `SERVICE_SECRET`.

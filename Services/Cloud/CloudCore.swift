@@ -121,8 +121,9 @@ extension ObjectStoreError {
         case .lengthMismatch: APIError(.badRequest, code: "length_mismatch", message: description)
         case .checksumMismatch: APIError(.badRequest, code: "checksum_mismatch", message: description)
         case .provider(let status, let code, let message):
+            // The provider refused or failed: to our caller that is a bad gateway, whatever the provider's status.
             APIError(
-                status >= 500 ? .badGateway : .badGateway,
+                .badGateway,
                 code: "provider_error",
                 message: "\(code): \(message) (HTTP \(status))"
             )

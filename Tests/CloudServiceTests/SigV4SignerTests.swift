@@ -105,17 +105,19 @@ struct SigV4SignerTests {
         #expect(SigV4Vector.all.count >= 30)
     }
 
+    /// The credentials of AWS's S3 documentation examples.
+    static let documentationSigner = SigV4Signer(
+        credentials: .init(
+            accessKeyID: "AKIAIOSFODNN7EXAMPLE",
+            secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        ),
+        region: "us-east-1"
+    )
+
     /// AWS's documented S3 example: GET /test.txt with a Range header (S3 API reference, "Example: GET Object").
     @Test("S3 header signing matches AWS's documented GET Object example")
     func s3GetObjectExample() throws {
-        let signer = SigV4Signer(
-            credentials: .init(
-                accessKeyID: "AKIAIOSFODNN7EXAMPLE",
-                secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                sessionToken: nil
-            ),
-            region: "us-east-1"
-        )
+        let signer = Self.documentationSigner
         let request = SigV4Signer.Request(
             method: "GET",
             path: "/test.txt",
@@ -134,14 +136,7 @@ struct SigV4SignerTests {
     /// AWS's documented presigned URL example (S3 API reference, "Authenticating Requests: Using Query Parameters").
     @Test("S3 presigning matches AWS's documented example")
     func s3PresignedExample() throws {
-        let signer = SigV4Signer(
-            credentials: .init(
-                accessKeyID: "AKIAIOSFODNN7EXAMPLE",
-                secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                sessionToken: nil
-            ),
-            region: "us-east-1"
-        )
+        let signer = Self.documentationSigner
         let request = SigV4Signer.Request(
             method: "GET",
             path: "/test.txt",
@@ -153,6 +148,28 @@ struct SigV4SignerTests {
         let query = signer.presignedQuery(for: request, date: date, expires: 86400)
         #expect(query.last?.name == "X-Amz-Signature")
         #expect(query.last?.value == "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404")
+    }
+
+    @Test("path-style and virtual-host-style addresses")
+    func addressing() {
+        var location = S3Location(
+            scheme: "https",
+            host: "s3.example.com",
+            port: 9000,
+            region: "r",
+            bucket: "bkt",
+            prefix: "pre/",
+            pathStyle: true
+        )
+        #expect(
+            location.address(for: "a b/c") == (
+                "https://s3.example.com:9000/bkt/pre/a%20b/c", "s3.example.com:9000", "/bkt/pre/a b/c"
+            )
+        )
+        location.pathStyle = false
+        #expect(
+            location.address(for: "k") == ("https://bkt.s3.example.com:9000/pre/k", "bkt.s3.example.com:9000", "/pre/k")
+        )
     }
 
     @Test("S3 paths are not normalised and keys are encoded once")

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import StrypeService
@@ -37,6 +38,7 @@ struct LocalObjectStore: ObjectStore {
             guard fd >= 0 else { throw ObjectStoreError.unreachable("cannot create file: errno \(errno)") }
             return fd
         }
+        let closed = NIOLockedValueBox(false)
         var hasher = SHA256()
         var received: Int64 = 0
         var pending = ByteBuffer()
@@ -65,6 +67,9 @@ struct LocalObjectStore: ObjectStore {
             try await threadPool.runIfActive {
                 try Self.writeAll(descriptor, slice)
                 guard fsync(descriptor) == 0 else { throw ObjectStoreError.unreachable("fsync failed: errno \(errno)") }
+                // Closed here and only here on success; the failure path below closes it otherwise, never twice
+                // (a descriptor number closed twice may already belong to another thread's file).
+                closed.withLockedValue { $0 = true }
                 close(descriptor)
                 guard rename(temporary, destination) == 0 else {
                     throw ObjectStoreError.unreachable("rename failed: errno \(errno)")
@@ -78,7 +83,7 @@ struct LocalObjectStore: ObjectStore {
             return StoredObject(size: received, sha256: digest)
         } catch {
             try? await threadPool.runIfActive {
-                close(descriptor)
+                if !closed.withLockedValue({ $0 }) { close(descriptor) }
                 unlink(temporary)
             }
             throw error

@@ -16,8 +16,14 @@ package struct WhoAmIController: Sendable {
 
     /// The verified claims of the caller's token.
     @Sendable func whoAmI(_ request: Request, context: StrypeRequestContext) async throws -> ValidatedToken {
-        let principal = try context.requirePrincipal()
-        return ValidatedToken(
+        ValidatedToken(principal: try context.requirePrincipal())
+    }
+}
+
+extension ValidatedToken {
+    /// The claims of a verified access token, as `/whoami` and auth's `/validate` show them.
+    package init(principal: Principal) {
+        self.init(
             sub: principal.subject,
             email: principal.email,
             roles: principal.roles.sorted(),
