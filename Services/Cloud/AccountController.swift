@@ -27,53 +27,13 @@ struct AccountController: Sendable {
         guard let owner = principal.userID else { throw APIError.forbidden("accounts belong to users") }
         let body = try await request.decode(as: CreateAccountRequest.self, context: context)
         let name = try Self.name(body.name)
-        let id = UUID()
-        var record = AccountRecord(
-            id: id,
-            ownerID: owner,
-            provider: body.provider,
-            name: name,
-            settings: AccountSettings(),
-            sealedSecret: nil,
-            shared: false,
-            health: "healthy",
-            healthReason: nil,
-            capacity: nil,
-            used: 0,
-            objects: 0,
-            createdAt: Date()
-        )
-        let store: any ObjectStore
-        switch body.provider {
-        case "s3":
-            let settings = try Self.s3Settings(body)
-            guard let secret = body.secretAccessKey, !secret.isEmpty, secret.utf8.count <= 256 else {
-                throw APIError.invalidField("secret_access_key", "is required")
-            }
-            record.settings = settings
-            // A probe that cannot connect must fail in seconds, not wait out a transfer timeout.
-            store = try core.s3Store(
-                settings: settings,
-                accessKeyID: settings.accessKeyID!,
-                secret: secret,
-                timeout: .seconds(10)
-            )
-            let sealed = try JSONEncoder().encode(CloudCore.SealedCredentials(secretAccessKey: secret))
-            record.sealedSecret = try core.secrets.seal(Array(sealed), context: id.uuidString.lowercased())
-        case "local":
-            guard principal.isAdmin else { throw APIError.forbidden("only admins add local-directory accounts") }
-            guard let path = body.path, path.hasPrefix("/"), !path.contains("\0"), path.utf8.count <= 4096,
-                !path.split(separator: "/").contains("..")
-            else { throw APIError.invalidField("path", "must be an absolute directory path") }
-            record.settings = AccountSettings(path: path)
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            store = LocalObjectStore(root: path, threadPool: core.fileThreads)
-        default:
-            throw APIError.invalidField("provider", "must be s3 or local")
-        }
+        let (record, store) = try prepare(body, name: name, owner: owner, principal: principal)
         try await probe(store, context: context)
         try await core.accounts.insert(record)
-        context.logger.info("account created", metadata: ["account_id": "\(id)", "provider": "\(body.provider)"])
+        context.logger.info(
+            "account created",
+            metadata: ["account_id": "\(record.id)", "provider": "\(body.provider)"]
+        )
         return EditedResponse(status: .created, response: record.response(viewer: owner))
     }
 
@@ -133,7 +93,61 @@ struct AccountController: Sendable {
         return .noContent
     }
 
+    /// The account to save and the store to probe, from a validated request. Kept apart from the async handler:
+    /// Swift 6.3's optimiser crashed splitting the coroutine when this switch lived inside it.
+    @inline(never)
+    private func prepare(_ body: CreateAccountRequest, name: String, owner: UUID, principal: Principal) throws
+        -> (AccountRecord, any ObjectStore)
+    {
+        let id = UUID()
+        var record = AccountRecord(
+            id: id,
+            ownerID: owner,
+            provider: body.provider,
+            name: name,
+            settings: AccountSettings(),
+            sealedSecret: nil,
+            shared: false,
+            health: "healthy",
+            healthReason: nil,
+            capacity: nil,
+            used: 0,
+            objects: 0,
+            createdAt: Date()
+        )
+        let store: any ObjectStore
+        switch body.provider {
+        case "s3":
+            let settings = try Self.s3Settings(body)
+            guard let secret = body.secretAccessKey, !secret.isEmpty, secret.utf8.count <= 256 else {
+                throw APIError.invalidField("secret_access_key", "is required")
+            }
+            record.settings = settings
+            // A probe that cannot connect must fail in seconds, not wait out a transfer timeout.
+            store = try core.s3Store(
+                settings: settings,
+                accessKeyID: settings.accessKeyID!,
+                secret: secret,
+                timeout: .seconds(10)
+            )
+            let sealed = try JSONEncoder().encode(CloudCore.SealedCredentials(secretAccessKey: secret))
+            record.sealedSecret = try core.secrets.seal(Array(sealed), context: id.uuidString.lowercased())
+        case "local":
+            guard principal.isAdmin else { throw APIError.forbidden("only admins add local-directory accounts") }
+            guard let path = body.path, path.hasPrefix("/"), !path.contains("\0"), path.utf8.count <= 4096,
+                !path.split(separator: "/").contains("..")
+            else { throw APIError.invalidField("path", "must be an absolute directory path") }
+            record.settings = AccountSettings(path: path)
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            store = LocalObjectStore(root: path, threadPool: core.fileThreads)
+        default:
+            throw APIError.invalidField("provider", "must be s3 or local")
+        }
+        return (record, store)
+    }
+
     /// Writes, reads back and deletes a small object; any failure is a 422 with the provider's reason.
+    @inline(never)
     private func probe(_ store: any ObjectStore, context: StrypeRequestContext) async throws {
         let key = "cloudstrype-probe-\(RequestID.generate())"
         let content = ByteBuffer(string: "cloudstrype probe \(key)")

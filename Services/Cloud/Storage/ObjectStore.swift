@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import StrypeCore
 import StrypeService
 
 /// What a stored object is: its size and the SHA-256 of its bytes (hex).
@@ -53,21 +54,10 @@ protocol ObjectStore: Sendable {
     func delete(key: String) async throws
 }
 
-/// Object keys as the stores accept them: 1–512 bytes of `A-Z a-z 0-9 - _ . /`, no empty, `.` or `..` segment,
-/// no leading slash. Chunk shard keys fit this easily; anything that could escape a directory does not.
+/// Object keys as the stores accept them (`StorageKey`'s rules), as a store error.
 enum ObjectKey {
     static func validate(_ key: String) throws -> String {
-        guard !key.isEmpty, key.utf8.count <= 512 else { throw ObjectStoreError.invalidKey("must be 1 to 512 bytes") }
-        let allowed = key.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == 0x2D || byte == 0x5F || byte == 0x2E || byte == 0x2F
-        }
-        guard allowed else { throw ObjectStoreError.invalidKey("only letters, digits, - _ . / are allowed") }
-        for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
-            guard !segment.isEmpty, segment != ".", segment != ".." else {
-                throw ObjectStoreError.invalidKey("no empty, . or .. path segments")
-            }
-        }
+        if let problem = StorageKey.problem(with: key) { throw ObjectStoreError.invalidKey(problem) }
         return key
     }
 }

@@ -1,0 +1,133 @@
+/// The operations of the agent protocol (DESIGN §3 array). A reply carries the op of its request and its `id`.
+public enum AgentOp: String, Codable, Sendable, CaseIterable {
+    /// Agent → server on connect: member id, version, capacity, free space.
+    case hello
+    case put
+    case get
+    case delete
+    case stat
+    /// Paged listing: `cursor` and `limit` in, `keys` and the next `cursor` out.
+    case list
+    /// Proof of possession: the server sends a fresh `nonce`, the agent answers `proof = sha256(nonce ‖ bytes)`.
+    case audit
+    case ping
+    case pong
+
+    /// Ops whose request carries a payload (`size` bytes).
+    public var requestHasPayload: Bool { self == .put }
+    /// Ops whose successful reply carries a payload.
+    public var replyHasPayload: Bool { self == .get }
+}
+
+/// The JSON header of a frame. Requests set `op`, `id` and the op's fields; replies add `status` (`ok` or `error`)
+/// and, on error, `error`.
+public struct AgentFrameHeader: Codable, Sendable, Equatable {
+    public var op: AgentOp
+    public var id: UInt64
+    public var key: String?
+    /// Bytes of payload that follow the header.
+    public var size: Int64?
+    public var status: String?
+    public var error: String?
+    public var nonce: String?
+    public var proof: String?
+    public var memberID: String?
+    public var version: String?
+    public var capacity: Int64?
+    public var free: Int64?
+    public var cursor: String?
+    public var limit: Int?
+    public var keys: [String]?
+    public var sha256: String?
+
+    public init(op: AgentOp, id: UInt64) {
+        self.op = op
+        self.id = id
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case op, id, key, size, status, error, nonce, proof, version, capacity, free, cursor, limit, keys, sha256
+        case memberID = "member_id"
+    }
+
+    /// A reply to this request: same op and id, `status: ok`.
+    public func reply() -> AgentFrameHeader {
+        var header = AgentFrameHeader(op: op, id: id)
+        header.status = "ok"
+        header.key = key
+        return header
+    }
+
+    /// An error reply to this request.
+    public func errorReply(_ message: String) -> AgentFrameHeader {
+        var header = AgentFrameHeader(op: op, id: id)
+        header.status = "error"
+        header.error = message
+        header.key = key
+        return header
+    }
+}
+
+/// One protocol message: header and payload.
+public struct AgentFrame: Sendable, Equatable {
+    public var header: AgentFrameHeader
+    public var payload: [UInt8]
+
+    public init(header: AgentFrameHeader, payload: [UInt8] = []) {
+        self.header = header
+        self.payload = payload
+    }
+}
+
+/// Why bytes are not a valid frame. Whoever receives one answers with an error or closes; nothing is stored.
+public enum AgentFrameError: Error, Equatable, Sendable {
+    case truncated
+    case headerTooLarge(Int)
+    case malformedHeader(String)
+    case payloadTooLarge(Int64)
+    case payloadSizeMismatch(declared: Int64, actual: Int)
+    case invalidKey(String)
+}
+
+/// `u32 header length (big endian) ‖ JSON header ‖ payload`, with limits checked before anything is trusted.
+public enum AgentFrameCodec {
+    public static let maximumHeaderBytes = 16 * 1024
+    /// A 64 MiB chunk plus room for shard framing.
+    public static let maximumPayloadBytes: Int64 = 64 * 1024 * 1024 + 64 * 1024
+
+    /// The bytes of a frame; `header.size` is set to the payload's length.
+    public static func encode(_ frame: AgentFrame) -> [UInt8] {
+        var header = frame.header
+        header.size = frame.payload.isEmpty && header.size == nil ? nil : Int64(frame.payload.count)
+        let json = Array(JSONText.encode(header).utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(4 + json.count + frame.payload.count)
+        let length = UInt32(json.count)
+        bytes += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
+        bytes += json
+        bytes += frame.payload
+        return bytes
+    }
+
+    /// A frame from one whole message, validating lengths, the header and its key.
+    public static func decode(_ bytes: [UInt8]) throws(AgentFrameError) -> AgentFrame {
+        guard bytes.count >= 4 else { throw .truncated }
+        let length = Int(bytes[0]) << 24 | Int(bytes[1]) << 16 | Int(bytes[2]) << 8 | Int(bytes[3])
+        guard length <= maximumHeaderBytes else { throw .headerTooLarge(length) }
+        guard length > 0, bytes.count >= 4 + length else { throw .truncated }
+        let header: AgentFrameHeader
+        do {
+            header = try JSONText.decode(AgentFrameHeader.self, from: Array(bytes[4..<(4 + length)]))
+        } catch {
+            throw .malformedHeader(String(describing: error).prefix(200).description)
+        }
+        let payloadCount = bytes.count - 4 - length
+        let declared = header.size ?? 0
+        guard declared >= 0, declared <= maximumPayloadBytes else { throw .payloadTooLarge(declared) }
+        guard declared == Int64(payloadCount) else {
+            throw .payloadSizeMismatch(declared: declared, actual: payloadCount)
+        }
+        if let key = header.key, let problem = StorageKey.problem(with: key) { throw .invalidKey(problem) }
+        return AgentFrame(header: header, payload: Array(bytes[(4 + length)...]))
+    }
+}
