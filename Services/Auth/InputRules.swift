@@ -4,7 +4,6 @@ import StrypeService
 enum InputRules {
     static let passwordMinimumBytes = 10
     static let passwordMaximumBytes = 1024
-    static let nameMaximumCharacters = 200
 
     /// The email trimmed and lower-cased, if it is a plausible address (`local@domain.tld`, ASCII domain labels).
     static func email(_ raw: String, field: String = "email") throws -> String {
@@ -16,7 +15,8 @@ enum InputRules {
             throw APIError.invalidField(field, "must be an address like name@example.com")
         }
         let forbiddenInLocal = Set("\"(),:;<>[\\] \t\r\n")
-        guard parts[0].allSatisfy({ !forbiddenInLocal.contains($0) && !$0.isControl }),
+        guard !parts[0].contains(where: { forbiddenInLocal.contains($0) }),
+            !FieldRules.containsControlCharacters(parts[0]),
             !parts[0].hasPrefix("."), !parts[0].hasSuffix("."), !parts[0].contains("..")
         else {
             throw APIError.invalidField(field, "must be an address like name@example.com")
@@ -48,15 +48,7 @@ enum InputRules {
 
     /// The name trimmed, if it is 1 to 200 characters without control characters.
     static func name(_ raw: String, field: String = "name") throws -> String {
-        let name = raw.trimmingWhitespace()
-        guard !name.isEmpty else { throw APIError.invalidField(field, "is required") }
-        guard name.count <= nameMaximumCharacters else {
-            throw APIError.invalidField(field, "must be at most \(nameMaximumCharacters) characters")
-        }
-        guard !name.contains(where: \.isControl) else {
-            throw APIError.invalidField(field, "must not contain control characters")
-        }
-        return name
+        try FieldRules.name(raw, field: field)
     }
 
     /// Known role names only, `user` always included.
@@ -66,12 +58,5 @@ enum InputRules {
             throw APIError.invalidField(field, "unknown role \(role); roles are user and admin")
         }
         return Array(Set(roles).union([Role.user])).sorted()
-    }
-}
-
-extension Character {
-    /// Control characters (C0, DEL, C1), never welcome in names.
-    fileprivate var isControl: Bool {
-        unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
     }
 }

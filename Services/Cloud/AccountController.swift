@@ -26,7 +26,7 @@ struct AccountController: Sendable {
         let principal = try context.requirePrincipal()
         guard let owner = principal.userID else { throw APIError.forbidden("accounts belong to users") }
         let body = try await request.decode(as: CreateAccountRequest.self, context: context)
-        let name = try Self.name(body.name)
+        let name = try FieldRules.name(body.name)
         let (record, store) = try prepare(body, name: name, owner: owner, principal: principal)
         try await probe(store, context: context)
         try await core.accounts.insert(record)
@@ -71,7 +71,7 @@ struct AccountController: Sendable {
             throw APIError.forbidden("only the owner or an admin changes an account")
         }
         if body.shared != nil, !principal.isAdmin { throw APIError.forbidden("only admins share accounts") }
-        let name = try body.name.map { try Self.name($0) }
+        let name = try body.name.map { try FieldRules.name($0) }
         guard let updated = try await core.accounts.update(id: account.id, name: name, shared: body.shared) else {
             throw APIError.notFound("no such account")
         }
@@ -179,14 +179,6 @@ struct AccountController: Sendable {
         }
     }
 
-    private static func name(_ raw: String) throws -> String {
-        let name = raw.trimmingWhitespace()
-        guard !name.isEmpty, name.count <= 200, !name.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-            throw APIError.invalidField("name", "must be 1 to 200 characters")
-        }
-        return name
-    }
-
     private static func s3Settings(_ body: CreateAccountRequest) throws -> AccountSettings {
         guard let endpoint = body.endpoint,
             (try? ConnectionURL(endpoint, schemes: ["http", "https"], variable: "endpoint")) != nil
@@ -203,7 +195,6 @@ struct AccountController: Sendable {
         var prefix = body.prefix ?? ""
         if !prefix.isEmpty {
             prefix = prefix.hasSuffix("/") ? prefix : prefix + "/"
-            _ = try? ObjectKey.validate(String(prefix.dropLast()))
             guard (try? ObjectKey.validate(String(prefix.dropLast()))) != nil else {
                 throw APIError.invalidField("prefix", "only letters, digits, - _ . / are allowed")
             }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import NIOCore
+import StrypeCodec
 import StrypeCore
 import StrypeService
 import StrypeTestSupport
@@ -13,7 +14,7 @@ extension CloudTests {
     @Suite("object I/O against moto S3 and a local directory")
     struct Objects {
         static func sha256(_ bytes: [UInt8]) -> String {
-            SigV4Signer.hex(SHA256.hash(data: bytes))
+            Checksum.hex(SHA256.hash(data: bytes))
         }
 
         static func random(_ count: Int) -> [UInt8] {

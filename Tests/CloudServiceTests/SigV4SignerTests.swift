@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import StrypeCodec
 import Testing
 
 @testable import CloudService
@@ -63,7 +64,7 @@ struct SigV4Vector: CustomTestStringConvertible, Sendable {
             }
         }
         let amzDate = headers.first { $0.name.lowercased() == "x-amz-date" }!.value
-        let hash = SigV4Signer.hex(SHA256.hash(data: Array(body.utf8)))
+        let hash = Checksum.hex(SHA256.hash(data: Array(body.utf8)))
         return (
             SigV4Signer.Request(method: method, path: path, query: query, headers: headers, payloadHash: hash), amzDate
         )
@@ -97,7 +98,7 @@ struct SigV4SignerTests {
     }
 
     static func sha256Hex(_ text: String) -> String {
-        SigV4Signer.hex(SHA256.hash(data: Array(text.utf8)))
+        Checksum.hex(SHA256.hash(data: Array(text.utf8)))
     }
 
     @Test("the suite is all there: at least the 30 cases AWS publishes")

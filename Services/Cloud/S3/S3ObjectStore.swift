@@ -5,6 +5,7 @@ import Hummingbird
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import StrypeCodec
 import StrypeService
 
 /// Where an S3 account's objects live: endpoint, region, bucket, key prefix, and path- or virtual-host style.
@@ -207,7 +208,7 @@ final class HashingCounter: Sendable {
     }
 
     func result() -> (count: Int64, sha256: String) {
-        state.withLockedValue { ($0.count, SigV4Signer.hex($0.hasher.finalize())) }
+        state.withLockedValue { ($0.count, Checksum.hex($0.hasher.finalize())) }
     }
 }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import StrypeCodec
 
 /// AWS Signature Version 4 (header and presigned-query forms), as S3 and every S3-compatible service check it.
 /// Paths are given decoded and encoded here once; S3 signs paths as they are, other services normalise them.
@@ -101,7 +102,7 @@ struct SigV4Signer: Sendable {
     }
 
     func stringToSign(canonicalRequest: String, amzDate: String) -> String {
-        [Self.algorithm, amzDate, scope(amzDate), Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8)))]
+        [Self.algorithm, amzDate, scope(amzDate), Checksum.hex(SHA256.hash(data: Array(canonicalRequest.utf8)))]
             .joined(separator: "\n")
     }
 
@@ -111,7 +112,7 @@ struct SigV4Signer: Sendable {
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
         }
-        return Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        return Checksum.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
     }
 
     private func scope(_ amzDate: String) -> String {
@@ -194,9 +195,5 @@ struct SigV4Signer: Sendable {
             lastWasSpace = isSpace
         }
         return out
-    }
-
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import StrypeCodec
 import StrypeService
 
 /// Objects as files under a server-side directory: written to a temporary file, fsynced, renamed into place (and
@@ -61,7 +62,7 @@ struct LocalObjectStore: ObjectStore {
             guard received == length else {
                 throw ObjectStoreError.lengthMismatch(expected: length, received: received)
             }
-            let digest = Self.hex(hasher.finalize())
+            let digest = Checksum.hex(hasher.finalize())
             if let sha256, sha256.lowercased() != digest { throw ObjectStoreError.checksumMismatch }
             let slice = pending
             try await threadPool.runIfActive {
@@ -132,9 +133,5 @@ struct LocalObjectStore: ObjectStore {
                 offset += written
             }
         }
-    }
-
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
     }
 }
