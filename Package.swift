@@ -37,6 +37,13 @@ let serviceDependencies: [String: [Target.Dependency]] = [
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
     ],
+    "Array": [
+        "StrypeCodec", "StrypeAgentWire",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+    ],
     "Cloud": [
         "StrypeCodec",
         .product(name: "Crypto", package: "swift-crypto"),
@@ -48,7 +55,8 @@ let serviceDependencies: [String: [Target.Dependency]] = [
 let package = Package(
     name: "cloudstrype",
     platforms: [.macOS(.v15)],
-    products: services.map { .executable(name: $0.product, targets: ["\($0.dir)Service"]) },
+    products: services.map { .executable(name: $0.product, targets: ["\($0.dir)Service"]) }
+        + [.executable(name: "cloudstrype-agent", targets: ["CloudstrypeAgent"])],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -59,6 +67,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(
@@ -76,6 +87,17 @@ let package = Package(
         ),
         .target(name: "StrypeCore", path: "Shared/StrypeCore", swiftSettings: swiftSettings),
         .target(
+            name: "StrypeAgentWire",
+            dependencies: [
+                "StrypeCore",
+                .product(name: "WSCore", package: "swift-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            path: "Shared/StrypeAgentWire",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "StrypeCodec",
             dependencies: ["CISAL", .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/StrypeCodec",
@@ -86,6 +108,7 @@ let package = Package(
             dependencies: [
                 "StrypeCore", "CHiredis",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -106,6 +129,30 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/StrypeTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // The desktop agent links no server runtime: no Postgres, Redis or hiredis on a user's machine.
+        .executableTarget(
+            name: "CloudstrypeAgent",
+            dependencies: [
+                "StrypeCore", "StrypeAgentWire",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Services/Agent",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CloudstrypeAgentTests",
+            dependencies: [
+                "CloudstrypeAgent", "StrypeCore", "StrypeAgentWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StrypeCoreTests", dependencies: ["StrypeCore"], swiftSettings: swiftSettings),

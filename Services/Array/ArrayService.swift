@@ -1,3 +1,6 @@
+import Foundation
+import Hummingbird
+import ServiceLifecycle
 import StrypeCore
 import StrypeService
 
@@ -7,7 +10,93 @@ enum ArrayService {
     static let definition = ServiceDefinition(
         name: .array,
         peers: [.auth],
-        needsMasterKey: false,
-        migrations: ArrayMigrations.all
+        migrations: ArrayMigrations.all,
+        validateEnvironment: { environment throws(ConfigError) in
+            _ = try Settings(environment: environment, port: 0, host: "127.0.0.1")
+        },
+        assemble: { router, dependencies in assemble(dependencies: dependencies, to: router) }
     )
+
+    /// Array's own settings.
+    struct Settings {
+        /// How long a member stays online in Redis without a heartbeat.
+        var presenceTTL: Duration
+        var requestTimeout: Duration
+        var instanceURL: String
+
+        init(environment: EnvironmentReader, port: Int, host: String) throws(ConfigError) {
+            presenceTTL = .seconds(try environment.integer("PRESENCE_TTL_SECONDS", default: 30, in: 3...600))
+            requestTimeout = .seconds(
+                try environment.integer("AGENT_REQUEST_TIMEOUT_SECONDS", default: 30, in: 1...600)
+            )
+            if let url = environment.optional("ARRAY_INTERNAL_URL") {
+                _ = try ConnectionURL(url, schemes: ["http", "https"], variable: "ARRAY_INTERNAL_URL")
+                instanceURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+            } else {
+                instanceURL = "http://\(InstanceAddress.reachable(host: host)):\(port)"
+            }
+        }
+    }
+
+    /// Adds array's routes and returns its background work and its WebSocket-capable server.
+    static func assemble(
+        dependencies: ServiceDependencies,
+        verifier: AccessTokenVerifier? = nil,
+        to router: Router<StrypeRequestContext>
+    ) -> ServiceParts {
+        let config = dependencies.config
+        let settings: Settings
+        do {
+            settings = try Settings(environment: dependencies.environment, port: config.port, host: config.host)
+        } catch {
+            preconditionFailure("array's settings are validated at start: \(error)")
+        }
+        let auth = dependencies.client(for: .auth)
+        let core = ArrayCore(
+            members: PostgresMemberRepository(client: dependencies.postgres, logger: dependencies.logger),
+            connections: ConnectionTable(),
+            presence: MemberPresence(
+                redis: dependencies.redis,
+                instanceURL: settings.instanceURL,
+                ttl: settings.presenceTTL
+            ),
+            auth: auth,
+            http: dependencies.http,
+            serviceTokens: ServiceTokenProvider(auth: auth, service: "array", secret: config.serviceSecret),
+            requestTimeout: settings.requestTimeout,
+            logger: dependencies.logger
+        )
+        let authentication = dependencies.authentication(verifier ?? dependencies.makeVerifier())
+        let validator = AgentTokenValidator(auth: auth)
+        MemberController(core: core, authentication: authentication, agents: validator).addRoutes(to: router)
+        MemberObjectController(core: core, authentication: authentication).addRoutes(to: router)
+        ForwardController(core: core, authentication: authentication).addRoutes(to: router)
+        SeedController(core: core, authentication: authentication).addRoutes(to: router)
+        let endpoint = AgentEndpoint(core: core, validator: validator, heartbeat: settings.presenceTTL / 3)
+        return ServiceParts(
+            services: [ConnectionCloser(core: core, subscriber: dependencies.subscriber())],
+            server: endpoint.serverBuilder()
+        )
+    }
+}
+
+/// Closes the connections of members removed here or elsewhere, and of agents whose token auth revoked.
+struct ConnectionCloser: Service {
+    let core: ArrayCore
+    let subscriber: RedisSubscriber
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            for await event in subscriber.subscribe(to: [ArrayCore.closeChannel, ArrayCore.agentRevokedChannel]) {
+                guard case .message(let channel, let payload) = event, let id = UUID(uuidString: payload),
+                    let connection = core.connections[id]
+                else { continue }
+                let revoked = channel == ArrayCore.agentRevokedChannel
+                await connection.close(
+                    code: revoked ? AgentCloseCode.unauthorized : AgentCloseCode.removed,
+                    reason: revoked ? "the agent token was revoked" : "this member was removed"
+                )
+            }
+        }
+    }
 }

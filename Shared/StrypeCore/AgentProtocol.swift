@@ -39,6 +39,11 @@ public struct AgentFrameHeader: Codable, Sendable, Equatable {
     public var limit: Int?
     public var keys: [String]?
     public var sha256: String?
+    /// What the agent holds: object count and bytes (in `hello` and `pong`).
+    public var objects: Int64?
+    public var bytes: Int64?
+    /// The member's name, sent back in the server's `hello` reply.
+    public var name: String?
 
     public init(op: AgentOp, id: UInt64) {
         self.op = op
@@ -47,6 +52,7 @@ public struct AgentFrameHeader: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case op, id, key, size, status, error, nonce, proof, version, capacity, free, cursor, limit, keys, sha256
+        case objects, bytes, name
         case memberID = "member_id"
     }
 
@@ -66,6 +72,26 @@ public struct AgentFrameHeader: Codable, Sendable, Equatable {
         header.key = key
         return header
     }
+}
+
+/// Close codes of the agent WebSocket beyond RFC 6455's: why the server ended a connection.
+public enum AgentCloseCode {
+    /// The token is invalid or was revoked: reconnecting cannot help; register again.
+    public static let unauthorized: UInt16 = 4401
+    /// The member was removed by its owner: reconnecting cannot help.
+    public static let removed: UInt16 = 4410
+    /// Another connection of the same member took over.
+    public static let replaced: UInt16 = 4409
+    /// The agent did not say hello in time or broke the protocol.
+    public static let protocolError: UInt16 = 4400
+}
+
+/// The WebSocket transport of frames: each frame is one binary message, sent as fragments of at most
+/// `fragmentBytes` and reassembled up to `maximumMessageBytes`.
+public enum AgentTransport {
+    public static let fragmentBytes = 1 << 20
+    public static let maximumMessageBytes =
+        4 + AgentFrameCodec.maximumHeaderBytes + Int(AgentFrameCodec.maximumPayloadBytes)
 }
 
 /// One protocol message: header and payload.
@@ -97,37 +123,52 @@ public enum AgentFrameCodec {
 
     /// The bytes of a frame; `header.size` is set to the payload's length.
     public static func encode(_ frame: AgentFrame) -> [UInt8] {
-        var header = frame.header
-        header.size = frame.payload.isEmpty && header.size == nil ? nil : Int64(frame.payload.count)
+        encodeHeader(frame.header, payloadCount: frame.payload.count) + frame.payload
+    }
+
+    /// The length prefix and JSON header of a frame whose payload of `payloadCount` bytes follows separately.
+    public static func encodeHeader(_ header: AgentFrameHeader, payloadCount: Int) -> [UInt8] {
+        var header = header
+        header.size = payloadCount == 0 && header.size == nil ? nil : Int64(payloadCount)
         let json = Array(JSONText.encode(header).utf8)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(4 + json.count + frame.payload.count)
         let length = UInt32(json.count)
-        bytes += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
-        bytes += json
-        bytes += frame.payload
-        return bytes
+        return [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
+            + json
     }
 
     /// A frame from one whole message, validating lengths, the header and its key.
     public static func decode(_ bytes: [UInt8]) throws(AgentFrameError) -> AgentFrame {
+        let length = try headerLength(bytes)
+        let header = try decodeHeader(json: bytes[4..<(4 + length)], payloadCount: bytes.count - 4 - length)
+        return AgentFrame(header: header, payload: Array(bytes[(4 + length)...]))
+    }
+
+    /// The JSON header's length from the first bytes of a message, checked against the limit and what is there.
+    public static func headerLength(_ bytes: some Collection<UInt8>) throws(AgentFrameError) -> Int {
         guard bytes.count >= 4 else { throw .truncated }
-        let length = Int(bytes[0]) << 24 | Int(bytes[1]) << 16 | Int(bytes[2]) << 8 | Int(bytes[3])
+        let prefix = Array(bytes.prefix(4))
+        let length = Int(prefix[0]) << 24 | Int(prefix[1]) << 16 | Int(prefix[2]) << 8 | Int(prefix[3])
         guard length <= maximumHeaderBytes else { throw .headerTooLarge(length) }
         guard length > 0, bytes.count >= 4 + length else { throw .truncated }
+        return length
+    }
+
+    /// The header from its JSON, checked against the payload that came with it and the key rule.
+    public static func decodeHeader(json: some Collection<UInt8>, payloadCount: Int) throws(AgentFrameError)
+        -> AgentFrameHeader
+    {
         let header: AgentFrameHeader
         do {
-            header = try JSONText.decode(AgentFrameHeader.self, from: Array(bytes[4..<(4 + length)]))
+            header = try JSONText.decode(AgentFrameHeader.self, from: Array(json))
         } catch {
             throw .malformedHeader(String(describing: error).prefix(200).description)
         }
-        let payloadCount = bytes.count - 4 - length
         let declared = header.size ?? 0
         guard declared >= 0, declared <= maximumPayloadBytes else { throw .payloadTooLarge(declared) }
         guard declared == Int64(payloadCount) else {
             throw .payloadSizeMismatch(declared: declared, actual: payloadCount)
         }
         if let key = header.key, let problem = StorageKey.problem(with: key) { throw .invalidKey(problem) }
-        return AgentFrame(header: header, payload: Array(bytes[(4 + length)...]))
+        return header
     }
 }

@@ -11,6 +11,7 @@ import requests
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVICES = ["auth", "cloud", "array", "chunk", "filesystem"]
+ADMIN_EMAIL = "admin@e2e.example.com"
 
 
 def suite_env(run_dir, base_port):
@@ -23,6 +24,8 @@ def suite_env(run_dir, base_port):
         POSTGRES_PORT=str(base_port + 10),
         REDIS_PORT=str(base_port + 11),
         LOG_LEVEL="debug",
+        ADMIN_EMAIL=ADMIN_EMAIL,
+        PRESENCE_TTL_SECONDS="6",
     )
     for offset, name in enumerate(SERVICES, start=1):
         env[f"{name.upper()}_PORT"] = str(base_port + offset)

@@ -15,7 +15,7 @@ package func buildApplication(
     extraRoutes: (Router<StrypeRequestContext>) -> Void = { _ in },
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> StrypeApplication {
-    let (router, background) = buildRouterAndServices(
+    let (router, parts) = buildRouterAndServices(
         definition,
         dependencies: dependencies,
         readiness: readiness,
@@ -23,11 +23,12 @@ package func buildApplication(
     )
     return Application(
         router: router,
+        server: parts.server,
         configuration: .init(
             address: .hostname(dependencies.config.host, port: dependencies.config.port),
             serverName: "cloudstrype-\(definition.name.rawValue)"
         ),
-        services: background,
+        services: parts.services,
         onServerRunning: onServerRunning,
         logger: dependencies.logger
     )
@@ -40,7 +41,7 @@ package func buildRouterAndServices(
     dependencies: ServiceDependencies,
     readiness: [ReadinessCheck]? = nil,
     extraRoutes: (Router<StrypeRequestContext>) -> Void = { _ in }
-) -> (Router<StrypeRequestContext>, [any Service]) {
+) -> (Router<StrypeRequestContext>, ServiceParts) {
     let router = Router(context: StrypeRequestContext.self)
     router.middlewares.add(RequestIDMiddleware())
     router.middlewares.add(HTTPMetricsMiddleware(registry: dependencies.metrics))
@@ -54,7 +55,8 @@ package func buildRouterAndServices(
     if dependencies.config.peers[.auth] != nil {
         WhoAmIController(authentication: dependencies.authentication(dependencies.makeVerifier())).addRoutes(to: router)
     }
-    let background = definition.build(router, dependencies)
+    var parts = definition.assemble(router, dependencies)
     extraRoutes(router)
-    return (router, [RevocationFollower(dependencies: dependencies)] + background)
+    parts.services.insert(RevocationFollower(dependencies: dependencies), at: 0)
+    return (router, parts)
 }

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import ServiceLifecycle
 import StrypeCore
 
@@ -13,8 +14,8 @@ package struct ServiceDefinition: Sendable {
     package let migrations: [Migration]
     /// Checks the service's own environment variables at start; a `ConfigError` stops the process like any other.
     package let validateEnvironment: @Sendable (EnvironmentReader) throws(ConfigError) -> Void
-    /// Adds the service's own routes to the router and returns the background work to run beside the server.
-    package let build: @Sendable (Router<StrypeRequestContext>, ServiceDependencies) -> [any Service]
+    /// Adds the service's own routes to the router and returns the background work and the server's channel.
+    package let assemble: @Sendable (Router<StrypeRequestContext>, ServiceDependencies) -> ServiceParts
 
     package init(
         name: ServiceName,
@@ -31,7 +32,35 @@ package struct ServiceDefinition: Sendable {
         self.needsMasterKey = needsMasterKey
         self.migrations = migrations
         self.validateEnvironment = validateEnvironment
-        self.build = build
+        self.assemble = { router, dependencies in ServiceParts(services: build(router, dependencies)) }
+    }
+
+    /// A service whose server is more than plain HTTP/1 (array upgrades agents to WebSocket).
+    package init(
+        name: ServiceName,
+        peers: [ServiceName] = [],
+        migrations: [Migration],
+        validateEnvironment: @escaping @Sendable (EnvironmentReader) throws(ConfigError) -> Void = { _ in },
+        assemble: @escaping @Sendable (Router<StrypeRequestContext>, ServiceDependencies) -> ServiceParts
+    ) {
+        self.name = name
+        self.version = StrypeVersion.current
+        self.peers = peers
+        self.needsMasterKey = false
+        self.migrations = migrations
+        self.validateEnvironment = validateEnvironment
+        self.assemble = assemble
+    }
+}
+
+/// What a service adds beside its routes: background work, and how its server speaks.
+package struct ServiceParts: Sendable {
+    package var services: [any Service]
+    package var server: HTTPServerBuilder
+
+    package init(services: [any Service] = [], server: HTTPServerBuilder = .http1()) {
+        self.services = services
+        self.server = server
     }
 }
 

@@ -1,0 +1,190 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import StrypeAgentWire
+import StrypeCore
+import StrypeService
+
+/// Object I/O on one member, as chunk stores shards: put, get, stat, delete, audit.
+struct MemberObjectController: Sendable {
+    let core: ArrayCore
+    let authentication: AuthenticationMiddleware
+
+    static let sha256Header = HTTPField.Name("X-Content-SHA256")!
+
+    func addRoutes(to router: Router<StrypeRequestContext>) {
+        let objects = router.group("/members/{id}").add(middleware: authentication)
+        objects.put("/objects/**", use: put)
+        objects.get("/objects/**", use: get)
+        objects.head("/objects/**", use: head)
+        objects.delete("/objects/**", use: delete)
+        objects.post("/audit/**", use: audit)
+    }
+
+    /// `PUT …/objects/{key}`: `Content-Length` required (at most 64 MiB), `X-Content-SHA256` checked when sent →
+    /// 201 `{member_id, key, size, sha256}` once the agent has it on disk.
+    @Sendable func put(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
+        MemberObjectResponse
+    > {
+        let (member, key, principal) = try await target(context)
+        guard let lengthText = request.headers[.contentLength], let length = Int64(lengthText), length >= 0 else {
+            throw APIError(.lengthRequired, code: "length_required", message: "send Content-Length")
+        }
+        guard length <= AgentFrameCodec.maximumPayloadBytes else {
+            throw APIError(.contentTooLarge, code: "too_large", message: "an object is at most 64 MiB")
+        }
+        let expected = request.headers[Self.sha256Header]?.lowercased()
+        let data = try await request.body.collect(upTo: Int(length))
+        guard data.readableBytes == length else {
+            throw APIError(.badRequest, code: "length_mismatch", message: "the body is shorter than Content-Length")
+        }
+        let sha256 = AuditChallenges.sha256(data)
+        if let expected, expected != sha256 {
+            throw APIError(.badRequest, code: "checksum_mismatch", message: "the body does not match X-Content-SHA256")
+        }
+        var header = AgentFrameHeader(op: .put, id: 0)
+        header.key = key
+        header.sha256 = sha256
+        do {
+            _ = try await core.exchange(member.id, header, payload: data)
+        } catch let error as AgentCallError {
+            throw error.apiError
+        }
+        let object = ObjectRecord(
+            memberID: member.id,
+            key: key,
+            size: length,
+            sha256: sha256,
+            challenges: AuditChallenges.make(for: data),
+            lost: false
+        )
+        try await core.members.recordObject(object, ownerID: principal.userID ?? member.ownerID)
+        return EditedResponse(
+            status: .created,
+            response: MemberObjectResponse(
+                memberID: member.id,
+                key: try objectKey(context),
+                size: length,
+                sha256: sha256
+            )
+        )
+    }
+
+    /// `GET …/objects/{key}` → the bytes; a copy that no longer matches its recorded SHA-256 is reported lost, 502.
+    @Sendable func get(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        let (member, key, _) = try await target(context)
+        var header = AgentFrameHeader(op: .get, id: 0)
+        header.key = key
+        let recorded = try await core.members.object(memberID: member.id, key: key)
+        let reply: AgentMessage
+        do {
+            reply = try await core.exchange(member.id, header, expectedBytes: recorded?.size ?? 0)
+        } catch let error as AgentCallError {
+            throw error.apiError
+        }
+        if let recorded, AuditChallenges.sha256(reply.payload) != recorded.sha256 {
+            await core.markLost(member.id, key: key, reason: "the member returned bytes that do not match")
+            throw APIError(.badGateway, code: "corrupt_object", message: "the member returned a damaged copy")
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/octet-stream", .contentLength: String(reply.payload.readableBytes)],
+            body: .init(byteBuffer: reply.payload)
+        )
+    }
+
+    /// `HEAD …/objects/{key}` → 200 with `Content-Length` and `X-Content-SHA256`, or 404.
+    @Sendable func head(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        let (member, key, _) = try await target(context)
+        var header = AgentFrameHeader(op: .stat, id: 0)
+        header.key = key
+        do {
+            let reply = try await core.exchange(member.id, header)
+            var headers: HTTPFields = [.contentLength: String(reply.header.size ?? 0)]
+            headers[Self.sha256Header] = reply.header.sha256
+            return Response(status: .ok, headers: headers)
+        } catch let error as AgentCallError {
+            throw error.apiError
+        }
+    }
+
+    /// `DELETE …/objects/{key}` → 204, also when it was already gone.
+    @Sendable func delete(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
+        let (member, key, _) = try await target(context)
+        var header = AgentFrameHeader(op: .delete, id: 0)
+        header.key = key
+        do {
+            _ = try await core.exchange(member.id, header)
+        } catch AgentCallError.refused(let status, _) where status == AgentStatus.notFound {
+            // Already gone is what the caller wanted.
+        } catch let error as AgentCallError {
+            throw error.apiError
+        }
+        try await core.members.deleteObject(memberID: member.id, key: key)
+        return .noContent
+    }
+
+    /// `POST …/audit/{key}` → `{status: held|lost, method}`: a precomputed challenge answered without moving the
+    /// data, or, once those are used up, a read-back checked against the recorded SHA-256 (which makes new ones).
+    @Sendable func audit(_ request: Request, context: StrypeRequestContext) async throws -> AuditResponse {
+        let (member, key, _) = try await target(context)
+        guard let recorded = try await core.members.object(memberID: member.id, key: key) else {
+            throw APIError.notFound("no object recorded under this key")
+        }
+        let clientKey = try objectKey(context)
+        let verdict: (held: Bool, method: String, reason: String?)
+        do {
+            verdict = try await prove(recorded, on: member)
+        } catch let error as AgentCallError {
+            guard case .refused(AgentStatus.notFound, _) = error else { throw error.apiError }
+            verdict = (false, "challenge", "the member no longer has it")
+        }
+        if !verdict.held {
+            await core.markLost(member.id, key: key, reason: verdict.reason ?? "audit failed")
+        }
+        return AuditResponse(
+            memberID: member.id,
+            key: clientKey,
+            status: verdict.held ? "held" : "lost",
+            method: verdict.method,
+            reason: verdict.reason
+        )
+    }
+
+    private func prove(_ recorded: ObjectRecord, on member: MemberRecord) async throws -> (Bool, String, String?) {
+        if let challenge = try await core.members.takeChallenge(memberID: member.id, key: recorded.key) {
+            let parts = challenge.split(separator: ":")
+            var header = AgentFrameHeader(op: .audit, id: 0)
+            header.key = recorded.key
+            header.nonce = String(parts[0])
+            let reply = try await core.exchange(member.id, header, expectedBytes: recorded.size)
+            let held = reply.header.proof?.lowercased() == String(parts[1])
+            return (held, "challenge", held ? nil : "wrong proof of possession")
+        }
+        var header = AgentFrameHeader(op: .get, id: 0)
+        header.key = recorded.key
+        let reply = try await core.exchange(member.id, header, expectedBytes: recorded.size)
+        guard AuditChallenges.sha256(reply.payload) == recorded.sha256 else {
+            return (false, "download", "the stored bytes changed")
+        }
+        try await core.members.replaceChallenges(
+            memberID: member.id,
+            key: recorded.key,
+            AuditChallenges.make(for: reply.payload)
+        )
+        return (true, "download", nil)
+    }
+
+    private func objectKey(_ context: StrypeRequestContext) throws -> String {
+        let key = context.parameters.getCatchAll().joined(separator: "/")
+        if let problem = StorageKey.problem(with: key) { throw APIError.invalidField("key", problem) }
+        return key
+    }
+
+    private func target(_ context: StrypeRequestContext) async throws -> (MemberRecord, String, Principal) {
+        let principal = try context.requirePrincipal()
+        let member = try await core.usableMember(try context.uuidParameter("id", resource: "member"), by: principal)
+        return (member, try core.storedKey(try objectKey(context), on: member, for: principal), principal)
+    }
+}

@@ -1,0 +1,294 @@
+import Foundation
+import Logging
+import PostgresNIO
+import StrypeCore
+import StrypeService
+
+/// A member row: a desktop agent's identity, what it last reported, and who may use it.
+struct MemberRecord: Sendable, Equatable {
+    var id: UUID
+    var ownerID: UUID
+    var name: String
+    var capacity: Int64
+    var free: Int64
+    var objects: Int64
+    var bytes: Int64
+    var version: String?
+    var shared: Bool
+    var removed: Bool
+    var lastSeen: Date?
+
+    /// The API view, with presence from Redis.
+    func response(online: Bool) -> MemberResponse {
+        MemberResponse(
+            id: id,
+            name: name,
+            ownerID: ownerID,
+            capacity: capacity,
+            free: free,
+            objects: objects,
+            bytes: bytes,
+            online: online,
+            lastSeen: lastSeen,
+            shared: shared,
+            version: version
+        )
+    }
+}
+
+/// What an agent reports about itself in `hello` and `pong`.
+struct MemberReport: Sendable {
+    var capacity: Int64
+    var free: Int64
+    var objects: Int64
+    var bytes: Int64
+    var version: String?
+}
+
+/// An object recorded on a member.
+struct ObjectRecord: Sendable {
+    var memberID: UUID
+    var key: String
+    var size: Int64
+    var sha256: String
+    var challenges: [String]
+    var lost: Bool
+}
+
+/// Members and the objects stored on them.
+protocol MemberRepository: Sendable {
+    /// Creates the member on its first hello, or records the report; nil when the member was removed.
+    func checkIn(id: UUID, ownerID: UUID, name: String, report: MemberReport) async throws -> MemberRecord?
+    func report(id: UUID, _ report: MemberReport) async throws
+    /// Records that the member was seen now (when it disconnects).
+    func touch(id: UUID) async throws
+    func find(id: UUID) async throws -> MemberRecord?
+    /// The caller's own members and the shared ones, not removed.
+    func visible(to userID: UUID) async throws -> [MemberRecord]
+    func all() async throws -> [MemberRecord]
+    func update(id: UUID, name: String?, shared: Bool?) async throws -> MemberRecord?
+    func remove(id: UUID) async throws -> Bool
+    func recordObject(_ object: ObjectRecord, ownerID: UUID) async throws
+    func object(memberID: UUID, key: String) async throws -> ObjectRecord?
+    func deleteObject(memberID: UUID, key: String) async throws
+    /// Takes one unused audit challenge (`nonce:proof`), or nil when none is left.
+    func takeChallenge(memberID: UUID, key: String) async throws -> String?
+    func replaceChallenges(memberID: UUID, key: String, _ challenges: [String]) async throws
+    func markLost(memberID: UUID, key: String, reason: String) async throws
+    /// The members holding one of `keys` for `ownerID`, oldest copy first.
+    func holders(keys: [String], ownerID: UUID) async throws -> [(memberID: UUID, key: String)]
+}
+
+/// `MemberRepository` on PostgreSQL.
+struct PostgresMemberRepository: MemberRepository {
+    let client: PostgresClient
+    let logger: Logger
+
+    private static let columns =
+        "id, owner_id, name, capacity, free, objects, bytes, version, shared, removed_at IS NOT NULL, last_seen"
+
+    func checkIn(id: UUID, ownerID: UUID, name: String, report: MemberReport) async throws -> MemberRecord? {
+        let found = try await records(
+            client.query(
+                """
+                INSERT INTO "array".members (id, owner_id, name, capacity, free, objects, bytes, version, last_seen)
+                VALUES (\(id), \(ownerID), \(name), \(report.capacity), \(report.free), \(report.objects),
+                        \(report.bytes), \(report.version), now())
+                ON CONFLICT (id) DO UPDATE SET capacity = EXCLUDED.capacity, free = EXCLUDED.free,
+                    objects = EXCLUDED.objects, bytes = EXCLUDED.bytes, version = EXCLUDED.version, last_seen = now()
+                WHERE "array".members.removed_at IS NULL AND "array".members.owner_id = EXCLUDED.owner_id
+                RETURNING \(unescaped: Self.columns)
+                """,
+                logger: logger
+            )
+        )
+        return found.first
+    }
+
+    func report(id: UUID, _ report: MemberReport) async throws {
+        try await client.query(
+            """
+            UPDATE "array".members SET capacity = \(report.capacity), free = \(report.free),
+                objects = \(report.objects), bytes = \(report.bytes), last_seen = now()
+            WHERE id = \(id)
+            """,
+            logger: logger
+        )
+    }
+
+    func touch(id: UUID) async throws {
+        try await client.query("UPDATE \"array\".members SET last_seen = now() WHERE id = \(id)", logger: logger)
+    }
+
+    func find(id: UUID) async throws -> MemberRecord? {
+        try await records(
+            client.query("SELECT \(unescaped: Self.columns) FROM \"array\".members WHERE id = \(id)", logger: logger)
+        ).first
+    }
+
+    func visible(to userID: UUID) async throws -> [MemberRecord] {
+        try await records(
+            client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM "array".members
+                WHERE removed_at IS NULL AND (owner_id = \(userID) OR shared) ORDER BY created_at, id
+                """,
+                logger: logger
+            )
+        )
+    }
+
+    func all() async throws -> [MemberRecord] {
+        try await records(
+            client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM "array".members WHERE removed_at IS NULL ORDER BY created_at, id
+                """,
+                logger: logger
+            )
+        )
+    }
+
+    func update(id: UUID, name: String?, shared: Bool?) async throws -> MemberRecord? {
+        try await records(
+            client.query(
+                """
+                UPDATE "array".members SET name = COALESCE(\(name), name), shared = COALESCE(\(shared), shared)
+                WHERE id = \(id) AND removed_at IS NULL RETURNING \(unescaped: Self.columns)
+                """,
+                logger: logger
+            )
+        ).first
+    }
+
+    func remove(id: UUID) async throws -> Bool {
+        // The row stays as a tombstone so the agent's token cannot bring the member back.
+        let rows = try await client.query(
+            """
+            UPDATE "array".members SET removed_at = now(), shared = false
+            WHERE id = \(id) AND removed_at IS NULL RETURNING id
+            """,
+            logger: logger
+        )
+        for try await _ in rows.decode(UUID.self) {
+            try await client.query("DELETE FROM \"array\".objects WHERE member_id = \(id)", logger: logger)
+            return true
+        }
+        return false
+    }
+
+    func recordObject(_ object: ObjectRecord, ownerID: UUID) async throws {
+        try await client.query(
+            """
+            INSERT INTO "array".objects (member_id, key, owner_id, size, sha256, challenges)
+            VALUES (\(object.memberID), \(object.key), \(ownerID), \(object.size), \(object.sha256), \(object.challenges))
+            ON CONFLICT (member_id, key) DO UPDATE SET size = EXCLUDED.size, sha256 = EXCLUDED.sha256,
+                challenges = EXCLUDED.challenges, owner_id = EXCLUDED.owner_id, lost_at = NULL, lost_reason = NULL,
+                stored_at = now()
+            """,
+            logger: logger
+        )
+    }
+
+    func object(memberID: UUID, key: String) async throws -> ObjectRecord? {
+        let rows = try await client.query(
+            """
+            SELECT size, sha256, challenges, lost_at IS NOT NULL FROM "array".objects
+            WHERE member_id = \(memberID) AND key = \(key)
+            """,
+            logger: logger
+        )
+        for try await (size, sha256, challenges, lost) in rows.decode((Int64, String, [String], Bool).self) {
+            return ObjectRecord(
+                memberID: memberID,
+                key: key,
+                size: size,
+                sha256: sha256,
+                challenges: challenges,
+                lost: lost
+            )
+        }
+        return nil
+    }
+
+    func deleteObject(memberID: UUID, key: String) async throws {
+        try await client.query(
+            "DELETE FROM \"array\".objects WHERE member_id = \(memberID) AND key = \(key)",
+            logger: logger
+        )
+    }
+
+    func takeChallenge(memberID: UUID, key: String) async throws -> String? {
+        // Each challenge is used once: a member that saw a nonce could otherwise keep only its answer.
+        let rows = try await client.query(
+            """
+            UPDATE "array".objects o SET challenges = o.challenges[2:]
+            FROM (SELECT challenges[1] AS first FROM "array".objects
+                  WHERE member_id = \(memberID) AND key = \(key) FOR UPDATE) old
+            WHERE o.member_id = \(memberID) AND o.key = \(key) AND old.first IS NOT NULL
+            RETURNING old.first
+            """,
+            logger: logger
+        )
+        for try await challenge in rows.decode(String.self) { return challenge }
+        return nil
+    }
+
+    func replaceChallenges(memberID: UUID, key: String, _ challenges: [String]) async throws {
+        try await client.query(
+            """
+            UPDATE "array".objects SET challenges = \(challenges), lost_at = NULL, lost_reason = NULL
+            WHERE member_id = \(memberID) AND key = \(key)
+            """,
+            logger: logger
+        )
+    }
+
+    func markLost(memberID: UUID, key: String, reason: String) async throws {
+        try await client.query(
+            """
+            UPDATE "array".objects SET lost_at = COALESCE(lost_at, now()), lost_reason = \(reason)
+            WHERE member_id = \(memberID) AND key = \(key)
+            """,
+            logger: logger
+        )
+    }
+
+    func holders(keys: [String], ownerID: UUID) async throws -> [(memberID: UUID, key: String)] {
+        let rows = try await client.query(
+            """
+            SELECT o.member_id, o.key FROM "array".objects o JOIN "array".members m ON m.id = o.member_id
+            WHERE o.key = ANY(\(keys)) AND o.owner_id = \(ownerID) AND o.lost_at IS NULL AND m.removed_at IS NULL
+            ORDER BY o.stored_at
+            """,
+            logger: logger
+        )
+        var holders: [(UUID, String)] = []
+        for try await row in rows.decode((UUID, String).self) { holders.append(row) }
+        return holders.map { (memberID: $0.0, key: $0.1) }
+    }
+
+    private func records(_ rows: PostgresRowSequence) async throws -> [MemberRecord] {
+        var records: [MemberRecord] = []
+        for try await row in rows.decode(
+            (UUID, UUID, String, Int64, Int64, Int64, Int64, String?, Bool, Bool, Date?).self
+        ) {
+            records.append(
+                MemberRecord(
+                    id: row.0,
+                    ownerID: row.1,
+                    name: row.2,
+                    capacity: row.3,
+                    free: row.4,
+                    objects: row.5,
+                    bytes: row.6,
+                    version: row.7,
+                    shared: row.8,
+                    removed: row.9,
+                    lastSeen: row.10
+                )
+            )
+        }
+        return records
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import StrypeAgentWire
+import StrypeCore
+import StrypeService
+
+/// The seed's chunk routes: a chunk written whole to N of the caller's online members, read back from any of them.
+struct SeedController: Sendable {
+    let core: ArrayCore
+    let authentication: AuthenticationMiddleware
+
+    func addRoutes(to router: Router<StrypeRequestContext>) {
+        let chunks = router.group().add(middleware: authentication)
+        chunks.post("/{chunk}", use: store)
+        chunks.get("/{chunk}", use: read)
+    }
+
+    /// `POST /{chunk_id}?replicas=N` → 201 with the members that hold it, the roomiest first; 507 when fewer than
+    /// N members are online with room for it.
+    @Sendable func store(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
+        ArraySeedResponse
+    > {
+        let (principal, owner, chunkID) = try identify(context)
+        let replicas = request.uri.queryParameters.get("replicas", as: Int.self) ?? 1
+        guard (1...8).contains(replicas) else { throw APIError.invalidField("replicas", "must be 1 to 8") }
+        let body = try await request.body.collect(upTo: Int(AgentFrameCodec.maximumPayloadBytes))
+        let visible = try await core.members.visible(to: owner)
+        let online = await core.online(visible.map(\.id))
+        let candidates = visible.filter { online.contains($0.id) && $0.free >= body.readableBytes }
+            .sorted { $0.free > $1.free }
+        guard candidates.count >= replicas else {
+            throw APIError(
+                .insufficientStorage,
+                code: "insufficient_storage",
+                message: "\(replicas) replicas need \(replicas) online members with room; \(candidates.count) available"
+            )
+        }
+        let sha256 = AuditChallenges.sha256(body)
+        var stored: [UUID] = []
+        for member in candidates where stored.count < replicas {
+            let key = try core.storedKey("chunks/\(chunkID)", on: member, for: principal)
+            var header = AgentFrameHeader(op: .put, id: 0)
+            header.key = key
+            header.sha256 = sha256
+            do {
+                _ = try await core.exchange(member.id, header, payload: body)
+                let record = ObjectRecord(
+                    memberID: member.id,
+                    key: key,
+                    size: Int64(body.readableBytes),
+                    sha256: sha256,
+                    challenges: AuditChallenges.make(for: body),
+                    lost: false
+                )
+                try await core.members.recordObject(record, ownerID: owner)
+                stored.append(member.id)
+            } catch {
+                context.logger.warning(
+                    "chunk replica failed",
+                    metadata: ["member_id": "\(member.id)", "error": "\(error)"]
+                )
+            }
+        }
+        guard stored.count == replicas else {
+            throw APIError(
+                .insufficientStorage,
+                code: "insufficient_storage",
+                message: "only \(stored.count) of \(replicas) replicas could be written"
+            )
+        }
+        return EditedResponse(
+            status: .created,
+            response: ArraySeedResponse(
+                chunkID: chunkID,
+                size: Int64(body.readableBytes),
+                sha256: sha256,
+                replicas: stored
+            )
+        )
+    }
+
+    /// `GET /{chunk_id}` → the chunk from the first member that has an intact copy.
+    @Sendable func read(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        let (principal, owner, chunkID) = try identify(context)
+        let keys = ["chunks/\(chunkID)", "users/\(owner.uuidString.lowercased())/chunks/\(chunkID)"]
+        let holders = try await core.members.holders(keys: keys, ownerID: owner)
+        guard !holders.isEmpty else { throw APIError.notFound("no such chunk") }
+        for holder in holders {
+            guard (try? await core.usableMember(holder.memberID, by: principal)) != nil,
+                let recorded = try await core.members.object(memberID: holder.memberID, key: holder.key)
+            else { continue }
+            var header = AgentFrameHeader(op: .get, id: 0)
+            header.key = holder.key
+            guard let reply = try? await core.exchange(holder.memberID, header, expectedBytes: recorded.size) else {
+                continue
+            }
+            guard AuditChallenges.sha256(reply.payload) == recorded.sha256 else {
+                await core.markLost(
+                    holder.memberID,
+                    key: holder.key,
+                    reason: "the member returned bytes that do not match"
+                )
+                continue
+            }
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "application/octet-stream", .contentLength: String(reply.payload.readableBytes),
+                ],
+                body: .init(byteBuffer: reply.payload)
+            )
+        }
+        throw APIError(
+            .serviceUnavailable,
+            code: "chunk_unavailable",
+            message: "no member holding this chunk is online"
+        )
+    }
+
+    private func identify(_ context: StrypeRequestContext) throws -> (Principal, UUID, String) {
+        let principal = try context.requirePrincipal()
+        guard let owner = principal.userID else { throw APIError.forbidden("chunks belong to users") }
+        guard let chunkID = context.parameters.get("chunk"), chunkID.utf8.count == 32,
+            chunkID.allSatisfy({ $0.isHexDigit && !$0.isUppercase })
+        else { throw APIError.notFound("no such chunk (ids are 32 lower-case hex digits)") }
+        return (principal, owner, chunkID)
+    }
+}
