@@ -155,7 +155,11 @@ final class AgentSession: Sendable {
                 try await store.put(key: try key(header), data: request.payload, sha256: header.sha256)
                 return (header.reply(), ByteBuffer())
             case .get:
-                return (header.reply(), try await store.get(key: try key(header)))
+                let data = try await store.get(key: try key(header))
+                var reply = header.reply()
+                // The hash of what is on disk lets the server notice bit rot without hashing the bytes itself.
+                reply.sha256 = ObjectDirectory.sha256(data)
+                return (reply, data)
             case .stat:
                 var reply = header.reply()
                 reply.size = try store.stat(key: try key(header))

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOPosix
+import StrypeAgentWire
 import StrypeCore
 import Synchronization
 
@@ -56,7 +57,7 @@ final class ObjectDirectory: Sendable {
     /// Stores `data` under `key` if it matches `sha256` and fits; replaces an earlier object of that key.
     func put(key: String, data: ByteBuffer, sha256: String?) async throws {
         if let sha256, Self.sha256(data) != sha256 {
-            throw StoreError(code: "invalid_request", description: "the payload does not match its sha256")
+            throw StoreError(code: AgentStatus.checksumMismatch, description: "the payload does not match its sha256")
         }
         let size = Int64(data.readableBytes)
         let path = Self.path(root: root, key: key)

@@ -7,8 +7,8 @@ import StrypeCodec
 /// `sha256(nonce ‖ bytes)` only a holder of the bytes can give; the server keeps both, the agent sees the nonce
 /// only when audited.
 enum AuditChallenges {
-    /// Challenges made per object written; when they run out an audit reads the object back instead.
-    static let perObject = 2
+    /// Challenges made each time an audit reads an object back; when they run out the next audit reads it again.
+    static let perObject = 4
 
     /// `count` challenges over `data`, as `nonce:proof` in hex.
     static func make(for data: ByteBuffer, count: Int = perObject) -> [String] {

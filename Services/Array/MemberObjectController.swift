@@ -22,8 +22,9 @@ struct MemberObjectController: Sendable {
         objects.post("/audit/**", use: audit)
     }
 
-    /// `PUT …/objects/{key}`: `Content-Length` required (at most 64 MiB), `X-Content-SHA256` checked when sent →
-    /// 201 `{member_id, key, size, sha256}` once the agent has it on disk.
+    /// `PUT …/objects/{key}`: `Content-Length` required (at most 64 MiB) → 201 `{member_id, key, size, sha256}` once
+    /// the agent has it on disk. The agent checks the bytes against `X-Content-SHA256` (computed here when not sent),
+    /// so hashing costs the server nothing on the path chunk uses.
     @Sendable func put(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         MemberObjectResponse
     > {
@@ -35,19 +36,21 @@ struct MemberObjectController: Sendable {
             throw APIError(.contentTooLarge, code: "too_large", message: "an object is at most 64 MiB")
         }
         let expected = request.headers[Self.sha256Header]?.lowercased()
+        if let expected, expected.utf8.count != 64 || !expected.allSatisfy(\.isHexDigit) {
+            throw APIError.invalidField("X-Content-SHA256", "must be 64 hex digits")
+        }
         let data = try await request.body.collect(upTo: Int(length))
         guard data.readableBytes == length else {
             throw APIError(.badRequest, code: "length_mismatch", message: "the body is shorter than Content-Length")
         }
-        let sha256 = AuditChallenges.sha256(data)
-        if let expected, expected != sha256 {
-            throw APIError(.badRequest, code: "checksum_mismatch", message: "the body does not match X-Content-SHA256")
-        }
+        let sha256 = expected ?? AuditChallenges.sha256(data)
         var header = AgentFrameHeader(op: .put, id: 0)
         header.key = key
         header.sha256 = sha256
         do {
             _ = try await core.exchange(member.id, header, payload: data)
+        } catch AgentCallError.refused(AgentStatus.checksumMismatch, _) {
+            throw APIError(.badRequest, code: "checksum_mismatch", message: "the body does not match X-Content-SHA256")
         } catch let error as AgentCallError {
             throw error.apiError
         }
@@ -56,7 +59,7 @@ struct MemberObjectController: Sendable {
             key: key,
             size: length,
             sha256: sha256,
-            challenges: AuditChallenges.make(for: data),
+            challenges: [],
             lost: false
         )
         try await core.members.recordObject(object, ownerID: principal.userID ?? member.ownerID)
@@ -71,7 +74,9 @@ struct MemberObjectController: Sendable {
         )
     }
 
-    /// `GET …/objects/{key}` → the bytes; a copy that no longer matches its recorded SHA-256 is reported lost, 502.
+    /// `GET …/objects/{key}` → the bytes. The agent hashes what it read from its disk; a copy that no longer matches
+    /// the recorded SHA-256 (bit rot) is reported lost and answered 502. An agent lying about its hash is caught end to
+    /// end by chunk, which checks every shard and authenticates it with AES-GCM.
     @Sendable func get(_ request: Request, context: StrypeRequestContext) async throws -> Response {
         let (member, key, _) = try await target(context)
         var header = AgentFrameHeader(op: .get, id: 0)
@@ -83,15 +88,15 @@ struct MemberObjectController: Sendable {
         } catch let error as AgentCallError {
             throw error.apiError
         }
-        if let recorded, AuditChallenges.sha256(reply.payload) != recorded.sha256 {
+        if let recorded, reply.header.sha256 != recorded.sha256 {
             await core.markLost(member.id, key: key, reason: "the member returned bytes that do not match")
             throw APIError(.badGateway, code: "corrupt_object", message: "the member returned a damaged copy")
         }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "application/octet-stream", .contentLength: String(reply.payload.readableBytes)],
-            body: .init(byteBuffer: reply.payload)
-        )
+        var headers: HTTPFields = [
+            .contentType: "application/octet-stream", .contentLength: String(reply.payload.readableBytes),
+        ]
+        headers[Self.sha256Header] = reply.header.sha256
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: reply.payload))
     }
 
     /// `HEAD …/objects/{key}` → 200 with `Content-Length` and `X-Content-SHA256`, or 404.
@@ -126,7 +131,8 @@ struct MemberObjectController: Sendable {
     }
 
     /// `POST …/audit/{key}` → `{status: held|lost, method}`: a precomputed challenge answered without moving the
-    /// data, or, once those are used up, a read-back checked against the recorded SHA-256 (which makes new ones).
+    /// data, or, when none is left (the first audit of an object), a read-back checked against the recorded SHA-256,
+    /// which prepares the next challenges.
     @Sendable func audit(_ request: Request, context: StrypeRequestContext) async throws -> AuditResponse {
         let (member, key, _) = try await target(context)
         guard let recorded = try await core.members.object(memberID: member.id, key: key) else {

@@ -50,7 +50,7 @@ struct SeedController: Sendable {
                     key: key,
                     size: Int64(body.readableBytes),
                     sha256: sha256,
-                    challenges: AuditChallenges.make(for: body),
+                    challenges: [],
                     lost: false
                 )
                 try await core.members.recordObject(record, ownerID: owner)

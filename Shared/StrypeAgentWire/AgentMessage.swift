@@ -32,7 +32,8 @@ public enum AgentStatus {
     public static let notFound = "not_found"
     public static let insufficientSpace = "insufficient_space"
     public static let invalid = "invalid_request"
-    public static let busy = "busy"
+    /// A put whose payload does not match its `sha256`.
+    public static let checksumMismatch = "checksum_mismatch"
     public static let failed = "error"
 }
 
