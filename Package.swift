@@ -44,6 +44,12 @@ let serviceDependencies: [String: [Target.Dependency]] = [
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
     ],
+    "Chunk": [
+        "StrypeCodec",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+    ],
     "Cloud": [
         "StrypeCodec",
         .product(name: "Crypto", package: "swift-crypto"),
@@ -99,7 +105,7 @@ let package = Package(
         ),
         .target(
             name: "StrypeCodec",
-            dependencies: ["CISAL", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["StrypeCore", "CISAL", .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/StrypeCodec",
             swiftSettings: swiftSettings
         ),
@@ -156,7 +162,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StrypeCoreTests", dependencies: ["StrypeCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "StrypeCodecTests", dependencies: ["StrypeCodec"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StrypeCodecTests",
+            dependencies: ["StrypeCodec", "StrypeCore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "StrypeServiceTests",
             dependencies: [

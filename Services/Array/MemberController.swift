@@ -19,11 +19,14 @@ struct MemberController: Sendable {
         members.delete("/{id}", use: remove)
     }
 
-    /// `GET /members` → the caller's members and the shared ones (every member, for a service).
+    /// `GET /members` → the caller's members and the shared ones; a service sees all, or with `?user=` what that
+    /// user may use (chunk's placement).
     @Sendable func list(_ request: Request, context: StrypeRequestContext) async throws -> Items<MemberResponse> {
         let principal = try context.requirePrincipal()
         let records: [MemberRecord]
-        if principal.isService {
+        if principal.isService, let user = try request.onBehalfOf() {
+            records = try await core.members.visible(to: user)
+        } else if principal.isService {
             records = try await core.members.all()
         } else {
             guard let user = principal.userID else { throw APIError.forbidden("no user in this token") }

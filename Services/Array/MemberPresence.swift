@@ -19,7 +19,8 @@ struct MemberPresence: Sendable {
         _ = try await redis.set(Self.key(memberID), value(connectionID), expiresIn: ttl)
     }
 
-    /// Extends the TTL while this connection still holds the member; false when another one took over.
+    /// Extends the TTL while this connection still holds the member (or takes it back if it lapsed); false when
+    /// another connection took over.
     func refresh(_ memberID: UUID, connectionID: UUID) async throws -> Bool {
         let reply = try await redis.send([
             "EVAL", Self.refreshScript, "1", Self.key(memberID), value(connectionID),
@@ -47,8 +48,14 @@ struct MemberPresence: Sendable {
         _ = try? await redis.publish(MemberEvent.channel, String(decoding: json, as: UTF8.self))
     }
 
+    // A key that expired while this connection lived (a stalled heartbeat) is taken back; only another
+    // connection's value means someone else holds the member now.
     private static let refreshScript = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0
+        local current = redis.call('GET', KEYS[1])
+        if current == ARGV[1] or current == false then
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1
+        end
+        return 0
         """
     private static let releaseScript = """
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0

@@ -121,9 +121,9 @@ struct SeedController: Sendable {
     private func identify(_ context: StrypeRequestContext) throws -> (Principal, UUID, String) {
         let principal = try context.requirePrincipal()
         guard let owner = principal.userID else { throw APIError.forbidden("chunks belong to users") }
-        guard let chunkID = context.parameters.get("chunk"), chunkID.utf8.count == 32,
-            chunkID.allSatisfy({ $0.isHexDigit && !$0.isUppercase })
-        else { throw APIError.notFound("no such chunk (ids are 32 lower-case hex digits)") }
+        guard let chunkID = context.parameters.get("chunk"), ChunkID.isValid(chunkID) else {
+            throw APIError.notFound("no such chunk (ids are 32 lower-case hex digits)")
+        }
         return (principal, owner, chunkID)
     }
 }

@@ -10,6 +10,61 @@ enum ChunkMigrations {
                 "CREATE SCHEMA IF NOT EXISTS \"chunk\"",
                 "COMMENT ON SCHEMA \"chunk\" IS 'Cloudstrype chunk service: encryption, replication and erasure coding of chunks'",
             ]
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "chunks_and_shards",
+            statements: [
+                // Each user's key-encryption key, sealed under the master key (purpose chunk.user-keys, context user id).
+                """
+                CREATE TABLE chunk.user_keys (
+                    user_id uuid PRIMARY KEY,
+                    sealed_key bytea NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                """
+                CREATE TABLE chunk.chunks (
+                    id text PRIMARY KEY,
+                    owner_id uuid NOT NULL,
+                    size bigint NOT NULL,
+                    sealed_size bigint NOT NULL,
+                    sha256 text NOT NULL,
+                    durability text NOT NULL,
+                    encryption text NOT NULL,
+                    wrapped_key bytea,
+                    created_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                "CREATE INDEX chunks_owner ON chunk.chunks (owner_id)",
+                """
+                CREATE TABLE chunk.shards (
+                    chunk_id text NOT NULL REFERENCES chunk.chunks (id) ON DELETE CASCADE,
+                    index integer NOT NULL,
+                    backend text NOT NULL,
+                    backend_id uuid NOT NULL,
+                    key text NOT NULL,
+                    size bigint NOT NULL,
+                    sha256 text NOT NULL,
+                    state text NOT NULL DEFAULT 'ok',
+                    lost_reason text,
+                    PRIMARY KEY (chunk_id, index)
+                )
+                """,
+                "CREATE INDEX shards_backend ON chunk.shards (backend, backend_id)",
+                // Shards whose deletion failed: retried until the backend confirms, never forgotten.
+                """
+                CREATE TABLE chunk.pending_deletions (
+                    backend text NOT NULL,
+                    backend_id uuid NOT NULL,
+                    key text NOT NULL,
+                    attempts integer NOT NULL DEFAULT 0,
+                    last_error text,
+                    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (backend, backend_id, key)
+                )
+                """,
+            ]
+        ),
     ]
 }

@@ -1,3 +1,7 @@
+import Foundation
+import Hummingbird
+import ServiceLifecycle
+import StrypeCodec
 import StrypeCore
 import StrypeService
 
@@ -8,6 +12,42 @@ enum ChunkService {
         name: .chunk,
         peers: [.auth, .cloud, .array],
         needsMasterKey: true,
-        migrations: ChunkMigrations.all
+        migrations: ChunkMigrations.all,
+        build: { router, dependencies in
+            let core = makeCore(dependencies: dependencies)
+            let authentication = dependencies.authentication(dependencies.makeVerifier())
+            ChunkController(core: core, authentication: authentication).addRoutes(to: router)
+            return [DeletionWorker(core: core)]
+        }
     )
+
+    static func makeCore(dependencies: ServiceDependencies) -> ChunkCore {
+        let auth = dependencies.client(for: .auth)
+        return ChunkCore(
+            chunks: PostgresChunkRepository(client: dependencies.postgres, logger: dependencies.logger),
+            shards: ShardStore(
+                cloud: dependencies.client(for: .cloud),
+                array: dependencies.client(for: .array),
+                tokens: ServiceTokenProvider(auth: auth, service: "chunk", secret: dependencies.config.serviceSecret)
+            ),
+            userKeys: SecretBox(masterKey: dependencies.config.masterKey!.bytes, purpose: "chunk.user-keys"),
+            logger: dependencies.logger
+        )
+    }
+}
+
+/// Retries the shard deletions backends refused or missed, until each is confirmed.
+struct DeletionWorker: Service {
+    let core: ChunkCore
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                if let due = try? await core.chunks.pendingDeletions(limit: 100), !due.isEmpty {
+                    await core.drain(due)
+                }
+                try? await Task.sleep(for: .seconds(5))
+            }
+        }
+    }
 }

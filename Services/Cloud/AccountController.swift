@@ -37,11 +37,15 @@ struct AccountController: Sendable {
         return EditedResponse(status: .created, response: record.response(viewer: owner))
     }
 
-    /// `GET /accounts` → the caller's accounts and the shared ones (a service sees all).
+    /// `GET /accounts` → the caller's accounts and the shared ones; a service sees all, or with `?user=` what that
+    /// user may use (chunk's placement).
     @Sendable func list(_ request: Request, context: StrypeRequestContext) async throws -> Items<AccountResponse> {
         let principal = try context.requirePrincipal()
         let records: [AccountRecord]
-        if principal.isService {
+        if principal.isService, let user = try request.onBehalfOf() {
+            records = try await core.accounts.visible(to: user)
+            return Items(records.map { $0.response(viewer: user) })
+        } else if principal.isService {
             records = try await core.accounts.all()
         } else if let user = principal.userID {
             records = try await core.accounts.visible(to: user)

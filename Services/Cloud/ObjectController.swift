@@ -52,7 +52,8 @@ struct ObjectController: Sendable {
             var range: ClosedRange<Int64>?
             if let header = request.headers[.range] {
                 guard let size = try await store.head(key: key) else { throw ObjectStoreError.notFound }
-                range = try ByteRange.parse(header, size: size)
+                guard let parsed = ByteRange.parse(header, size: size) else { throw ObjectStoreError.invalidRange }
+                range = parsed
             }
             let read = try await store.get(key: key, range: range, context: context)
             await core.noteHealth(account, error: nil)
@@ -112,23 +113,5 @@ struct ObjectController: Sendable {
         let account = try await core.usableAccount(try context.uuidParameter("id", resource: "account"), by: principal)
         let key = try core.storedKey(try objectKey(context), in: account, for: principal)
         return (account, key, try core.store(for: account))
-    }
-}
-
-/// A single HTTP byte range: `bytes=a-b`, `bytes=a-` or `bytes=-n`.
-enum ByteRange {
-    static func parse(_ header: String, size: Int64) throws -> ClosedRange<Int64> {
-        guard header.hasPrefix("bytes="), !header.contains(",") else { throw ObjectStoreError.invalidRange }
-        let spec = header.dropFirst("bytes=".count)
-        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, size > 0 else { throw ObjectStoreError.invalidRange }
-        if parts[0].isEmpty {
-            guard let suffix = Int64(parts[1]), suffix > 0 else { throw ObjectStoreError.invalidRange }
-            return max(0, size - suffix)...(size - 1)
-        }
-        guard let start = Int64(parts[0]), start < size else { throw ObjectStoreError.invalidRange }
-        let end = parts[1].isEmpty ? size - 1 : min(Int64(parts[1]) ?? -1, size - 1)
-        guard end >= start else { throw ObjectStoreError.invalidRange }
-        return start...end
     }
 }

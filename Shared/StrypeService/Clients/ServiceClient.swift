@@ -52,6 +52,11 @@ package struct ServiceCallError: Error, CustomStringConvertible {
     package let status: Int
     package let body: String
 
+    package init(status: Int, body: String) {
+        self.status = status
+        self.body = body
+    }
+
     package var description: String { "peer answered \(status): \(body.prefix(200))" }
 }
 

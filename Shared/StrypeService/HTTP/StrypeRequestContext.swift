@@ -36,3 +36,12 @@ extension StrypeRequestContext {
         return id
     }
 }
+
+extension Request {
+    /// The user a service asks on behalf of (`?user=<id>`), nil when not given; 400 when not a user id.
+    package func onBehalfOf() throws -> UUID? {
+        guard let text = uri.queryParameters.get("user") else { return nil }
+        guard let user = UUID(uuidString: text) else { throw APIError.invalidField("user", "must be a user id") }
+        return user
+    }
+}

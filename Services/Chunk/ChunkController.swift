@@ -1,0 +1,172 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import StrypeCore
+import StrypeService
+
+/// Chunk's routes: store (raw or multipart), read (with Range), inspect, delete.
+struct ChunkController: Sendable {
+    let core: ChunkCore
+    let authentication: AuthenticationMiddleware
+
+    static let durabilityHeader = HTTPField.Name("X-Durability")!
+    static let encryptionHeader = HTTPField.Name("X-Encryption")!
+    /// The user a service stores or reads for.
+    static let userHeader = HTTPField.Name("X-Strype-User")!
+
+    func addRoutes(to router: Router<StrypeRequestContext>) {
+        let chunks = router.group().add(middleware: authentication)
+        chunks.put("/", use: putRaw)
+        chunks.post("/", use: postForm)
+        chunks.get("/{chunk}", use: read)
+        chunks.get("/{chunk}/info", use: info)
+        chunks.delete("/{chunk}", use: delete)
+    }
+
+    /// `PUT /` with the chunk as the body, `X-Durability` and `X-Encryption` → 201 with its shards.
+    @Sendable func putRaw(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
+        ChunkResponse
+    > {
+        let owner = try Self.owner(request, context)
+        let durability = try Self.durability(request.headers[Self.durabilityHeader])
+        let encryption = try Self.encryption(request.headers[Self.encryptionHeader])
+        let body = try await Self.collect(request, limit: ChunkCore.maximumChunkSize)
+        let chunk = try await core.store(body, owner: owner, durability: durability, encryption: encryption)
+        context.logger.info("chunk stored", metadata: ["chunk_id": "\(chunk.id)", "durability": "\(durability)"])
+        return EditedResponse(status: .created, response: chunk.response(health: "healthy"))
+    }
+
+    /// `POST /` as `multipart/form-data` with `durability`, `encryption` and the data part `data` → 201.
+    @Sendable func postForm(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
+        ChunkResponse
+    > {
+        let owner = try Self.owner(request, context)
+        guard let boundary = request.headers[.contentType].flatMap(MultipartForm.boundary(contentType:)) else {
+            throw APIError(
+                .unsupportedMediaType,
+                code: "unsupported_media_type",
+                message: "send multipart/form-data with a boundary"
+            )
+        }
+        let body = try await Self.collect(request, limit: ChunkCore.maximumChunkSize + (1 << 20))
+        let form: MultipartForm
+        do {
+            form = try MultipartForm(body, boundary: boundary)
+        } catch {
+            throw APIError.badRequest("malformed form: \(error)", code: "malformed_form")
+        }
+        guard let data = form.part("data") else { throw APIError.invalidField("data", "the data part is required") }
+        guard data.body.count <= ChunkCore.maximumChunkSize else { throw Self.tooLarge }
+        let chunk = try await core.store(
+            Array(data.body),
+            owner: owner,
+            durability: try Self.durability(form.text("durability")),
+            encryption: try Self.encryption(form.text("encryption"))
+        )
+        return EditedResponse(status: .created, response: chunk.response(health: "healthy"))
+    }
+
+    /// `GET /{chunk_id}` → the plaintext, or with a single `Range` → 206.
+    @Sendable func read(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        let chunk = try await owned(request, context)
+        var range: ClosedRange<Int64>?
+        if let header = request.headers[.range] {
+            guard let parsed = ByteRange.parse(header, size: chunk.size) else {
+                throw APIError(
+                    .rangeNotSatisfiable,
+                    code: "range_not_satisfiable",
+                    message: "the range does not fit the \(chunk.size)-byte chunk",
+                    headers: [.contentRange: "bytes */\(chunk.size)"]
+                )
+            }
+            range = parsed
+        }
+        let plaintext = try await core.read(chunk)
+        var headers: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes"]
+        headers[.eTag] = "\"\(chunk.sha256)\""
+        guard let range else {
+            headers[.contentLength] = String(plaintext.count)
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: plaintext)))
+        }
+        let slice = plaintext[Int(range.lowerBound)...Int(range.upperBound)]
+        headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(chunk.size)"
+        headers[.contentLength] = String(slice.count)
+        return Response(status: .partialContent, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: slice)))
+    }
+
+    /// `GET /{chunk_id}/info` → its shards, where they are, and its health.
+    @Sendable func info(_ request: Request, context: StrypeRequestContext) async throws -> ChunkResponse {
+        let chunk = try await owned(request, context)
+        return chunk.response(health: ChunkCore.health(chunk))
+    }
+
+    /// `DELETE /{chunk_id}` → 204; shards a backend cannot delete now are retried until it does.
+    @Sendable func delete(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
+        let chunk = try await owned(request, context)
+        try await core.delete(chunk)
+        return .noContent
+    }
+
+    /// The chunk if it belongs to the caller (or the user a service names); 404 for anyone else's.
+    private func owned(_ request: Request, _ context: StrypeRequestContext) async throws -> ChunkRecord {
+        let owner = try Self.owner(request, context)
+        guard let id = context.parameters.get("chunk"), ChunkID.isValid(id), let chunk = try await core.chunks.find(id),
+            chunk.ownerID == owner
+        else { throw APIError.notFound("no such chunk") }
+        return chunk
+    }
+
+    static let tooLarge = APIError(.contentTooLarge, code: "too_large", message: "a chunk is at most 64 MiB")
+
+    static func owner(_ request: Request, _ context: StrypeRequestContext) throws -> UUID {
+        let principal = try context.requirePrincipal()
+        if principal.isService {
+            guard let text = request.headers[userHeader], let user = UUID(uuidString: text) else {
+                throw APIError.invalidField("X-Strype-User", "a service names the user it acts for")
+            }
+            return user
+        }
+        guard let user = principal.userID else { throw APIError.forbidden("chunks belong to users") }
+        return user
+    }
+
+    static func durability(_ text: String?) throws -> DurabilitySpec {
+        guard let text else { return ChunkCore.defaultDurability }
+        guard let spec = DurabilitySpec(text) else {
+            throw APIError.invalidField(
+                "durability",
+                "unknown durability \"\(text.prefix(40))\"; use \(DurabilitySpec.forms)"
+            )
+        }
+        return spec
+    }
+
+    static func encryption(_ text: String?) throws -> EncryptionSpec {
+        guard let text else { return .aes256gcm }
+        guard let spec = EncryptionSpec(rawValue: text) else {
+            throw APIError.invalidField(
+                "encryption",
+                "unknown encryption \"\(text.prefix(40))\"; use aes256-gcm or none"
+            )
+        }
+        return spec
+    }
+
+    /// The whole body, refusing more than `limit` bytes (413) and a body shorter than its `Content-Length` (400).
+    static func collect(_ request: Request, limit: Int) async throws -> [UInt8] {
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > limit { throw tooLarge }
+        var buffer = ByteBuffer()
+        for try await piece in request.body {
+            guard buffer.readableBytes + piece.readableBytes <= limit else { throw tooLarge }
+            buffer.writeImmutableBuffer(piece)
+        }
+        if let declared, declared != buffer.readableBytes {
+            throw APIError(.badRequest, code: "length_mismatch", message: "the body is shorter than Content-Length")
+        }
+        return Array(buffer: buffer)
+    }
+}
+
+extension ChunkResponse: ResponseEncodable {}

@@ -1,0 +1,277 @@
+import Foundation
+import Hummingbird
+import Logging
+import StrypeCodec
+import StrypeCore
+import StrypeService
+
+/// What chunk's routes and workers share: sealing, sharding, placing, reading back and deleting chunks.
+struct ChunkCore: Sendable {
+    let chunks: any ChunkRepository
+    let shards: ShardStore
+    /// Seals each owner's key-encryption key under the master key.
+    let userKeys: SecretBox
+    let logger: Logger
+
+    /// The largest chunk (DESIGN: chunks are at most 64 MiB).
+    static let maximumChunkSize = 64 << 20
+    /// Used when a request names no durability: two copies, so losing one backend loses nothing.
+    static let defaultDurability = DurabilitySpec.replicas(2)
+
+    /// Encrypts, cuts and places a chunk; every shard is on its backend before the chunk is recorded.
+    func store(_ plaintext: [UInt8], owner: UUID, durability: DurabilitySpec, encryption: EncryptionSpec) async throws
+        -> ChunkRecord
+    {
+        let chunkID = ChunkID.generate()
+        var sealed = plaintext
+        var wrappedKey: [UInt8]?
+        if encryption == .aes256gcm {
+            let dataKey = ChunkCipher.makeDataKey()
+            sealed = try ChunkCipher.seal(plaintext, dataKey: dataKey, chunkID: chunkID)
+            wrappedKey = try ChunkCipher.wrap(
+                dataKey: dataKey,
+                keyEncryptionKey: try await keyEncryptionKey(owner),
+                chunkID: chunkID
+            )
+        }
+        let codec = try ShardCodec(durability)
+        let pieces = try codec.encode(sealed)
+        let shardSize = Int64(codec.shardSize(length: sealed.count))
+        let digests: [String] =
+            durability.shardsNeeded == 1
+            ? Array(repeating: Checksum.sha256Hex(pieces[0]), count: pieces.count) : pieces.map(Checksum.sha256Hex)
+        let candidates = try await shards.candidates(for: owner)
+        var generator = SystemRandomNumberGenerator()
+        guard
+            let chosen = Placement.choose(
+                durability.shardCount,
+                from: candidates,
+                shardSize: shardSize,
+                using: &generator
+            )
+        else {
+            let roomy = candidates.filter { $0.free >= shardSize }.count
+            throw APIError(
+                .insufficientStorage,
+                code: "insufficient_storage",
+                message:
+                    "\(durability) needs \(durability.shardCount) backends with room for a shard; \(roomy) available"
+            )
+        }
+        let spares = candidates.filter { candidate in
+            candidate.free >= shardSize && !chosen.contains { $0.backend == candidate.backend }
+        }
+        let placed = try await write(
+            pieces,
+            digests: digests,
+            chunkID: chunkID,
+            owner: owner,
+            on: chosen.map(\.backend),
+            spares: spares.map(\.backend)
+        )
+        let record = ChunkRecord(
+            id: chunkID,
+            ownerID: owner,
+            size: Int64(plaintext.count),
+            sealedSize: Int64(sealed.count),
+            sha256: Checksum.sha256Hex(plaintext),
+            durability: durability,
+            encryption: encryption,
+            wrappedKey: wrappedKey,
+            shards: placed
+        )
+        do {
+            try await chunks.insert(record)
+        } catch {
+            await forget(placed.map(\.location))
+            throw error
+        }
+        return record
+    }
+
+    /// Writes every shard in parallel; a shard whose backend fails goes to a spare. When some shard cannot be
+    /// written at all, the ones written are queued for deletion and the store fails.
+    private func write(
+        _ pieces: [[UInt8]],
+        digests: [String],
+        chunkID: String,
+        owner: UUID,
+        on backends: [BackendRef],
+        spares: [BackendRef]
+    ) async throws -> [ShardRecord] {
+        var spares = spares
+        var placed: [Int: ShardRecord] = [:]
+        var pending = Array(zip(pieces.indices, backends))
+        while !pending.isEmpty {
+            let outcomes = await withTaskGroup(of: (Int, BackendRef, (any Error)?).self) { group in
+                for (index, backend) in pending {
+                    let location = ShardLocation(
+                        backend: backend,
+                        key: ShardStore.key(owner: owner, chunkID: chunkID, index: index)
+                    )
+                    group.addTask {
+                        do {
+                            try await shards.put(pieces[index], sha256: digests[index], at: location)
+                            return (index, backend, nil)
+                        } catch {
+                            return (index, backend, error)
+                        }
+                    }
+                }
+                var outcomes: [(Int, BackendRef, (any Error)?)] = []
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
+            }
+            pending = []
+            for (index, backend, error) in outcomes {
+                let location = ShardLocation(
+                    backend: backend,
+                    key: ShardStore.key(owner: owner, chunkID: chunkID, index: index)
+                )
+                if let error {
+                    logger.warning("shard write failed", metadata: ["backend": "\(backend)", "error": "\(error)"])
+                    guard !spares.isEmpty else {
+                        await forget(placed.values.map(\.location) + [location])
+                        throw APIError(
+                            .serviceUnavailable,
+                            code: "backends_unavailable",
+                            message: "a shard could not be written to any backend (last: \(error))"
+                        )
+                    }
+                    pending.append((index, spares.removeFirst()))
+                } else {
+                    placed[index] = ShardRecord(
+                        index: index,
+                        location: location,
+                        size: Int64(pieces[index].count),
+                        sha256: digests[index],
+                        lost: false
+                    )
+                }
+            }
+        }
+        return placed.keys.sorted().map { placed[$0]! }
+    }
+
+    /// The plaintext of a chunk: shards are fetched (the fewest needed first), checked against their SHA-256,
+    /// and decoded; a bad or missing shard is marked lost and another is tried.
+    func read(_ chunk: ChunkRecord) async throws -> [UInt8] {
+        let codec = try ShardCodec(chunk.durability)
+        let needed = chunk.durability.shardsNeeded
+        var slots: [[UInt8]?] = Array(repeating: nil, count: chunk.durability.shardCount)
+        var untried = chunk.shards.filter { !$0.lost }.sorted { $0.index < $1.index }
+        var good = 0
+        while good < needed, !untried.isEmpty {
+            let batch = Array(untried.prefix(needed - good))
+            untried.removeFirst(batch.count)
+            let fetched = await withTaskGroup(of: (ShardRecord, [UInt8]?, String?).self) { group in
+                for shard in batch {
+                    group.addTask { await fetch(shard) }
+                }
+                var results: [(ShardRecord, [UInt8]?, String?)] = []
+                for await result in group { results.append(result) }
+                return results
+            }
+            for (shard, bytes, problem) in fetched {
+                if let bytes, shard.index < slots.count {
+                    slots[shard.index] = bytes
+                    good += 1
+                } else if let problem {
+                    await reportLost(chunk, shard, reason: problem)
+                }
+            }
+        }
+        guard good >= needed else {
+            throw APIError(
+                .serviceUnavailable,
+                code: "data_unavailable",
+                message: "only \(good) of the \(needed) shards this chunk needs can be read now"
+            )
+        }
+        let sealed = try codec.decode(slots, length: Int(chunk.sealedSize))
+        guard chunk.encryption == .aes256gcm else { return sealed }
+        guard let wrapped = chunk.wrappedKey else {
+            throw ChunkStoreError.inconsistent("encrypted chunk without a key")
+        }
+        let dataKey = try ChunkCipher.unwrap(
+            wrapped,
+            keyEncryptionKey: try await keyEncryptionKey(chunk.ownerID),
+            chunkID: chunk.id
+        )
+        do {
+            return try ChunkCipher.open(sealed, dataKey: dataKey, chunkID: chunk.id)
+        } catch {
+            throw APIError(.serviceUnavailable, code: "data_unavailable", message: "the chunk failed authentication")
+        }
+    }
+
+    /// One shard's bytes if intact; otherwise why not (nil problem: the backend is unreachable right now).
+    private func fetch(_ shard: ShardRecord) async -> (ShardRecord, [UInt8]?, String?) {
+        do {
+            guard let bytes = try await shards.get(shard.location, expectedSize: shard.size) else {
+                return (shard, nil, "the backend no longer has it")
+            }
+            guard Int64(bytes.count) == shard.size, Checksum.sha256Hex(bytes) == shard.sha256 else {
+                return (shard, nil, "its bytes do not match the recorded SHA-256")
+            }
+            return (shard, bytes, nil)
+        } catch ChunkStoreError.damaged {
+            return (shard, nil, "the backend found its copy damaged")
+        } catch {
+            logger.warning("shard unreadable", metadata: ["backend": "\(shard.location.backend)", "error": "\(error)"])
+            return (shard, nil, nil)
+        }
+    }
+
+    private func reportLost(_ chunk: ChunkRecord, _ shard: ShardRecord, reason: String) async {
+        logger.warning(
+            "shard lost",
+            metadata: ["chunk_id": "\(chunk.id)", "index": "\(shard.index)", "reason": "\(reason)"]
+        )
+        try? await chunks.markLost(chunkID: chunk.id, index: shard.index, reason: reason)
+    }
+
+    /// `healthy`, `degraded` or `unavailable`, from the shard states on record.
+    static func health(_ chunk: ChunkRecord) -> String {
+        let intact = chunk.shards.filter { !$0.lost }.count
+        if intact >= chunk.durability.shardCount { return "healthy" }
+        return intact >= chunk.durability.shardsNeeded ? "degraded" : "unavailable"
+    }
+
+    /// Deletes the chunk's record and its shards; shards that cannot be deleted now stay queued.
+    func delete(_ chunk: ChunkRecord) async throws {
+        guard try await chunks.delete(chunk.id) else { return }
+        await drain(chunk.shards.map(\.location))
+    }
+
+    /// Tries queued deletions now; what fails stays queued with a backoff.
+    func drain(_ locations: [ShardLocation]) async {
+        for location in locations {
+            do {
+                try await shards.delete(location)
+                try await chunks.deletionDone(location)
+            } catch {
+                try? await chunks.deletionFailed(location, error: "\(error)")
+            }
+        }
+    }
+
+    /// Removes the shards of a store that failed: queued first, so none is forgotten if this process dies.
+    private func forget(_ locations: [ShardLocation]) async {
+        do {
+            try await chunks.queueDeletions(locations)
+        } catch {
+            logger.error("could not queue the shards of a failed store", metadata: ["error": "\(error)"])
+        }
+        await drain(locations)
+    }
+
+    /// The owner's key-encryption key, made on first use and kept sealed under the master key.
+    func keyEncryptionKey(_ owner: UUID) async throws -> [UInt8] {
+        let context = owner.uuidString.lowercased()
+        let sealed = try await chunks.sealedUserKey(owner) {
+            try userKeys.seal(ChunkCipher.makeDataKey(), context: context)
+        }
+        return try userKeys.open(sealed, context: context)
+    }
+}

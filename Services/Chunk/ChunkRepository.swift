@@ -1,0 +1,248 @@
+import Foundation
+import Logging
+import PostgresNIO
+import StrypeCore
+import StrypeService
+
+/// Where a shard lives: a cloud account or an array member, and its key there.
+struct ShardLocation: Sendable, Hashable {
+    var backend: BackendRef
+    var key: String
+}
+
+/// A shard row.
+struct ShardRecord: Sendable {
+    var index: Int
+    var location: ShardLocation
+    var size: Int64
+    var sha256: String
+    var lost: Bool
+}
+
+/// A chunk row with its shards.
+struct ChunkRecord: Sendable {
+    var id: String
+    var ownerID: UUID
+    var size: Int64
+    var sealedSize: Int64
+    var sha256: String
+    var durability: DurabilitySpec
+    var encryption: EncryptionSpec
+    var wrappedKey: [UInt8]?
+    var shards: [ShardRecord]
+
+    /// The API view.
+    func response(health: String? = nil) -> ChunkResponse {
+        ChunkResponse(
+            chunkID: id,
+            size: size,
+            sha256: sha256,
+            durability: durability.description,
+            encryption: encryption.rawValue,
+            shards: shards.map {
+                ShardResponse(
+                    index: $0.index,
+                    backend: $0.location.backend.kind.rawValue,
+                    backendID: $0.location.backend.id,
+                    size: $0.size,
+                    sha256: $0.sha256,
+                    state: $0.lost ? "lost" : "ok"
+                )
+            },
+            health: health
+        )
+    }
+}
+
+/// Chunks, their shards, owners' sealed keys and the deletions still owed to backends.
+protocol ChunkRepository: Sendable {
+    /// The owner's sealed key-encryption key, creating it with `make` the first time (once, whatever the races).
+    func sealedUserKey(_ userID: UUID, make: @Sendable () throws -> [UInt8]) async throws -> [UInt8]
+    func insert(_ chunk: ChunkRecord) async throws
+    func find(_ id: String) async throws -> ChunkRecord?
+    func markLost(chunkID: String, index: Int, reason: String) async throws
+    /// Removes the chunk and queues its shards' deletion in one transaction; false when there was none.
+    func delete(_ id: String) async throws -> Bool
+    func queueDeletions(_ locations: [ShardLocation]) async throws
+    func pendingDeletions(limit: Int) async throws -> [ShardLocation]
+    func deletionDone(_ location: ShardLocation) async throws
+    func deletionFailed(_ location: ShardLocation, error: String) async throws
+}
+
+/// `ChunkRepository` on PostgreSQL.
+struct PostgresChunkRepository: ChunkRepository {
+    let client: PostgresClient
+    let logger: Logger
+
+    func sealedUserKey(_ userID: UUID, make: @Sendable () throws -> [UInt8]) async throws -> [UInt8] {
+        if let found = try await existingKey(userID) { return found }
+        let sealed = Data(try make())
+        try await client.query(
+            "INSERT INTO chunk.user_keys (user_id, sealed_key) VALUES (\(userID), \(sealed)) ON CONFLICT DO NOTHING",
+            logger: logger
+        )
+        guard let stored = try await existingKey(userID) else {
+            throw ChunkStoreError.inconsistent("no key for the owner")
+        }
+        return stored
+    }
+
+    private func existingKey(_ userID: UUID) async throws -> [UInt8]? {
+        let rows = try await client.query(
+            "SELECT sealed_key FROM chunk.user_keys WHERE user_id = \(userID)",
+            logger: logger
+        )
+        for try await key in rows.decode(Data.self) { return Array(key) }
+        return nil
+    }
+
+    func insert(_ chunk: ChunkRecord) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO chunk.chunks (id, owner_id, size, sealed_size, sha256, durability, encryption, wrapped_key)
+                VALUES (\(chunk.id), \(chunk.ownerID), \(chunk.size), \(chunk.sealedSize), \(chunk.sha256),
+                        \(chunk.durability.description), \(chunk.encryption.rawValue), \(chunk.wrappedKey.map { Data($0) }))
+                """,
+                logger: logger
+            )
+            for shard in chunk.shards {
+                try await connection.query(
+                    """
+                    INSERT INTO chunk.shards (chunk_id, index, backend, backend_id, key, size, sha256)
+                    VALUES (\(chunk.id), \(shard.index), \(shard.location.backend.kind.rawValue),
+                            \(shard.location.backend.id), \(shard.location.key), \(shard.size), \(shard.sha256))
+                    """,
+                    logger: logger
+                )
+            }
+        }
+    }
+
+    func find(_ id: String) async throws -> ChunkRecord? {
+        let rows = try await client.query(
+            """
+            SELECT owner_id, size, sealed_size, sha256, durability, encryption, wrapped_key FROM chunk.chunks
+            WHERE id = \(id)
+            """,
+            logger: logger
+        )
+        var found: ChunkRecord?
+        for try await row in rows.decode((UUID, Int64, Int64, String, String, String, Data?).self) {
+            guard let durability = DurabilitySpec(row.4), let encryption = EncryptionSpec(rawValue: row.5) else {
+                continue
+            }
+            found = ChunkRecord(
+                id: id,
+                ownerID: row.0,
+                size: row.1,
+                sealedSize: row.2,
+                sha256: row.3,
+                durability: durability,
+                encryption: encryption,
+                wrappedKey: row.6.map { Array($0) },
+                shards: []
+            )
+        }
+        guard var chunk = found else { return nil }
+        let shardRows = try await client.query(
+            """
+            SELECT index, backend, backend_id, key, size, sha256, state FROM chunk.shards
+            WHERE chunk_id = \(id) ORDER BY index
+            """,
+            logger: logger
+        )
+        for try await row in shardRows.decode((Int, String, UUID, String, Int64, String, String).self) {
+            guard let kind = BackendKind(rawValue: row.1) else { continue }
+            chunk.shards.append(
+                ShardRecord(
+                    index: row.0,
+                    location: ShardLocation(backend: BackendRef(kind: kind, id: row.2), key: row.3),
+                    size: row.4,
+                    sha256: row.5,
+                    lost: row.6 != "ok"
+                )
+            )
+        }
+        return chunk
+    }
+
+    func markLost(chunkID: String, index: Int, reason: String) async throws {
+        try await client.query(
+            """
+            UPDATE chunk.shards SET state = 'lost', lost_reason = \(reason)
+            WHERE chunk_id = \(chunkID) AND index = \(index)
+            """,
+            logger: logger
+        )
+    }
+
+    func delete(_ id: String) async throws -> Bool {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO chunk.pending_deletions (backend, backend_id, key)
+                SELECT backend, backend_id, key FROM chunk.shards WHERE chunk_id = \(id)
+                ON CONFLICT DO NOTHING
+                """,
+                logger: logger
+            )
+            let rows = try await connection.query(
+                "DELETE FROM chunk.chunks WHERE id = \(id) RETURNING id",
+                logger: logger
+            )
+            for try await _ in rows.decode(String.self) { return true }
+            return false
+        }
+    }
+
+    func queueDeletions(_ locations: [ShardLocation]) async throws {
+        for location in locations {
+            try await client.query(
+                """
+                INSERT INTO chunk.pending_deletions (backend, backend_id, key)
+                VALUES (\(location.backend.kind.rawValue), \(location.backend.id), \(location.key)) ON CONFLICT DO NOTHING
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    func pendingDeletions(limit: Int) async throws -> [ShardLocation] {
+        let rows = try await client.query(
+            """
+            SELECT backend, backend_id, key FROM chunk.pending_deletions
+            WHERE next_attempt_at <= now() ORDER BY next_attempt_at LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var locations: [ShardLocation] = []
+        for try await (kind, id, key) in rows.decode((String, UUID, String).self) {
+            guard let kind = BackendKind(rawValue: kind) else { continue }
+            locations.append(ShardLocation(backend: BackendRef(kind: kind, id: id), key: key))
+        }
+        return locations
+    }
+
+    func deletionDone(_ location: ShardLocation) async throws {
+        try await client.query(
+            """
+            DELETE FROM chunk.pending_deletions
+            WHERE backend = \(location.backend.kind.rawValue) AND backend_id = \(location.backend.id) AND key = \(location.key)
+            """,
+            logger: logger
+        )
+    }
+
+    func deletionFailed(_ location: ShardLocation, error: String) async throws {
+        // Backs off up to an hour between attempts; the row stays until the backend confirms.
+        try await client.query(
+            """
+            UPDATE chunk.pending_deletions SET attempts = attempts + 1, last_error = \(error),
+                next_attempt_at = now() + LEAST(interval '1 hour', interval '10 seconds' * power(2, LEAST(attempts, 10)))
+            WHERE backend = \(location.backend.kind.rawValue) AND backend_id = \(location.backend.id) AND key = \(location.key)
+            """,
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,40 @@
+import Crypto
+
+/// The chunk envelope (DESIGN §3 chunk): a fresh 256-bit data key per chunk, AES-256-GCM with the chunk id as
+/// associated data, so a ciphertext moved under another chunk's id no longer opens. Output: `nonce ‖ ct ‖ tag`.
+public enum ChunkCipher {
+    /// Bytes AES-GCM adds: a 12-byte nonce and a 16-byte tag.
+    public static let overhead = 28
+
+    public static func makeDataKey() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    public static func seal(_ plaintext: [UInt8], dataKey: [UInt8], chunkID: String) throws -> [UInt8] {
+        let box = try AES.GCM.seal(plaintext, using: SymmetricKey(data: dataKey), authenticating: Array(chunkID.utf8))
+        guard let combined = box.combined else { throw SecretBox.OpenError.malformed }
+        return Array(combined)
+    }
+
+    /// The plaintext; throws `SecretBox.OpenError.authenticationFailed` for any change to the bytes, key or id.
+    public static func open(_ sealed: [UInt8], dataKey: [UInt8], chunkID: String) throws -> [UInt8] {
+        guard sealed.count >= overhead, let box = try? AES.GCM.SealedBox(combined: sealed) else {
+            throw SecretBox.OpenError.malformed
+        }
+        do {
+            return Array(try AES.GCM.open(box, using: SymmetricKey(data: dataKey), authenticating: Array(chunkID.utf8)))
+        } catch {
+            throw SecretBox.OpenError.authenticationFailed
+        }
+    }
+
+    /// A data key wrapped by an owner's key-encryption key, bound to the chunk id.
+    public static func wrap(dataKey: [UInt8], keyEncryptionKey: [UInt8], chunkID: String) throws -> [UInt8] {
+        try SecretBox(masterKey: keyEncryptionKey, purpose: "chunk.data-key").seal(dataKey, context: chunkID)
+    }
+
+    public static func unwrap(_ wrapped: [UInt8], keyEncryptionKey: [UInt8], chunkID: String) throws -> [UInt8] {
+        try SecretBox(masterKey: keyEncryptionKey, purpose: "chunk.data-key").open(wrapped, context: chunkID)
+    }
+}

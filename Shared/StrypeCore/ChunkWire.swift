@@ -1,0 +1,63 @@
+import Foundation
+
+/// Where one shard of a chunk lives and whether it is intact.
+public struct ShardResponse: Codable, Sendable, Equatable {
+    public var index: Int
+    /// `cloud` (a provider account) or `array` (a desktop member).
+    public var backend: String
+    public var backendID: UUID
+    public var size: Int64
+    public var sha256: String
+    /// `ok` or `lost` (failed a check, an audit, or its backend is gone).
+    public var state: String
+
+    public init(index: Int, backend: String, backendID: UUID, size: Int64, sha256: String, state: String) {
+        self.index = index
+        self.backend = backend
+        self.backendID = backendID
+        self.size = size
+        self.sha256 = sha256
+        self.state = state
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case index, backend, size, sha256, state
+        case backendID = "backend_id"
+    }
+}
+
+/// A stored chunk: `PUT /` and `POST /` answer it, `GET /{id}/info` adds the health.
+public struct ChunkResponse: Codable, Sendable, Equatable {
+    public var chunkID: String
+    public var size: Int64
+    /// SHA-256 of the plaintext.
+    public var sha256: String
+    public var durability: String
+    public var encryption: String
+    public var shards: [ShardResponse]
+    /// `healthy` (every shard ok), `degraded` (readable, some lost) or `unavailable`.
+    public var health: String?
+
+    public init(
+        chunkID: String,
+        size: Int64,
+        sha256: String,
+        durability: String,
+        encryption: String,
+        shards: [ShardResponse],
+        health: String?
+    ) {
+        self.chunkID = chunkID
+        self.size = size
+        self.sha256 = sha256
+        self.durability = durability
+        self.encryption = encryption
+        self.shards = shards
+        self.health = health
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case size, sha256, durability, encryption, shards, health
+        case chunkID = "chunk_id"
+    }
+}
