@@ -93,6 +93,38 @@ struct ShardStore: Sendable {
         return Array(buffer: body)
     }
 
+    /// Every array member (as a service sees them), for the grace-period check.
+    func allMembers() async throws -> [MemberResponse] {
+        try await list(array, "/members", as: MemberResponse.self)
+    }
+
+    /// Whether the backend still holds the shard: array audits it with a challenge (no data moves), cloud answers
+    /// a HEAD with its size. nil when the backend cannot tell now.
+    func audit(_ shard: ShardRecord) async throws -> Bool? {
+        let id = shard.location.backend.id.uuidString.lowercased()
+        switch shard.location.backend.kind {
+        case .array:
+            let response = try await array.send(
+                .POST,
+                "/members/\(id)/audit/\(shard.location.key)",
+                headers: try await headers()
+            )
+            let body = try await response.body.collect(upTo: 64 << 10)
+            if response.status == .notFound { return false }
+            guard response.status == .ok else { return nil }
+            return try JSONDecoder().decode(AuditResponse.self, from: body).status == "held"
+        case .cloud:
+            let response = try await cloud.send(
+                .HEAD,
+                "/accounts/\(id)/objects/\(shard.location.key)",
+                headers: try await headers()
+            )
+            if response.status == .notFound { return false }
+            guard response.status == .ok else { return nil }
+            return response.headers.first(name: "Content-Length").flatMap { Int64($0) } == shard.size
+        }
+    }
+
     func delete(_ location: ShardLocation) async throws {
         let response = try await send(.DELETE, location, headers: try await headers())
         let body = try await response.body.collect(upTo: 64 << 10)

@@ -156,7 +156,25 @@ struct ChunkCore: Sendable {
     /// The plaintext of a chunk: shards are fetched (the fewest needed first), checked against their SHA-256,
     /// and decoded; a bad or missing shard is marked lost and another is tried.
     func read(_ chunk: ChunkRecord) async throws -> [UInt8] {
-        let codec = try ShardCodec(chunk.durability)
+        let sealed = try ShardCodec(chunk.durability).decode(try await gather(chunk), length: Int(chunk.sealedSize))
+        guard chunk.encryption == .aes256gcm else { return sealed }
+        guard let wrapped = chunk.wrappedKey else {
+            throw ChunkStoreError.inconsistent("encrypted chunk without a key")
+        }
+        let dataKey = try ChunkCipher.unwrap(
+            wrapped,
+            keyEncryptionKey: try await keyEncryptionKey(chunk.ownerID),
+            chunkID: chunk.id
+        )
+        do {
+            return try ChunkCipher.open(sealed, dataKey: dataKey, chunkID: chunk.id)
+        } catch {
+            throw APIError(.serviceUnavailable, code: "data_unavailable", message: "the chunk failed authentication")
+        }
+    }
+
+    /// Enough intact shards to decode, one slot per index (nil where not fetched or bad); 503 when too few.
+    private func gather(_ chunk: ChunkRecord) async throws -> [[UInt8]?] {
         let needed = chunk.durability.shardsNeeded
         var slots: [[UInt8]?] = Array(repeating: nil, count: chunk.durability.shardCount)
         var untried = chunk.shards.filter { !$0.lost }.sorted { $0.index < $1.index }
@@ -188,21 +206,61 @@ struct ChunkCore: Sendable {
                 message: "only \(good) of the \(needed) shards this chunk needs can be read now"
             )
         }
-        let sealed = try codec.decode(slots, length: Int(chunk.sealedSize))
-        guard chunk.encryption == .aes256gcm else { return sealed }
-        guard let wrapped = chunk.wrappedKey else {
-            throw ChunkStoreError.inconsistent("encrypted chunk without a key")
+        return slots
+    }
+
+    /// Rebuilds a chunk's lost shards from its intact ones (no decryption: shards are rebuilt from ciphertext) onto
+    /// backends that hold no other shard of it, then queues the old copies' deletion. Returns how many it restored.
+    func repair(_ id: String) async throws -> Int {
+        guard let chunk = try await chunks.find(id) else { return 0 }
+        let lost = chunk.shards.filter(\.lost)
+        guard !lost.isEmpty else { return 0 }
+        let codec = try ShardCodec(chunk.durability)
+        let sealed = try codec.decode(try await gather(chunk), length: Int(chunk.sealedSize))
+        let pieces = try codec.encode(sealed)
+        // A lost shard may go back to its own backend if that is still usable (a damaged copy is simply rewritten);
+        // never onto a backend holding another shard of this chunk.
+        var taken = Set(chunk.shards.filter { !$0.lost }.map(\.location.backend))
+        var candidates = try await shards.candidates(for: chunk.ownerID)
+        var restored = 0
+        var generator = SystemRandomNumberGenerator()
+        for shard in lost {
+            let piece = pieces[shard.index]
+            let usable = candidates.filter { !taken.contains($0.backend) }
+            guard
+                let target = Placement.choose(1, from: usable, shardSize: Int64(piece.count), using: &generator)?.first
+            else {
+                logger.warning("no backend to repair onto", metadata: ["chunk_id": "\(id)", "index": "\(shard.index)"])
+                continue
+            }
+            let location = ShardLocation(
+                backend: target.backend,
+                key: ShardStore.key(owner: chunk.ownerID, chunkID: id, index: shard.index)
+            )
+            let digest = Checksum.sha256Hex(piece)
+            do {
+                try await shards.put(piece, sha256: digest, at: location)
+            } catch {
+                logger.warning("repair write failed", metadata: ["backend": "\(target.backend)", "error": "\(error)"])
+                candidates.removeAll { $0.backend == target.backend }
+                continue
+            }
+            try await chunks.replaceShard(
+                chunkID: id,
+                index: shard.index,
+                with: location,
+                size: Int64(piece.count),
+                sha256: digest
+            )
+            if shard.location != location { try? await chunks.queueDeletions([shard.location]) }
+            taken.insert(target.backend)
+            restored += 1
         }
-        let dataKey = try ChunkCipher.unwrap(
-            wrapped,
-            keyEncryptionKey: try await keyEncryptionKey(chunk.ownerID),
-            chunkID: chunk.id
+        logger.info(
+            "chunk repaired",
+            metadata: ["chunk_id": "\(id)", "restored": "\(restored)", "lost": "\(lost.count)"]
         )
-        do {
-            return try ChunkCipher.open(sealed, dataKey: dataKey, chunkID: chunk.id)
-        } catch {
-            throw APIError(.serviceUnavailable, code: "data_unavailable", message: "the chunk failed authentication")
-        }
+        return restored
     }
 
     /// One shard's bytes if intact; otherwise why not (nil problem: the backend is unreachable right now).

@@ -64,6 +64,15 @@ protocol ChunkRepository: Sendable {
     /// Removes the chunk and queues its shards' deletion in one transaction; false when there was none.
     func delete(_ id: String) async throws -> Bool
     func queueDeletions(_ locations: [ShardLocation]) async throws
+    /// Chunks with at least one lost shard.
+    func chunksNeedingRepair(limit: Int) async throws -> [String]
+    /// Marks every intact shard on `backend` lost (a member gone past its grace period); how many.
+    func markLost(on backend: BackendRef, reason: String) async throws -> Int
+    /// Points a shard at its new copy, intact again.
+    func replaceShard(chunkID: String, index: Int, with location: ShardLocation, size: Int64, sha256: String)
+        async throws
+    /// A random sample of intact shards, for the scrubber.
+    func sampleShards(limit: Int) async throws -> [(chunkID: String, shard: ShardRecord)]
     func pendingDeletions(limit: Int) async throws -> [ShardLocation]
     func deletionDone(_ location: ShardLocation) async throws
     func deletionFailed(_ location: ShardLocation, error: String) async throws
@@ -206,6 +215,61 @@ struct PostgresChunkRepository: ChunkRepository {
                 logger: logger
             )
         }
+    }
+
+    func chunksNeedingRepair(limit: Int) async throws -> [String] {
+        let rows = try await client.query(
+            "SELECT DISTINCT chunk_id FROM chunk.shards WHERE state = 'lost' LIMIT \(limit)",
+            logger: logger
+        )
+        var ids: [String] = []
+        for try await id in rows.decode(String.self) { ids.append(id) }
+        return ids
+    }
+
+    func markLost(on backend: BackendRef, reason: String) async throws -> Int {
+        let rows = try await client.query(
+            """
+            UPDATE chunk.shards SET state = 'lost', lost_reason = \(reason)
+            WHERE backend = \(backend.kind.rawValue) AND backend_id = \(backend.id) AND state = 'ok' RETURNING index
+            """,
+            logger: logger
+        )
+        var count = 0
+        for try await _ in rows.decode(Int.self) { count += 1 }
+        return count
+    }
+
+    func replaceShard(chunkID: String, index: Int, with location: ShardLocation, size: Int64, sha256: String)
+        async throws
+    {
+        try await client.query(
+            """
+            UPDATE chunk.shards SET backend = \(location.backend.kind.rawValue), backend_id = \(location.backend.id),
+                key = \(location.key), size = \(size), sha256 = \(sha256), state = 'ok', lost_reason = NULL
+            WHERE chunk_id = \(chunkID) AND index = \(index)
+            """,
+            logger: logger
+        )
+    }
+
+    func sampleShards(limit: Int) async throws -> [(chunkID: String, shard: ShardRecord)] {
+        let rows = try await client.query(
+            """
+            SELECT chunk_id, index, backend, backend_id, key, size, sha256 FROM chunk.shards
+            WHERE state = 'ok' ORDER BY random() LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var sample: [(String, ShardRecord)] = []
+        for try await row in rows.decode((String, Int, String, UUID, String, Int64, String).self) {
+            guard let kind = BackendKind(rawValue: row.2) else { continue }
+            let location = ShardLocation(backend: BackendRef(kind: kind, id: row.3), key: row.4)
+            sample.append(
+                (row.0, ShardRecord(index: row.1, location: location, size: row.5, sha256: row.6, lost: false))
+            )
+        }
+        return sample.map { (chunkID: $0.0, shard: $0.1) }
     }
 
     func pendingDeletions(limit: Int) async throws -> [ShardLocation] {

@@ -13,13 +13,28 @@ enum ChunkService {
         peers: [.auth, .cloud, .array],
         needsMasterKey: true,
         migrations: ChunkMigrations.all,
+        validateEnvironment: { environment throws(ConfigError) in _ = try repairSettings(environment) },
         build: { router, dependencies in
             let core = makeCore(dependencies: dependencies)
             let authentication = dependencies.authentication(dependencies.makeVerifier())
             ChunkController(core: core, authentication: authentication).addRoutes(to: router)
-            return [DeletionWorker(core: core)]
+            var workers: [any Service] = [DeletionWorker(core: core)]
+            if let settings = try? repairSettings(dependencies.environment) {
+                workers.append(RepairWorker(core: core, redis: dependencies.redis, settings: settings))
+            }
+            return workers
         }
     )
+
+    /// `REPAIR_SCAN_SECONDS` (60), `MEMBER_GRACE_SECONDS` (3600), `SCRUB_BATCH` (20 shards per scan).
+    static func repairSettings(_ environment: EnvironmentReader) throws(ConfigError) -> RepairWorker.Settings {
+        RepairWorker.Settings(
+            scanInterval: .seconds(try environment.integer("REPAIR_SCAN_SECONDS", default: 60, in: 1...86_400)),
+            memberGrace: .seconds(try environment.integer("MEMBER_GRACE_SECONDS", default: 3600, in: 0...2_592_000)),
+            scrubBatch: try environment.integer("SCRUB_BATCH", default: 20, in: 0...10_000),
+            consumer: "chunk-\(UUID().uuidString.prefix(8).lowercased())"
+        )
+    }
 
     static func makeCore(dependencies: ServiceDependencies) -> ChunkCore {
         let auth = dependencies.client(for: .auth)

@@ -26,6 +26,9 @@ def suite_env(run_dir, base_port):
         LOG_LEVEL="debug",
         ADMIN_EMAIL=ADMIN_EMAIL,
         PRESENCE_TTL_SECONDS="6",
+        REPAIR_SCAN_SECONDS="2",
+        MEMBER_GRACE_SECONDS="4",
+        SCRUB_BATCH="0",
     )
     for offset, name in enumerate(SERVICES, start=1):
         env[f"{name.upper()}_PORT"] = str(base_port + offset)
