@@ -62,7 +62,10 @@ let package = Package(
     name: "cloudstrype",
     platforms: [.macOS(.v15)],
     products: services.map { .executable(name: $0.product, targets: ["\($0.dir)Service"]) }
-        + [.executable(name: "cloudstrype-agent", targets: ["CloudstrypeAgent"])],
+        + [
+            .executable(name: "cloudstrype-agent", targets: ["CloudstrypeAgent"]),
+            .executable(name: "cloudstrype-bench", targets: ["CodecBench"]),
+        ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -150,6 +153,13 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             path: "Services/Agent",
+            swiftSettings: swiftSettings
+        ),
+        // Deploy/bench-codec: the codec next to the raw libraries it wraps.
+        .executableTarget(
+            name: "CodecBench",
+            dependencies: ["StrypeCodec", "StrypeCore", "CISAL", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Deploy/Bench",
             swiftSettings: swiftSettings
         ),
         .testTarget(
