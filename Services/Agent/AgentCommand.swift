@@ -78,6 +78,7 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
+        MemoryTuning.reuseLargeBuffers()
         guard let bytes = ByteCount.parse(capacity), bytes > 0 else {
             throw ValidationError("capacity must be a size like 50GB, 500MiB or 1TB")
         }

@@ -62,7 +62,7 @@ struct ShardStore: Sendable {
         return found
     }
 
-    func put(_ bytes: [UInt8], sha256: String, at location: ShardLocation) async throws {
+    func put(_ bytes: ArraySlice<UInt8>, sha256: String, at location: ShardLocation) async throws {
         var headers = try await headers()
         headers.add(name: "Content-Length", value: String(bytes.count))
         headers.add(name: "X-Content-SHA256", value: sha256)

@@ -39,7 +39,8 @@ struct ChunkCore: Sendable {
         let shardSize = Int64(codec.shardSize(length: sealed.count))
         let digests: [String] =
             durability.shardsNeeded == 1
-            ? Array(repeating: Checksum.sha256Hex(pieces[0]), count: pieces.count) : pieces.map(Checksum.sha256Hex)
+            ? Array(repeating: Checksum.sha256Hex(pieces[0]), count: pieces.count)
+            : pieces.map { Checksum.sha256Hex($0) }
         let candidates = try await shards.candidates(for: owner)
         var generator = SystemRandomNumberGenerator()
         guard
@@ -92,7 +93,7 @@ struct ChunkCore: Sendable {
     /// Writes every shard in parallel; a shard whose backend fails goes to a spare. When some shard cannot be
     /// written at all, the ones written are queued for deletion and the store fails.
     private func write(
-        _ pieces: [[UInt8]],
+        _ pieces: [ArraySlice<UInt8>],
         digests: [String],
         chunkID: String,
         owner: UUID,
@@ -174,9 +175,9 @@ struct ChunkCore: Sendable {
     }
 
     /// Enough intact shards to decode, one slot per index (nil where not fetched or bad); 503 when too few.
-    private func gather(_ chunk: ChunkRecord) async throws -> [[UInt8]?] {
+    private func gather(_ chunk: ChunkRecord) async throws -> [ArraySlice<UInt8>?] {
         let needed = chunk.durability.shardsNeeded
-        var slots: [[UInt8]?] = Array(repeating: nil, count: chunk.durability.shardCount)
+        var slots: [ArraySlice<UInt8>?] = Array(repeating: nil, count: chunk.durability.shardCount)
         var untried = chunk.shards.filter { !$0.lost }.sorted { $0.index < $1.index }
         var good = 0
         while good < needed, !untried.isEmpty {
@@ -192,7 +193,7 @@ struct ChunkCore: Sendable {
             }
             for (shard, bytes, problem) in fetched {
                 if let bytes, shard.index < slots.count {
-                    slots[shard.index] = bytes
+                    slots[shard.index] = bytes[...]
                     good += 1
                 } else if let problem {
                     await reportLost(chunk, shard, reason: problem)

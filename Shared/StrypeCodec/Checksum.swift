@@ -1,12 +1,11 @@
 import Crypto
+import Foundation
 
 /// SHA-256 helpers for shard and file checksums.
 public enum Checksum {
     /// The SHA-256 of `bytes` as 64 lower-case hex digits.
-    public static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Array(bytes))
-        return hex(hasher.finalize())
+    public static func sha256Hex(_ bytes: some DataProtocol) -> String {
+        hex(SHA256.hash(data: bytes))
     }
 
     /// Lower-case hex of any byte sequence.

@@ -57,28 +57,7 @@ public struct ReedSolomon: Sendable {
         let length = shards[chosen[0]]!.count
         guard chosen.allSatisfy({ shards[$0]!.count == length }) else { throw CodingError.unequalShardSizes }
 
-        // Invert the rows of the encoding matrix that produced the chosen shards.
-        var selected = [UInt8](repeating: 0, count: dataShards * dataShards)
-        for (row, index) in chosen.enumerated() {
-            for column in 0..<dataShards { selected[row * dataShards + column] = matrix[index * dataShards + column] }
-        }
-        var inverse = [UInt8](repeating: 0, count: dataShards * dataShards)
-        guard gf_invert_matrix(&selected, &inverse, Int32(dataShards)) == 0 else {
-            throw CodingError.invalidShape("singular decoding matrix")
-        }
-        // A missing shard i is row i of (encoding matrix × inverse) applied to the chosen shards.
-        var decodeRows = [UInt8](repeating: 0, count: missing.count * dataShards)
-        for (slot, index) in missing.enumerated() {
-            for column in 0..<dataShards {
-                var value: UInt8 = 0
-                for inner in 0..<dataShards {
-                    value ^= gf_mul(matrix[index * dataShards + inner], inverse[inner * dataShards + column])
-                }
-                decodeRows[slot * dataShards + column] = value
-            }
-        }
-        var tables = [UInt8](repeating: 0, count: 32 * dataShards * missing.count)
-        ec_init_tables(Int32(dataShards), Int32(missing.count), &decodeRows, &tables)
+        let tables = try decodeTables(chosen: chosen, missing: missing)
         let rebuilt = Self.apply(
             tables: tables,
             sources: chosen.map { shards[$0]! },
@@ -112,5 +91,59 @@ public struct ReedSolomon: Sendable {
         var tableCopy = tables
         ec_encode_data(Int32(length), Int32(k), Int32(outputs), &tableCopy, &sourcePointers, &outputPointers)
         return outputBuffers.map { Array(UnsafeBufferPointer(start: $0, count: length)) }
+    }
+
+    /// Parity in place: `stripes` holds K data shards then room for M parity shards, each `length` bytes, one after
+    /// another; ISA-L reads and writes them where they are, with no copies.
+    public func encode(stripes: UnsafeMutablePointer<UInt8>, length: Int) {
+        guard length > 0 else { return }
+        var sources: [UnsafeMutablePointer<UInt8>?] = (0..<dataShards).map { stripes + $0 * length }
+        var outputs: [UnsafeMutablePointer<UInt8>?] = (0..<parityShards).map { stripes + (dataShards + $0) * length }
+        var tables = encodeTables
+        ec_encode_data(Int32(length), Int32(dataShards), Int32(parityShards), &tables, &sources, &outputs)
+    }
+
+    /// Rebuilds, in place, the data shards (indices < K) that `present` marks missing, from K present shards in
+    /// the same K+M stripe layout as `encode(stripes:length:)`.
+    public func reconstructData(stripes: UnsafeMutablePointer<UInt8>, length: Int, present: [Bool]) throws {
+        let total = dataShards + parityShards
+        guard present.count == total else { throw CodingError.invalidShape("expected \(total) shard slots") }
+        let available = present.indices.filter { present[$0] }
+        guard available.count >= dataShards else {
+            throw CodingError.tooFewShards(available: available.count, needed: dataShards)
+        }
+        let missing = (0..<dataShards).filter { !present[$0] }
+        guard !missing.isEmpty, length > 0 else { return }
+        let chosen = Array(available.prefix(dataShards))
+        var tables = try decodeTables(chosen: chosen, missing: missing)
+        var sources: [UnsafeMutablePointer<UInt8>?] = chosen.map { stripes + $0 * length }
+        var outputs: [UnsafeMutablePointer<UInt8>?] = missing.map { stripes + $0 * length }
+        ec_encode_data(Int32(length), Int32(dataShards), Int32(missing.count), &tables, &sources, &outputs)
+    }
+
+    /// The ISA-L tables that compute the `missing` shards from the `chosen` ones.
+    private func decodeTables(chosen: [Int], missing: [Int]) throws -> [UInt8] {
+        var selected = [UInt8](repeating: 0, count: dataShards * dataShards)
+        for (row, index) in chosen.enumerated() {
+            for column in 0..<dataShards { selected[row * dataShards + column] = matrix[index * dataShards + column] }
+        }
+        var inverse = [UInt8](repeating: 0, count: dataShards * dataShards)
+        guard gf_invert_matrix(&selected, &inverse, Int32(dataShards)) == 0 else {
+            throw CodingError.invalidShape("singular decoding matrix")
+        }
+        // A missing shard i is row i of (encoding matrix × inverse) applied to the chosen shards.
+        var decodeRows = [UInt8](repeating: 0, count: missing.count * dataShards)
+        for (slot, index) in missing.enumerated() {
+            for column in 0..<dataShards {
+                var value: UInt8 = 0
+                for inner in 0..<dataShards {
+                    value ^= gf_mul(matrix[index * dataShards + inner], inverse[inner * dataShards + column])
+                }
+                decodeRows[slot * dataShards + column] = value
+            }
+        }
+        var tables = [UInt8](repeating: 0, count: 32 * dataShards * missing.count)
+        ec_init_tables(Int32(dataShards), Int32(missing.count), &decodeRows, &tables)
+        return tables
     }
 }

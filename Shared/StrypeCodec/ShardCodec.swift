@@ -24,26 +24,28 @@ public struct ShardCodec: Sendable {
         }
     }
 
-    public func encode(_ bytes: [UInt8]) throws -> [[UInt8]] {
+    /// The shards of `bytes`: for `rs` slices of one buffer laid out as K data then M parity shards, written once
+    /// and encoded in place (no copy beyond the first).
+    public func encode(_ bytes: [UInt8]) throws -> [ArraySlice<UInt8>] {
         guard let coder, case .erasure(let data, _) = spec else {
-            return Array(repeating: bytes, count: spec.shardCount)
+            return Array(repeating: bytes[...], count: spec.shardCount)
         }
         let size = shardSize(length: bytes.count)
-        var pieces: [[UInt8]] = []
-        pieces.reserveCapacity(spec.shardCount)
-        for index in 0..<data {
-            let start = min(index * size, bytes.count)
-            let end = min(start + size, bytes.count)
-            var piece = Array(bytes[start..<end])
-            if piece.count < size { piece += [UInt8](repeating: 0, count: size - piece.count) }
-            pieces.append(piece)
+        let total = spec.shardCount * size
+        let stripes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            bytes.withUnsafeBufferPointer { source in
+                if let start = source.baseAddress { base.update(from: start, count: bytes.count) }
+            }
+            (base + bytes.count).initialize(repeating: 0, count: data * size - bytes.count)
+            coder.encode(stripes: base, length: size)
+            initialized = total
         }
-        if size == 0 { return pieces + Array(repeating: [], count: spec.shardCount - data) }
-        return pieces + (try coder.encode(pieces))
+        return (0..<spec.shardCount).map { stripes[($0 * size)..<(($0 + 1) * size)] }
     }
 
     /// The `length`-byte chunk from the shards that are present (nil for missing or bad ones).
-    public func decode(_ shards: [[UInt8]?], length: Int) throws -> [UInt8] {
+    public func decode(_ shards: [ArraySlice<UInt8>?], length: Int) throws -> [UInt8] {
         guard shards.count == spec.shardCount else {
             throw ReedSolomon.CodingError.invalidShape("expected \(spec.shardCount) shard slots")
         }
@@ -51,15 +53,45 @@ public struct ShardCodec: Sendable {
             guard let copy = shards.compactMap({ $0 }).first(where: { $0.count == length }) else {
                 throw ReedSolomon.CodingError.tooFewShards(available: 0, needed: 1)
             }
-            return copy
+            return Array(copy)
         }
-        let present = shards.compactMap { $0 }.count
-        guard present >= data else { throw ReedSolomon.CodingError.tooFewShards(available: present, needed: data) }
+        let size = shardSize(length: length)
+        let present = shards.map { $0?.count == size }
+        let available = present.filter { $0 }.count
+        guard available >= data else { throw ReedSolomon.CodingError.tooFewShards(available: available, needed: data) }
         if length == 0 { return [] }
-        let whole = shards[0..<data].allSatisfy { $0 != nil } ? shards.map { $0 ?? [] } : try coder.reconstruct(shards)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(length)
-        for piece in whole[0..<data] { bytes += piece }
-        return Array(bytes.prefix(length))
+        // Present data shards go straight to their place; parity is copied in only to stand for missing ones.
+        let dataMissing = (0..<data).filter { !present[$0] }.count
+        let parityUsed = Array(shards.indices.filter { $0 >= data && present[$0] }.prefix(dataMissing))
+        let total = spec.shardCount * size
+        var failure: (any Error)?
+        var stripes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            for index in 0..<spec.shardCount {
+                if (index < data && present[index]) || parityUsed.contains(index) {
+                    Self.copy(shards[index]!, to: base + index * size)
+                } else {
+                    // Rebuilt in place (missing data) or never read (parity not needed): initialised, not copied.
+                    (base + index * size).initialize(repeating: 0, count: size)
+                }
+            }
+            var usable = present
+            for index in data..<spec.shardCount where !parityUsed.contains(index) { usable[index] = false }
+            do {
+                try coder.reconstructData(stripes: base, length: size, present: usable)
+            } catch {
+                failure = error
+            }
+            initialized = total
+        }
+        if let failure { throw failure }
+        stripes.removeLast(total - length)
+        return stripes
+    }
+
+    private static func copy(_ slice: ArraySlice<UInt8>, to destination: UnsafeMutablePointer<UInt8>) {
+        slice.withUnsafeBufferPointer { source in
+            if let start = source.baseAddress { destination.update(from: start, count: source.count) }
+        }
     }
 }

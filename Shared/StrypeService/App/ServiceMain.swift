@@ -17,6 +17,7 @@ package enum ServiceMain {
         _ definition: ServiceDefinition,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async {
+        MemoryTuning.reuseLargeBuffers()
         let config: ServiceConfig
         do {
             config = try ServiceConfig.load(
