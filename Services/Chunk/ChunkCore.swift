@@ -11,6 +11,7 @@ struct ChunkCore: Sendable {
     let shards: ShardStore
     /// Seals each owner's key-encryption key under the master key.
     let userKeys: SecretBox
+    let metrics: ChunkMetrics
     let logger: Logger
 
     /// The largest chunk (DESIGN: chunks are at most 64 MiB).
@@ -23,6 +24,7 @@ struct ChunkCore: Sendable {
         -> ChunkRecord
     {
         let chunkID = ChunkID.generate()
+        let started = ContinuousClock.now
         var sealed = plaintext
         var wrappedKey: [UInt8]?
         if encryption == .aes256gcm {
@@ -41,6 +43,7 @@ struct ChunkCore: Sendable {
             durability.shardsNeeded == 1
             ? Array(repeating: Checksum.sha256Hex(pieces[0]), count: pieces.count)
             : pieces.map { Checksum.sha256Hex($0) }
+        metrics.codec("encode", bytes: plaintext.count, elapsed: ContinuousClock.now - started)
         let candidates = try await shards.candidates(for: owner)
         var generator = SystemRandomNumberGenerator()
         guard
@@ -157,7 +160,10 @@ struct ChunkCore: Sendable {
     /// The plaintext of a chunk: shards are fetched (the fewest needed first), checked against their SHA-256,
     /// and decoded; a bad or missing shard is marked lost and another is tried.
     func read(_ chunk: ChunkRecord) async throws -> [UInt8] {
-        let sealed = try ShardCodec(chunk.durability).decode(try await gather(chunk), length: Int(chunk.sealedSize))
+        let shards = try await gather(chunk)
+        let started = ContinuousClock.now
+        let sealed = try ShardCodec(chunk.durability).decode(shards, length: Int(chunk.sealedSize))
+        defer { metrics.codec("decode", bytes: Int(chunk.size), elapsed: ContinuousClock.now - started) }
         guard chunk.encryption == .aes256gcm else { return sealed }
         guard let wrapped = chunk.wrappedKey else {
             throw ChunkStoreError.inconsistent("encrypted chunk without a key")

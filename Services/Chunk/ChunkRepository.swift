@@ -71,6 +71,8 @@ protocol ChunkRepository: Sendable {
     /// Points a shard at its new copy, intact again.
     func replaceShard(chunkID: String, index: Int, with location: ShardLocation, size: Int64, sha256: String)
         async throws
+    /// Totals for the metrics.
+    func statistics() async throws -> ChunkStatistics
     /// A random sample of intact shards, for the scrubber.
     func sampleShards(limit: Int) async throws -> [(chunkID: String, shard: ShardRecord)]
     func pendingDeletions(limit: Int) async throws -> [ShardLocation]
@@ -251,6 +253,21 @@ struct PostgresChunkRepository: ChunkRepository {
             """,
             logger: logger
         )
+    }
+
+    func statistics() async throws -> ChunkStatistics {
+        var stats = ChunkStatistics(byDurability: [], shardsByState: [])
+        let chunkRows = try await client.query(
+            "SELECT durability, count(*), COALESCE(sum(size), 0)::bigint FROM chunk.chunks GROUP BY durability",
+            logger: logger
+        )
+        for try await row in chunkRows.decode((String, Int64, Int64).self) { stats.byDurability.append(row) }
+        let shardRows = try await client.query(
+            "SELECT state, count(*) FROM chunk.shards GROUP BY state",
+            logger: logger
+        )
+        for try await row in shardRows.decode((String, Int64).self) { stats.shardsByState.append(row) }
+        return stats
     }
 
     func sampleShards(limit: Int) async throws -> [(chunkID: String, shard: ShardRecord)] {

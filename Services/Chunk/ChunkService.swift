@@ -46,6 +46,7 @@ enum ChunkService {
                 tokens: ServiceTokenProvider(auth: auth, service: "chunk", secret: dependencies.config.serviceSecret)
             ),
             userKeys: SecretBox(masterKey: dependencies.config.masterKey!.bytes, purpose: "chunk.user-keys"),
+            metrics: ChunkMetrics(registry: dependencies.metrics),
             logger: dependencies.logger
         )
     }

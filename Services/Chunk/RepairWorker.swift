@@ -76,6 +76,7 @@ struct RepairWorker: Service {
             }
             try await redis.streamAdd(Self.stream, ["chunk": chunkID], maxLength: 100_000)
         }
+        core.metrics.refresh(try await core.chunks.statistics(), queueDepth: try await redis.streamLength(Self.stream))
     }
 
     private func repairLoop() async {

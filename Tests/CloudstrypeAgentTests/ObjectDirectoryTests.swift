@@ -60,7 +60,7 @@ struct ObjectDirectoryTests {
         let root = Self.scratch()
         let store = try ObjectDirectory(root: root, capacity: 1 << 20)
         try await store.put(key: "x/y", data: Self.bytes(300), sha256: nil)
-        FileManager.default.createFile(atPath: "\(root)/.tmp/partial", contents: Data(count: 50))
+        _ = FileManager.default.createFile(atPath: "\(root)/.tmp/partial", contents: Data(count: 50))
         let again = try ObjectDirectory(root: root, capacity: 1 << 20)
         #expect(again.objects == 1 && again.bytes == 300)
         #expect(!FileManager.default.fileExists(atPath: "\(root)/.tmp/partial"))

@@ -251,3 +251,19 @@ def test_a_member_gone_for_good_is_repaired_onto_the_others(suite, tmp_path):
     finally:
         for agent in agents:
             agent.kill()
+
+
+def test_metrics_show_codec_throughput_and_what_is_stored(suite, owner):
+    headers, _ = owner
+    store(suite, headers, os.urandom(100_000), "rs(2,1)")
+    deadline = time.monotonic() + 20
+    text = ""
+    while time.monotonic() < deadline:
+        text = requests.get(suite.service_url("chunk") + "/metrics").text
+        if 'chunk_stored_bytes{durability="rs(2,1)"}' in text and "chunk_repair_queue_depth" in text:
+            break
+        time.sleep(0.5)
+    assert 'chunk_codec_bytes_total{operation="encode"}' in text
+    assert 'chunk_stored_bytes{durability="rs(2,1)"}' in text
+    assert 'chunk_shards_count{state="ok"}' in text
+    assert "chunk_repair_queue_depth" in text
