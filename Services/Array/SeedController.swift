@@ -21,9 +21,9 @@ struct SeedController: Sendable {
     @Sendable func store(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         ArraySeedResponse
     > {
-        let (principal, owner, chunkID) = try identify(context)
-        let replicas = request.uri.queryParameters.get("replicas", as: Int.self) ?? 1
-        guard (1...8).contains(replicas) else { throw APIError.invalidField("replicas", "must be 1 to 8") }
+        let target = try SeedTarget(context)
+        let (principal, owner, chunkID) = (target.principal, target.owner, target.chunkID)
+        let replicas = try SeedTarget.replicas(request)
         let body = try await request.body.collect(upTo: Int(AgentFrameCodec.maximumPayloadBytes))
         let visible = try await core.members.visible(to: owner)
         let online = await core.online(visible.map(\.id))
@@ -82,7 +82,8 @@ struct SeedController: Sendable {
 
     /// `GET /{chunk_id}` → the chunk from the first member that has an intact copy.
     @Sendable func read(_ request: Request, context: StrypeRequestContext) async throws -> Response {
-        let (principal, owner, chunkID) = try identify(context)
+        let target = try SeedTarget(context)
+        let (principal, owner, chunkID) = (target.principal, target.owner, target.chunkID)
         let keys = ["chunks/\(chunkID)", "users/\(owner.uuidString.lowercased())/chunks/\(chunkID)"]
         let holders = try await core.members.holders(keys: keys, ownerID: owner)
         guard !holders.isEmpty else { throw APIError.notFound("no such chunk") }
@@ -116,14 +117,5 @@ struct SeedController: Sendable {
             code: "chunk_unavailable",
             message: "no member holding this chunk is online"
         )
-    }
-
-    private func identify(_ context: StrypeRequestContext) throws -> (Principal, UUID, String) {
-        let principal = try context.requirePrincipal()
-        guard let owner = principal.userID else { throw APIError.forbidden("chunks belong to users") }
-        guard let chunkID = context.parameters.get("chunk"), ChunkID.isValid(chunkID) else {
-            throw APIError.notFound("no such chunk (ids are 32 lower-case hex digits)")
-        }
-        return (principal, owner, chunkID)
     }
 }

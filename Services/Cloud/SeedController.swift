@@ -22,9 +22,9 @@ struct SeedController: Sendable {
     @Sendable func store(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         ChunkLocationsResponse
     > {
-        let (principal, owner, chunkID) = try identify(context)
-        let replicas = request.uri.queryParameters.get("replicas", as: Int.self) ?? 1
-        guard (1...8).contains(replicas) else { throw APIError.invalidField("replicas", "must be 1 to 8") }
+        let target = try SeedTarget(context)
+        let (principal, owner, chunkID) = (target.principal, target.owner, target.chunkID)
+        let replicas = try SeedTarget.replicas(request)
         let candidates = try await core.accounts.visible(to: owner).filter { $0.health == "healthy" }
         guard candidates.count >= replicas else {
             throw APIError(
@@ -80,7 +80,8 @@ struct SeedController: Sendable {
 
     /// `GET /{chunk_id}` → the chunk from the first account that has it whole, trying the next on failure.
     @Sendable func read(_ request: Request, context: StrypeRequestContext) async throws -> Response {
-        let (principal, owner, chunkID) = try identify(context)
+        let target = try SeedTarget(context)
+        let (principal, owner, chunkID) = (target.principal, target.owner, target.chunkID)
         let locations = try await core.accounts.chunkLocations(chunkID: chunkID, ownerID: owner)
         guard !locations.isEmpty else { throw APIError.notFound("no such chunk") }
         for location in locations {
@@ -103,14 +104,5 @@ struct SeedController: Sendable {
             }
         }
         throw APIError(.serviceUnavailable, code: "data_unavailable", message: "no replica of this chunk could be read")
-    }
-
-    private func identify(_ context: StrypeRequestContext) throws -> (Principal, UUID, String) {
-        let principal = try context.requirePrincipal()
-        guard let owner = principal.userID else { throw APIError.forbidden("chunks belong to users") }
-        guard let chunkID = context.parameters.get("chunk"), ChunkID.isValid(chunkID) else {
-            throw APIError.notFound("no such chunk (ids are 32 lower-case hex digits)")
-        }
-        return (principal, owner, chunkID)
     }
 }
