@@ -98,6 +98,11 @@ struct ShardStore: Sendable {
         try await list(array, "/members", as: MemberResponse.self)
     }
 
+    /// Every cloud account (as a service sees them), for the health check.
+    func allAccounts() async throws -> [AccountResponse] {
+        try await list(cloud, "/accounts", as: AccountResponse.self)
+    }
+
     /// Whether the backend still holds the shard: array audits it with a challenge (no data moves), cloud answers
     /// a HEAD with its size. nil when the backend cannot tell now.
     func audit(_ shard: ShardRecord) async throws -> Bool? {

@@ -216,8 +216,17 @@ struct ChunkCore: Sendable {
         return slots
     }
 
+    /// Whether a shard is still intact: a cloud shard gets a HEAD, or with `fullRead` is read back and hashed; an
+    /// array shard is audited by its member. nil when the backend cannot tell now.
+    func scrub(_ shard: ShardRecord, fullRead: Bool) async throws -> Bool? {
+        guard fullRead, shard.location.backend.kind == .cloud else { return try await shards.audit(shard) }
+        let (_, bytes, problem) = await fetch(shard)
+        return bytes != nil ? true : (problem == nil ? nil : false)
+    }
+
     /// Rebuilds a chunk's lost shards from its intact ones (no decryption: shards are rebuilt from ciphertext) onto
-    /// backends that hold no other shard of it, then queues the old copies' deletion. Returns how many it restored.
+    /// backends that hold no other shard of it, then queues the old copies' deletion. Returns how many shards are
+    /// still lost afterwards (0: the chunk is whole).
     func repair(_ id: String) async throws -> Int {
         guard let chunk = try await chunks.find(id) else { return 0 }
         let lost = chunk.shards.filter(\.lost)
@@ -267,7 +276,7 @@ struct ChunkCore: Sendable {
             "chunk repaired",
             metadata: ["chunk_id": "\(id)", "restored": "\(restored)", "lost": "\(lost.count)"]
         )
-        return restored
+        return lost.count - restored
     }
 
     /// One shard's bytes if intact; otherwise why not (nil problem: the backend is unreachable right now).

@@ -68,6 +68,8 @@ protocol ChunkRepository: Sendable {
     func chunksNeedingRepair(limit: Int) async throws -> [String]
     /// Marks every intact shard on `backend` lost (a member gone past its grace period); how many.
     func markLost(on backend: BackendRef, reason: String) async throws -> Int
+    /// The backends holding at least one intact shard.
+    func backendsInUse() async throws -> [BackendRef]
     /// Points a shard at its new copy, intact again.
     func replaceShard(chunkID: String, index: Int, with location: ShardLocation, size: Int64, sha256: String)
         async throws
@@ -240,6 +242,18 @@ struct PostgresChunkRepository: ChunkRepository {
         var count = 0
         for try await _ in rows.decode(Int.self) { count += 1 }
         return count
+    }
+
+    func backendsInUse() async throws -> [BackendRef] {
+        let rows = try await client.query(
+            "SELECT DISTINCT backend, backend_id FROM chunk.shards WHERE state = 'ok'",
+            logger: logger
+        )
+        var backends: [BackendRef] = []
+        for try await (kind, id) in rows.decode((String, UUID).self) {
+            if let kind = BackendKind(rawValue: kind) { backends.append(BackendRef(kind: kind, id: id)) }
+        }
+        return backends
     }
 
     func replaceShard(chunkID: String, index: Int, with location: ShardLocation, size: Int64, sha256: String)

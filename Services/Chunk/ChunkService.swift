@@ -26,12 +26,14 @@ enum ChunkService {
         }
     )
 
-    /// `REPAIR_SCAN_SECONDS` (60), `MEMBER_GRACE_SECONDS` (3600), `SCRUB_BATCH` (20 shards per scan).
+    /// `REPAIR_SCAN_SECONDS` (60), `MEMBER_GRACE_SECONDS` (3600, for members offline and accounts unhealthy),
+    /// `SCRUB_BATCH` (20 shards per scan), `SCRUB_FULL_READ_EVERY` (60 scans: cloud shards read back in full).
     static func repairSettings(_ environment: EnvironmentReader) throws(ConfigError) -> RepairWorker.Settings {
         RepairWorker.Settings(
             scanInterval: .seconds(try environment.integer("REPAIR_SCAN_SECONDS", default: 60, in: 1...86_400)),
             memberGrace: .seconds(try environment.integer("MEMBER_GRACE_SECONDS", default: 3600, in: 0...2_592_000)),
             scrubBatch: try environment.integer("SCRUB_BATCH", default: 20, in: 0...10_000),
+            fullReadEvery: try environment.integer("SCRUB_FULL_READ_EVERY", default: 60, in: 0...1_000_000),
             consumer: "chunk-\(UUID().uuidString.prefix(8).lowercased())"
         )
     }

@@ -18,6 +18,8 @@ struct RepairWorker: Service {
         var memberGrace: Duration
         /// Shards audited per scan.
         var scrubBatch: Int
+        /// Every this many scans the scrub reads cloud shards back in full instead of a HEAD (0: never).
+        var fullReadEvery: Int
         /// This instance's name in the consumer group.
         var consumer: String
     }
@@ -35,9 +37,11 @@ struct RepairWorker: Service {
     }
 
     private func scanLoop() async {
+        var number = 0
         while !Task.isCancelled {
+            number += 1
             do {
-                try await scan()
+                try await scan(fullRead: settings.fullReadEvery > 0 && number % settings.fullReadEvery == 0)
             } catch {
                 core.logger.warning("repair scan failed", metadata: ["error": "\(error)"])
             }
@@ -45,32 +49,20 @@ struct RepairWorker: Service {
         }
     }
 
-    /// One pass: shards of long-gone members and shards failing an audit are marked lost; chunks with lost shards
-    /// are queued once (a short-lived marker keeps several instances from queuing the same chunk).
-    func scan() async throws {
-        let cutoff = Date().addingTimeInterval(-Double(settings.memberGrace.components.seconds))
-        for member in try await core.shards.allMembers()
-        where !member.online && (member.lastSeen ?? .distantPast) < cutoff {
-            let marked = try await core.chunks.markLost(
-                on: BackendRef(kind: .array, id: member.id),
-                reason: "member offline past its grace period"
-            )
-            if marked > 0 {
-                core.logger.warning(
-                    "member gone; shards lost",
-                    metadata: ["member_id": "\(member.id)", "shards": "\(marked)"]
-                )
-            }
-        }
+    /// One pass: shards on backends that are gone (removed, or offline or unhealthy past the grace period) and
+    /// shards failing a scrub are marked lost; chunks with lost shards are queued once (a marker keeps several
+    /// instances from queuing the same chunk, and holds back a chunk whose repair failed, with growing delays).
+    func scan(fullRead: Bool) async throws {
+        try await markGoneBackends()
         if settings.scrubBatch > 0 {
             for (chunkID, shard) in try await core.chunks.sampleShards(limit: settings.scrubBatch) {
-                if try await core.shards.audit(shard) == false {
-                    try await core.chunks.markLost(chunkID: chunkID, index: shard.index, reason: "failed an audit")
+                if try await core.scrub(shard, fullRead: fullRead) == false {
+                    try await core.chunks.markLost(chunkID: chunkID, index: shard.index, reason: "failed a scrub")
                 }
             }
         }
         for chunkID in try await core.chunks.chunksNeedingRepair(limit: 500) {
-            let marker = "chunk:repair:queued:\(chunkID)"
+            let marker = Self.queuedMarker(chunkID)
             guard try await redis.set(marker, "1", expiresIn: settings.scanInterval * 5, onlyIfAbsent: true) else {
                 continue
             }
@@ -78,6 +70,61 @@ struct RepairWorker: Service {
         }
         core.metrics.refresh(try await core.chunks.statistics(), queueDepth: try await redis.streamLength(Self.stream))
     }
+
+    /// Marks lost every shard on a backend `LostBackends` judges gone. Nothing is judged when either list cannot
+    /// be had: a service that does not answer says nothing about its backends.
+    private func markGoneBackends() async throws {
+        async let members = core.shards.allMembers()
+        async let accounts = core.shards.allAccounts()
+        let (memberList, accountList) = try await (members, accounts)
+        let now = Date()
+        let known = try await unhealthySince()
+        let tracked = LostBackends.track(accountList, known: known, now: now)
+        if tracked != known {
+            let encoded = try JSONEncoder().encode(tracked.mapValues(\.timeIntervalSince1970))
+            try await redis.set(Self.unhealthyKey, String(decoding: encoded, as: UTF8.self))
+        }
+        let rules = LostBackends(
+            members: memberList,
+            accounts: accountList,
+            unhealthySince: tracked,
+            now: now,
+            grace: Double(settings.memberGrace.components.seconds)
+        )
+        for (backend, reason) in rules.judge(try await core.chunks.backendsInUse()) {
+            let marked = try await core.chunks.markLost(on: backend, reason: reason)
+            if marked > 0 {
+                core.logger.warning(
+                    "backend gone; shards lost",
+                    metadata: ["backend": "\(backend)", "reason": "\(reason)", "shards": "\(marked)"]
+                )
+            }
+        }
+    }
+
+    private func unhealthySince() async throws -> [UUID: Date] {
+        guard let text = try await redis.get(Self.unhealthyKey),
+            let seconds = try? JSONDecoder().decode([UUID: Double].self, from: Data(text.utf8))
+        else { return [:] }
+        return seconds.mapValues { Date(timeIntervalSince1970: $0) }
+    }
+
+    /// After a repair: a whole chunk's marker goes; a chunk still missing shards keeps its marker for a delay that
+    /// doubles with each failed attempt (up to an hour), so an unrepairable chunk does not cost a repair per scan.
+    private func settle(_ chunkID: String, stillLost: Int) async throws {
+        let attempts = "chunk:repair:attempts:\(chunkID)"
+        guard stillLost > 0 else {
+            _ = try await redis.delete(Self.queuedMarker(chunkID), attempts)
+            return
+        }
+        let failures = try await redis.increment(attempts)
+        _ = try await redis.expire(attempts, in: .seconds(86_400))
+        let delay = min(settings.scanInterval * (1 << min(failures, 12)), .seconds(3600))
+        try await redis.set(Self.queuedMarker(chunkID), "1", expiresIn: delay)
+    }
+
+    static func queuedMarker(_ chunkID: String) -> String { "chunk:repair:queued:\(chunkID)" }
+    static let unhealthyKey = "chunk:accounts-unhealthy-since"
 
     private func repairLoop() async {
         while !Task.isCancelled {
@@ -104,17 +151,18 @@ struct RepairWorker: Service {
                 )
                 for entry in stale + fresh {
                     if let chunkID = entry.fields["chunk"] {
+                        var stillLost = 1
                         do {
-                            _ = try await core.repair(chunkID)
+                            stillLost = try await core.repair(chunkID)
                         } catch {
                             core.logger.warning(
                                 "repair failed",
                                 metadata: ["chunk_id": "\(chunkID)", "error": "\(error)"]
                             )
                         }
-                        _ = try? await redis.delete("chunk:repair:queued:\(chunkID)")
+                        try? await settle(chunkID, stillLost: stillLost)
                     }
-                    // A chunk that could not be repaired now is found again by the next scan.
+                    // A chunk that could not be repaired now is found again by a later scan.
                     try await redis.streamAcknowledge(Self.stream, group: Self.group, ids: [entry.id])
                 }
             } catch is CancellationError {
