@@ -14,6 +14,7 @@ struct ChunkController: Sendable {
     static let encryptionHeader = HTTPField.Name("X-Encryption")!
     /// The user a service stores or reads for.
     static let userHeader = HTTPField.Name("X-Strype-User")!
+    static let chunkIDHeader = HTTPField.Name("X-Chunk-ID")!
 
     func addRoutes(to router: Router<StrypeRequestContext>) {
         let chunks = router.group().add(middleware: authentication)
@@ -31,8 +32,15 @@ struct ChunkController: Sendable {
         let owner = try Self.owner(request, context)
         let durability = try Self.durability(request.headers[Self.durabilityHeader])
         let encryption = try Self.encryption(request.headers[Self.encryptionHeader])
+        let chunkID = try await proposedID(request, context)
         let body = try await Self.collect(request, limit: ChunkCore.maximumChunkSize)
-        let chunk = try await core.store(body, owner: owner, durability: durability, encryption: encryption)
+        let chunk = try await core.store(
+            body,
+            owner: owner,
+            durability: durability,
+            encryption: encryption,
+            id: chunkID
+        )
         context.logger.info("chunk stored", metadata: ["chunk_id": "\(chunk.id)", "durability": "\(durability)"])
         return EditedResponse(status: .created, response: chunk.response(health: "healthy"))
     }
@@ -106,6 +114,20 @@ struct ChunkController: Sendable {
         let chunk = try await owned(request, context)
         try await core.delete(chunk)
         return .noContent
+    }
+
+    /// The id a service chose for the chunk (`X-Chunk-ID`), so it can record the chunk as pending before storing
+    /// it and collect it if it never commits; 409 when taken. Users get a fresh id.
+    private func proposedID(_ request: Request, _ context: StrypeRequestContext) async throws -> String? {
+        guard let id = request.headers[Self.chunkIDHeader] else { return nil }
+        guard try context.requirePrincipal().isService else {
+            throw APIError.forbidden("only services choose chunk ids")
+        }
+        guard ChunkID.isValid(id) else { throw APIError.invalidField("X-Chunk-ID", "32 lower-case hex digits") }
+        guard try await core.chunks.find(id) == nil else {
+            throw APIError(.conflict, code: "chunk_exists", message: "a chunk with this id exists")
+        }
+        return id
     }
 
     /// The chunk if it belongs to the caller (or the user a service names); 404 for anyone else's.

@@ -20,10 +20,14 @@ struct ChunkCore: Sendable {
     static let defaultDurability = DurabilitySpec.replicas(2)
 
     /// Encrypts, cuts and places a chunk; every shard is on its backend before the chunk is recorded.
-    func store(_ plaintext: [UInt8], owner: UUID, durability: DurabilitySpec, encryption: EncryptionSpec) async throws
-        -> ChunkRecord
-    {
-        let chunkID = ChunkID.generate()
+    func store(
+        _ plaintext: [UInt8],
+        owner: UUID,
+        durability: DurabilitySpec,
+        encryption: EncryptionSpec,
+        id: String? = nil
+    ) async throws -> ChunkRecord {
+        let chunkID = id ?? ChunkID.generate()
         let started = ContinuousClock.now
         var sealed = plaintext
         var wrappedKey: [UInt8]?

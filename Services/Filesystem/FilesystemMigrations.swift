@@ -10,6 +10,69 @@ enum FilesystemMigrations {
                 "CREATE SCHEMA IF NOT EXISTS \"fs\"",
                 "COMMENT ON SCHEMA \"fs\" IS 'Cloudstrype filesystem service: the file hierarchy over chunks'",
             ]
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "hierarchy_versions_chunks",
+            statements: [
+                // Every user has one root directory (parent NULL, name ''); names are unique among the live entries
+                // of a directory; trashed entries keep their name until restored or purged.
+                """
+                CREATE TABLE fs.nodes (
+                    id uuid PRIMARY KEY,
+                    owner_id uuid NOT NULL,
+                    parent_id uuid REFERENCES fs.nodes (id) ON DELETE CASCADE,
+                    name text NOT NULL,
+                    kind text NOT NULL CHECK (kind IN ('file', 'dir')),
+                    current_version integer,
+                    attrs jsonb NOT NULL DEFAULT '{}',
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    modified_at timestamptz NOT NULL DEFAULT now(),
+                    trashed_at timestamptz
+                )
+                """,
+                "CREATE UNIQUE INDEX nodes_root ON fs.nodes (owner_id) WHERE parent_id IS NULL",
+                "CREATE UNIQUE INDEX nodes_live_name ON fs.nodes (parent_id, name) WHERE trashed_at IS NULL",
+                "CREATE INDEX nodes_parent ON fs.nodes (parent_id)",
+                """
+                CREATE TABLE fs.versions (
+                    file_id uuid NOT NULL REFERENCES fs.nodes (id) ON DELETE CASCADE,
+                    version integer NOT NULL,
+                    size bigint NOT NULL,
+                    sha256 text NOT NULL,
+                    durability text NOT NULL,
+                    encryption text NOT NULL,
+                    content_type text NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (file_id, version)
+                )
+                """,
+                """
+                CREATE TABLE fs.version_chunks (
+                    file_id uuid NOT NULL,
+                    version integer NOT NULL,
+                    seq integer NOT NULL,
+                    chunk_id text NOT NULL,
+                    size bigint NOT NULL,
+                    PRIMARY KEY (file_id, version, seq),
+                    FOREIGN KEY (file_id, version) REFERENCES fs.versions ON DELETE CASCADE
+                )
+                """,
+                // Chunks no version refers to: those of uploads in progress (collectable once the upload has been
+                // idle past the orphan age) and those of purged versions (collectable at once). A commit removes
+                // its upload's rows in the same transaction that makes the version visible.
+                """
+                CREATE TABLE fs.loose_chunks (
+                    chunk_id text PRIMARY KEY,
+                    owner_id uuid NOT NULL,
+                    upload_id uuid,
+                    collect_after timestamptz NOT NULL,
+                    attempts integer NOT NULL DEFAULT 0
+                )
+                """,
+                "CREATE INDEX loose_chunks_upload ON fs.loose_chunks (upload_id)",
+                "CREATE INDEX loose_chunks_due ON fs.loose_chunks (collect_after)",
+            ]
+        ),
     ]
 }

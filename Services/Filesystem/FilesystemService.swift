@@ -1,3 +1,4 @@
+import Foundation
 import StrypeCore
 import StrypeService
 
@@ -8,6 +9,56 @@ enum FilesystemService {
         name: .filesystem,
         peers: [.auth, .chunk],
         needsMasterKey: false,
-        migrations: FilesystemMigrations.all
+        migrations: FilesystemMigrations.all,
+        validateEnvironment: { environment throws(ConfigError) in _ = try settings(environment) },
+        build: { router, dependencies in
+            let settings = (try? settings(dependencies.environment)) ?? Settings()
+            let nodes = PostgresNodeRepository(client: dependencies.postgres, logger: dependencies.logger)
+            let chunks = ChunkClient(
+                chunk: dependencies.client(for: .chunk),
+                tokens: ServiceTokenProvider(
+                    auth: dependencies.client(for: .auth),
+                    service: "filesystem",
+                    secret: dependencies.config.serviceSecret
+                )
+            )
+            let transfers = Transfers(
+                nodes: nodes,
+                chunks: chunks,
+                chunkSize: settings.chunkSize,
+                window: settings.window,
+                orphanAge: Double(settings.orphanAge.components.seconds)
+            )
+            let authentication = dependencies.authentication(dependencies.makeVerifier(), scopes: [Scope.user])
+            DataController(nodes: nodes, transfers: transfers, authentication: authentication).addRoutes(to: router)
+            InfoController(nodes: nodes, authentication: authentication).addRoutes(to: router)
+            return [
+                OrphanCollector(
+                    nodes: nodes,
+                    chunks: chunks,
+                    interval: settings.orphanScan,
+                    logger: dependencies.logger
+                )
+            ]
+        }
     )
+
+    /// Filesystem's own settings.
+    struct Settings: Sendable {
+        var chunkSize = 4 << 20
+        var window = 4
+        var orphanAge: Duration = .seconds(3600)
+        var orphanScan: Duration = .seconds(60)
+    }
+
+    /// `CHUNK_SIZE_MIB` (4), `UPLOAD_WINDOW` (4 chunks in flight per transfer), `ORPHAN_AGE_SECONDS` (3600: an
+    /// upload idle this long is abandoned), `ORPHAN_SCAN_SECONDS` (60).
+    static func settings(_ environment: EnvironmentReader) throws(ConfigError) -> Settings {
+        Settings(
+            chunkSize: try environment.integer("CHUNK_SIZE_MIB", default: 4, in: 1...64) << 20,
+            window: try environment.integer("UPLOAD_WINDOW", default: 4, in: 1...32),
+            orphanAge: .seconds(try environment.integer("ORPHAN_AGE_SECONDS", default: 3600, in: 1...2_592_000)),
+            orphanScan: .seconds(try environment.integer("ORPHAN_SCAN_SECONDS", default: 60, in: 1...86_400))
+        )
+    }
 }

@@ -29,6 +29,8 @@ def suite_env(run_dir, base_port):
         REPAIR_SCAN_SECONDS="2",
         MEMBER_GRACE_SECONDS="4",
         SCRUB_BATCH="0",
+        ORPHAN_AGE_SECONDS="10",
+        ORPHAN_SCAN_SECONDS="2",
     )
     for offset, name in enumerate(SERVICES, start=1):
         env[f"{name.upper()}_PORT"] = str(base_port + offset)

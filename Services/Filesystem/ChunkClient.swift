@@ -1,0 +1,72 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import StrypeCore
+import StrypeService
+
+/// Filesystem's calls to chunk, with its service token, on behalf of the file's owner.
+struct ChunkClient: Sendable {
+    let chunk: ServiceClient
+    let tokens: ServiceTokenProvider
+
+    /// Stores one chunk under the id filesystem chose (recorded as loose beforehand).
+    func store(
+        _ bytes: ByteBuffer,
+        id: String,
+        owner: UUID,
+        durability: String,
+        encryption: String
+    ) async throws -> ChunkResponse {
+        var headers = try await headers(owner: owner)
+        headers.add(name: "Content-Length", value: String(bytes.readableBytes))
+        headers.add(name: "X-Chunk-ID", value: id)
+        headers.add(name: "X-Durability", value: durability)
+        headers.add(name: "X-Encryption", value: encryption)
+        let response = try await chunk.send(.PUT, "/", headers: headers, body: .bytes(bytes), timeout: .seconds(300))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .created else { throw Self.passOn(response.status, body) }
+        return try JSONDecoder().decode(ChunkResponse.self, from: body)
+    }
+
+    /// The chunk's bytes, or the part `range` of them.
+    func read(_ id: String, owner: UUID, range: ClosedRange<Int64>?, size: Int64) async throws -> ByteBuffer {
+        var headers = try await headers(owner: owner)
+        if let range { headers.add(name: "Range", value: "bytes=\(range.lowerBound)-\(range.upperBound)") }
+        let response = try await chunk.send(.GET, "/\(id)", headers: headers, timeout: .seconds(300))
+        let body = try await response.body.collect(upTo: Int(size) + 1)
+        guard response.status == .ok || response.status == .partialContent else {
+            throw Self.passOn(response.status, body)
+        }
+        return body
+    }
+
+    /// Deletes a chunk; true when it is gone (404 included: it was never stored or is gone already).
+    func delete(_ id: String, owner: UUID) async throws -> Bool {
+        let response = try await chunk.send(.DELETE, "/\(id)", headers: try await headers(owner: owner))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return response.status == .noContent || response.status == .notFound
+    }
+
+    private func headers(owner: UUID) async throws -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "Authorization", value: "Bearer \(try await tokens.token())")
+        headers.add(name: "X-Strype-User", value: owner.uuidString.lowercased())
+        return headers
+    }
+
+    /// Chunk's own client errors (507 no room, 503 data unavailable, 400 bad durability) reach the user as they
+    /// are; anything else is a 502.
+    static func passOn(_ status: HTTPResponseStatus, _ body: ByteBuffer) -> APIError {
+        let decoded = try? JSONDecoder().decode(ErrorBody.self, from: body)
+        let code = decoded?.error.code ?? "chunk_failed"
+        let message = decoded?.error.message ?? "chunk answered \(status.code)"
+        switch status.code {
+        case 400, 413, 503, 507:
+            return APIError(HTTPResponse.Status(code: Int(status.code)), code: code, message: message)
+        default:
+            return APIError(.badGateway, code: "chunk_failed", message: "storing or reading a chunk failed: \(message)")
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import StrypeCore
+import StrypeService
+
+/// File contents: streamed uploads that commit a version atomically, and streamed downloads with Range.
+struct DataController: Sendable {
+    let nodes: any NodeRepository
+    let transfers: Transfers
+    let authentication: AuthenticationMiddleware
+
+    static let durabilityHeader = HTTPField.Name("X-Durability")!
+    static let encryptionHeader = HTTPField.Name("X-Encryption")!
+    /// Used until the user's settings say otherwise (DESIGN §3).
+    static let defaultDurability = "raid1(2)"
+    static let defaultEncryption = "aes256-gcm"
+
+    func addRoutes(to router: Router<StrypeRequestContext>) {
+        let data = router.group("/data").add(middleware: authentication)
+        data.put(use: put)
+        data.get("/{id}", use: get)
+    }
+
+    /// `PUT /data?path=/a/b.txt` with the file as the raw body → 201 (new file) or 200 (new version). Missing parent
+    /// directories are created. The version becomes visible only once every chunk is stored.
+    @Sendable func put(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<NodeResponse> {
+        let owner = try Self.owner(context)
+        let path = try Self.path(request.uri.queryParameters.get("path"))
+        guard !path.isRoot else { throw APIError.invalidField("path", "the root is a directory") }
+        let durability = try Self.durability(request.headers[Self.durabilityHeader])
+        let encryption = try Self.encryption(request.headers[Self.encryptionHeader])
+        let declared = try Self.declaredLength(request)
+        if let existing = try await nodes.resolve(owner: owner, path: path), existing.kind == .dir {
+            throw APIError(.conflict, code: "is_a_directory", message: "\(path) is a directory")
+        }
+        let upload = UUID()
+        let stored: Transfers.Stored
+        do {
+            stored = try await transfers.upload(
+                request.body,
+                expectedLength: declared,
+                owner: owner,
+                durability: durability,
+                encryption: encryption,
+                upload: upload
+            )
+        } catch {
+            try? await nodes.releaseUpload(upload)
+            throw error
+        }
+        let version = NewVersion(
+            size: stored.size,
+            sha256: stored.sha256,
+            durability: durability,
+            encryption: encryption,
+            contentType: ContentType.detect(name: path.name, head: stored.head),
+            chunks: stored.parts
+        )
+        let (node, created) = try await nodes.commit(owner: owner, path: path, version: version, upload: upload)
+        context.logger.info(
+            "file stored",
+            metadata: ["file_id": "\(node.id)", "bytes": "\(stored.size)", "chunks": "\(stored.parts.count)"]
+        )
+        return EditedResponse(status: created ? .created : .ok, response: node.response(path: path))
+    }
+
+    /// `GET /data/{id}` → the current version's bytes, streamed; a single `Range` → 206 (416 when it does not fit);
+    /// `If-None-Match` with the ETag (the SHA-256) → 304.
+    @Sendable func get(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        let owner = try Self.owner(context)
+        let id = try context.uuidParameter("id", resource: "file")
+        guard let node = try await nodes.find(owner: owner, id: id), node.kind == .file, let version = node.version
+        else { throw APIError.notFound("no such file") }
+        let etag = "\"\(version.sha256)\""
+        var headers: HTTPFields = [
+            .contentType: version.contentType,
+            .acceptRanges: "bytes",
+            .eTag: etag,
+            .lastModified: Self.httpDate(node.modified),
+            .contentDisposition: Self.disposition(node.name),
+        ]
+        if let match = request.headers[.ifNoneMatch],
+            match == "*"
+                || match.split(separator: ",").contains(where: {
+                    $0.trimmingCharacters(in: .whitespaces) == etag
+                })
+        {
+            return Response(status: .notModified, headers: headers)
+        }
+        var range: ClosedRange<Int64>?
+        if let header = request.headers[.range] {
+            guard let parsed = ByteRange.parse(header, size: version.size) else {
+                throw APIError(
+                    .rangeNotSatisfiable,
+                    code: "range_not_satisfiable",
+                    message: "the range does not fit the \(version.size)-byte file",
+                    headers: [.contentRange: "bytes */\(version.size)"]
+                )
+            }
+            range = parsed
+        }
+        guard version.size > 0 else {
+            headers[.contentLength] = "0"
+            return Response(status: .ok, headers: headers, body: ResponseBody())
+        }
+        let parts = try await nodes.chunks(fileID: node.id, version: version.number)
+        let wanted = range ?? 0...(version.size - 1)
+        let body = transfers.download(parts: parts, range: wanted, owner: owner)
+        headers[.contentLength] = String(wanted.upperBound - wanted.lowerBound + 1)
+        guard let range else { return Response(status: .ok, headers: headers, body: body) }
+        headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(version.size)"
+        return Response(status: .partialContent, headers: headers, body: body)
+    }
+
+    static func owner(_ context: StrypeRequestContext) throws -> UUID {
+        guard let user = try context.requirePrincipal().userID else {
+            throw APIError.forbidden("files belong to users")
+        }
+        return user
+    }
+
+    static func path(_ text: String?) throws -> FilePath {
+        guard let text else { throw APIError.invalidField("path", "a path is required") }
+        do {
+            return try FilePath(text)
+        } catch {
+            throw APIError.invalidField("path", error.description)
+        }
+    }
+
+    static func durability(_ text: String?) throws -> String {
+        guard let text else { return defaultDurability }
+        guard let spec = DurabilitySpec(text) else {
+            throw APIError.invalidField(
+                "durability",
+                "unknown durability \"\(text.prefix(40))\"; use \(DurabilitySpec.forms)"
+            )
+        }
+        return spec.description
+    }
+
+    static func encryption(_ text: String?) throws -> String {
+        guard let text else { return defaultEncryption }
+        guard let spec = EncryptionSpec(rawValue: text) else {
+            throw APIError.invalidField(
+                "encryption",
+                "unknown encryption \"\(text.prefix(40))\"; use aes256-gcm or none"
+            )
+        }
+        return spec.rawValue
+    }
+
+    static func declaredLength(_ request: Request) throws -> Int64? {
+        guard let text = request.headers[.contentLength] else { return nil }
+        guard let length = Int64(text), length >= 0 else {
+            throw APIError.badRequest("Content-Length is not a length", code: "bad_content_length")
+        }
+        return length
+    }
+
+    /// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266).
+    static func disposition(_ name: String) -> String {
+        let fallback = String(
+            name.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0 != "\\" ? Character($0) : "_" }
+        )
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: Self.attrChars) ?? ""
+        return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
+    }
+
+    /// RFC 5987 attr-chars that need no escaping (ASCII only).
+    static let attrChars = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~"
+    )
+
+    static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
+    }
+}
+
+extension NodeResponse: ResponseEncodable {}

@@ -1,0 +1,424 @@
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import StrypeCore
+import StrypeService
+
+/// `file` or `dir`.
+enum NodeKind: String, Sendable {
+    case file
+    case dir
+}
+
+/// One stored version of a file.
+struct VersionRecord: Sendable {
+    var number: Int
+    var size: Int64
+    var sha256: String
+    var durability: String
+    var encryption: String
+    var contentType: String
+    var created: Date
+}
+
+/// A file or directory row, with its current version when it is a file.
+struct NodeRecord: Sendable {
+    var id: UUID
+    var ownerID: UUID
+    var parentID: UUID?
+    var name: String
+    var kind: NodeKind
+    var modified: Date
+    var version: VersionRecord?
+
+    /// The API view at `path`.
+    func response(path: FilePath, children: [NodeResponse]? = nil) -> NodeResponse {
+        NodeResponse(
+            id: id,
+            kind: kind.rawValue,
+            path: path.description,
+            name: name,
+            size: version?.size ?? 0,
+            sha256: version?.sha256,
+            version: version?.number,
+            durability: version?.durability,
+            encryption: version?.encryption,
+            contentType: version?.contentType,
+            modified: modified,
+            children: children
+        )
+    }
+}
+
+/// One chunk of a version, in order.
+struct ChunkPart: Sendable, Equatable {
+    var chunkID: String
+    var size: Int64
+}
+
+/// A version ready to be committed: every chunk is stored.
+struct NewVersion: Sendable {
+    var size: Int64
+    var sha256: String
+    var durability: String
+    var encryption: String
+    var contentType: String
+    var chunks: [ChunkPart]
+}
+
+/// The file tree in Postgres. Every change is one transaction.
+protocol NodeRepository: Sendable {
+    /// The user's root directory, created on first use.
+    func root(owner: UUID) async throws -> NodeRecord
+    /// The live node at `path`, or nil.
+    func resolve(owner: UUID, path: FilePath) async throws -> NodeRecord?
+    /// The user's live node with this id, or nil.
+    func find(owner: UUID, id: UUID) async throws -> NodeRecord?
+    /// Where a node is, from the root.
+    func path(of id: UUID) async throws -> FilePath
+    /// The live entries of a directory, directories first, then by name.
+    func children(of id: UUID) async throws -> [NodeRecord]
+    /// `mkdir -p`: the directory at `path`, creating what is missing; 409 when a file is in the way.
+    func makeDirectories(owner: UUID, path: FilePath) async throws -> NodeRecord
+    /// Records a chunk about to be stored for an upload, collectable after `collectAfter` unless committed; pushes
+    /// the upload's other chunks' time out as well (the upload is alive).
+    func addLooseChunk(_ chunkID: String, owner: UUID, upload: UUID, collectAfter: Date) async throws
+    /// Makes `version` the file's current one at `path` (creating the file and its parents), releases the upload's
+    /// loose chunks; returns the node and whether the file is new.
+    func commit(owner: UUID, path: FilePath, version: NewVersion, upload: UUID) async throws -> (NodeRecord, Bool)
+    /// The chunks of a file version, in order.
+    func chunks(fileID: UUID, version: Int) async throws -> [ChunkPart]
+    /// A failed upload: its chunks are collectable at once.
+    func releaseUpload(_ upload: UUID) async throws
+    /// Loose chunks due for collection.
+    func dueLooseChunks(limit: Int) async throws -> [(chunkID: String, owner: UUID)]
+    /// The chunk was deleted (or was never stored).
+    func looseChunkCollected(_ chunkID: String) async throws
+    /// Deleting failed; try again later, backing off.
+    func looseChunkFailed(_ chunkID: String) async throws
+}
+
+/// `NodeRepository` on PostgreSQL.
+struct PostgresNodeRepository: NodeRepository {
+    let client: PostgresClient
+    let logger: Logger
+
+    static let columns = """
+        n.id, n.owner_id, n.parent_id, n.name, n.kind, n.modified_at,
+        v.version, v.size, v.sha256, v.durability, v.encryption, v.content_type, v.created_at
+        """
+    static let from = "fs.nodes n LEFT JOIN fs.versions v ON v.file_id = n.id AND v.version = n.current_version"
+
+    typealias Row = (UUID, UUID, UUID?, String, String, Date, Int?, Int64?, String?, String?, String?, String?, Date?)
+
+    static func record(_ row: Row) -> NodeRecord {
+        var version: VersionRecord?
+        if let number = row.6, let size = row.7, let sha = row.8, let durability = row.9, let encryption = row.10,
+            let type = row.11, let created = row.12
+        {
+            version = VersionRecord(
+                number: number,
+                size: size,
+                sha256: sha,
+                durability: durability,
+                encryption: encryption,
+                contentType: type,
+                created: created
+            )
+        }
+        return NodeRecord(
+            id: row.0,
+            ownerID: row.1,
+            parentID: row.2,
+            name: row.3,
+            kind: NodeKind(rawValue: row.4) ?? .file,
+            modified: row.5,
+            version: version
+        )
+    }
+
+    func root(owner: UUID) async throws -> NodeRecord {
+        try await client.withConnection { try await Self.root(owner: owner, on: $0, logger: logger) }
+    }
+
+    static func root(owner: UUID, on connection: PostgresConnection, logger: Logger) async throws -> NodeRecord {
+        try await connection.query(
+            """
+            INSERT INTO fs.nodes (id, owner_id, parent_id, name, kind) VALUES (\(UUID()), \(owner), NULL, '', 'dir')
+            ON CONFLICT (owner_id) WHERE parent_id IS NULL DO NOTHING
+            """,
+            logger: logger
+        )
+        let rows = try await connection.query(
+            """
+            SELECT \(unescaped: columns) FROM \(unescaped: from) WHERE n.owner_id = \(owner) AND n.parent_id IS NULL
+            """,
+            logger: logger
+        )
+        for try await row in rows.decode(Row.self) { return record(row) }
+        throw APIError(.internalServerError, code: "internal", message: "no root directory")
+    }
+
+    static func child(
+        of parent: UUID,
+        named name: String,
+        on connection: PostgresConnection,
+        logger: Logger,
+        lock: Bool = false
+    ) async throws -> NodeRecord? {
+        let rows = try await connection.query(
+            """
+            SELECT \(unescaped: columns) FROM \(unescaped: from)
+            WHERE n.parent_id = \(parent) AND n.name = \(name) AND n.trashed_at IS NULL
+            \(unescaped: lock ? "FOR UPDATE OF n" : "")
+            """,
+            logger: logger
+        )
+        for try await row in rows.decode(Row.self) { return record(row) }
+        return nil
+    }
+
+    func resolve(owner: UUID, path: FilePath) async throws -> NodeRecord? {
+        try await client.withConnection { connection in
+            var node = try await Self.root(owner: owner, on: connection, logger: logger)
+            for name in path.segments {
+                guard node.kind == .dir,
+                    let next = try await Self.child(of: node.id, named: name, on: connection, logger: logger)
+                else { return nil }
+                node = next
+            }
+            return node
+        }
+    }
+
+    func find(owner: UUID, id: UUID) async throws -> NodeRecord? {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.from)
+            WHERE n.id = \(id) AND n.owner_id = \(owner) AND n.trashed_at IS NULL
+            """,
+            logger: logger
+        )
+        for try await row in rows.decode(Row.self) { return Self.record(row) }
+        return nil
+    }
+
+    func path(of id: UUID) async throws -> FilePath {
+        let rows = try await client.query(
+            """
+            WITH RECURSIVE up (id, parent_id, name, depth) AS (
+                SELECT id, parent_id, name, 0 FROM fs.nodes WHERE id = \(id)
+                UNION ALL
+                SELECT n.id, n.parent_id, n.name, up.depth + 1 FROM fs.nodes n JOIN up ON n.id = up.parent_id
+            )
+            SELECT name FROM up WHERE parent_id IS NOT NULL ORDER BY depth DESC
+            """,
+            logger: logger
+        )
+        var path = FilePath.root
+        for try await name in rows.decode(String.self) { path = try path.appending(name) }
+        return path
+    }
+
+    func children(of id: UUID) async throws -> [NodeRecord] {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.from)
+            WHERE n.parent_id = \(id) AND n.trashed_at IS NULL
+            ORDER BY n.kind = 'file', n.name COLLATE "C"
+            """,
+            logger: logger
+        )
+        var found: [NodeRecord] = []
+        for try await row in rows.decode(Row.self) { found.append(Self.record(row)) }
+        return found
+    }
+
+    func makeDirectories(owner: UUID, path: FilePath) async throws -> NodeRecord {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await Self.makeDirectories(owner: owner, path: path, on: connection, logger: logger)
+            }
+        } catch {
+            throw PostgresErrors.unwrapped(error)
+        }
+    }
+
+    static func makeDirectories(owner: UUID, path: FilePath, on connection: PostgresConnection, logger: Logger)
+        async throws -> NodeRecord
+    {
+        var node = try await root(owner: owner, on: connection, logger: logger)
+        var walked = FilePath.root
+        for name in path.segments {
+            walked = try walked.appending(name)
+            try await connection.query(
+                """
+                INSERT INTO fs.nodes (id, owner_id, parent_id, name, kind)
+                VALUES (\(UUID()), \(owner), \(node.id), \(name), 'dir')
+                ON CONFLICT (parent_id, name) WHERE trashed_at IS NULL DO NOTHING
+                """,
+                logger: logger
+            )
+            guard let next = try await child(of: node.id, named: name, on: connection, logger: logger) else {
+                throw APIError(.conflict, code: "conflict", message: "\(walked) changed meanwhile; try again")
+            }
+            guard next.kind == .dir else {
+                throw APIError(.conflict, code: "not_a_directory", message: "\(walked) is a file")
+            }
+            node = next
+        }
+        return node
+    }
+
+    func addLooseChunk(_ chunkID: String, owner: UUID, upload: UUID, collectAfter: Date) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO fs.loose_chunks (chunk_id, owner_id, upload_id, collect_after)
+                VALUES (\(chunkID), \(owner), \(upload), \(collectAfter))
+                """,
+                logger: logger
+            )
+            try await connection.query(
+                "UPDATE fs.loose_chunks SET collect_after = \(collectAfter) WHERE upload_id = \(upload)",
+                logger: logger
+            )
+        }
+    }
+
+    func commit(owner: UUID, path: FilePath, version: NewVersion, upload: UUID) async throws -> (NodeRecord, Bool) {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                let parent = try await Self.makeDirectories(
+                    owner: owner,
+                    path: path.parent,
+                    on: connection,
+                    logger: logger
+                )
+                var created = false
+                var existing = try await Self.child(
+                    of: parent.id,
+                    named: path.name,
+                    on: connection,
+                    logger: logger,
+                    lock: true
+                )
+                if existing == nil {
+                    try await connection.query(
+                        """
+                        INSERT INTO fs.nodes (id, owner_id, parent_id, name, kind)
+                        VALUES (\(UUID()), \(owner), \(parent.id), \(path.name), 'file')
+                        ON CONFLICT (parent_id, name) WHERE trashed_at IS NULL DO NOTHING
+                        """,
+                        logger: logger
+                    )
+                    existing = try await Self.child(
+                        of: parent.id,
+                        named: path.name,
+                        on: connection,
+                        logger: logger,
+                        lock: true
+                    )
+                    created = existing?.version == nil
+                }
+                guard let file = existing else {
+                    throw APIError(.conflict, code: "conflict", message: "\(path) changed meanwhile; try again")
+                }
+                guard file.kind == .file else {
+                    throw APIError(.conflict, code: "is_a_directory", message: "\(path) is a directory")
+                }
+                let number = (file.version?.number ?? 0) + 1
+                try await connection.query(
+                    """
+                    INSERT INTO fs.versions (file_id, version, size, sha256, durability, encryption, content_type)
+                    VALUES (\(file.id), \(number), \(version.size), \(version.sha256), \(version.durability),
+                            \(version.encryption), \(version.contentType))
+                    """,
+                    logger: logger
+                )
+                if !version.chunks.isEmpty {
+                    let sequence = Array(0..<version.chunks.count)
+                    let ids = version.chunks.map(\.chunkID)
+                    let sizes = version.chunks.map(\.size)
+                    try await connection.query(
+                        """
+                        INSERT INTO fs.version_chunks (file_id, version, seq, chunk_id, size)
+                        SELECT \(file.id), \(number), s, c, z
+                        FROM unnest(\(sequence)::integer[], \(ids)::text[], \(sizes)::bigint[]) AS t (s, c, z)
+                        """,
+                        logger: logger
+                    )
+                }
+                try await connection.query(
+                    """
+                    UPDATE fs.nodes SET current_version = \(number), modified_at = now() WHERE id = \(file.id)
+                    """,
+                    logger: logger
+                )
+                try await connection.query("DELETE FROM fs.loose_chunks WHERE upload_id = \(upload)", logger: logger)
+                guard
+                    let committed = try await Self.child(
+                        of: parent.id,
+                        named: path.name,
+                        on: connection,
+                        logger: logger
+                    )
+                else { throw APIError(.internalServerError, code: "internal", message: "the commit vanished") }
+                return (committed, created)
+            }
+        } catch {
+            throw PostgresErrors.unwrapped(error)
+        }
+    }
+
+    func chunks(fileID: UUID, version: Int) async throws -> [ChunkPart] {
+        let rows = try await client.query(
+            """
+            SELECT chunk_id, size FROM fs.version_chunks
+            WHERE file_id = \(fileID) AND version = \(version) ORDER BY seq
+            """,
+            logger: logger
+        )
+        var parts: [ChunkPart] = []
+        for try await (id, size) in rows.decode((String, Int64).self) {
+            parts.append(ChunkPart(chunkID: id, size: size))
+        }
+        return parts
+    }
+
+    func releaseUpload(_ upload: UUID) async throws {
+        try await client.query(
+            "UPDATE fs.loose_chunks SET collect_after = now() WHERE upload_id = \(upload)",
+            logger: logger
+        )
+    }
+
+    func dueLooseChunks(limit: Int) async throws -> [(chunkID: String, owner: UUID)] {
+        let rows = try await client.query(
+            """
+            SELECT chunk_id, owner_id FROM fs.loose_chunks WHERE collect_after <= now()
+            ORDER BY collect_after LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var due: [(String, UUID)] = []
+        for try await row in rows.decode((String, UUID).self) { due.append(row) }
+        return due.map { (chunkID: $0.0, owner: $0.1) }
+    }
+
+    func looseChunkCollected(_ chunkID: String) async throws {
+        try await client.query("DELETE FROM fs.loose_chunks WHERE chunk_id = \(chunkID)", logger: logger)
+    }
+
+    func looseChunkFailed(_ chunkID: String) async throws {
+        try await client.query(
+            """
+            UPDATE fs.loose_chunks SET attempts = attempts + 1,
+                collect_after = now() + least(interval '1 hour', interval '10 seconds' * power(2, attempts))
+            WHERE chunk_id = \(chunkID)
+            """,
+            logger: logger
+        )
+    }
+}

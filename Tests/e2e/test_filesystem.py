@@ -1,0 +1,240 @@
+"""Filesystem through the gateway over three real agents: files stream in and out in 4 MiB chunks, versions commit
+atomically, ranges and conditional requests work, bad paths change nothing, a truncated or killed upload leaves no
+visible file and its chunks are collected, and users stay apart."""
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.parse
+
+import pytest
+import requests
+
+from conftest import kill
+from helpers import MiB, Agent, sign_in, wait_online
+
+
+@pytest.fixture(scope="module")
+def user(suite, tmp_path_factory):
+    email, headers = sign_in(suite)
+    agents = [Agent(suite, tmp_path_factory.mktemp(f"fs-agent{i}"), email, f"fs-{i}").start() for i in range(3)]
+    for agent in agents:
+        wait_online(suite, headers, agent)
+    yield headers, agents
+    for agent in agents:
+        agent.kill()
+
+
+def put(suite, headers, path, data, **extra):
+    return requests.put(f"{suite.gateway}/api/filesystem/data", params={"path": path}, data=data,
+                        headers={**headers, **extra})
+
+
+def listing(suite, headers, path="/", depth=1):
+    reply = requests.get(f"{suite.gateway}/api/filesystem/info", params={"path": path, "depth": depth}, headers=headers)
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def shard_files(agents):
+    return sorted(str(p) for a in agents for p in a.data.rglob("*") if p.is_file() and "/chunks/" in str(p))
+
+
+def test_a_file_round_trips_in_chunks_and_versions(suite, user):
+    headers, _ = user
+    data = os.urandom(10 * MiB + 3)  # three chunks of 4 MiB
+    reply = put(suite, headers, "/docs/report.bin", data)
+    assert reply.status_code == 201, reply.text
+    file = reply.json()
+    assert file["path"] == "/docs/report.bin" and file["name"] == "report.bin" and file["version"] == 1
+    assert file["size"] == len(data) and file["sha256"] == hashlib.sha256(data).hexdigest()
+    assert file["durability"] == "raid1(2)" and file["encryption"] == "aes256-gcm"
+    got = requests.get(f"{suite.gateway}/api/filesystem/data/{file['id']}", headers=headers)
+    assert got.status_code == 200 and got.content == data
+    assert got.headers["ETag"] == f"\"{file['sha256']}\""
+    tree = listing(suite, headers, "/docs")
+    assert [c["name"] for c in tree["children"]] == ["report.bin"]
+    assert requests.get(f"{suite.gateway}/api/filesystem/info/{file['id']}", headers=headers).json()["path"] == \
+        "/docs/report.bin"
+    newer = os.urandom(5000)
+    again = put(suite, headers, "/docs/report.bin", newer)
+    assert again.status_code == 200 and again.json()["version"] == 2 and again.json()["id"] == file["id"]
+    assert requests.get(f"{suite.gateway}/api/filesystem/data/{file['id']}", headers=headers).content == newer
+
+
+def test_ranges_conditions_and_headers(suite, user):
+    headers, _ = user
+    data = os.urandom(9 * MiB)
+    file = put(suite, headers, "/ranges/grüße.bin", data, **{"X-Durability": "rs(2,1)"}).json()
+    assert file["durability"] == "rs(2,1)"
+    url = f"{suite.gateway}/api/filesystem/data/{file['id']}"
+    # Across the first chunk boundary (4 MiB).
+    start, end = 4 * MiB - 100, 4 * MiB + 99
+    part = requests.get(url, headers={**headers, "Range": f"bytes={start}-{end}"})
+    assert part.status_code == 206 and part.content == data[start:end + 1]
+    assert part.headers["Content-Range"] == f"bytes {start}-{end}/{len(data)}"
+    assert requests.get(url, headers={**headers, "Range": "bytes=-10"}).content == data[-10:]
+    assert requests.get(url, headers={**headers, "Range": f"bytes={8 * MiB}-"}).content == data[8 * MiB:]
+    assert requests.get(url, headers={**headers, "Range": f"bytes={len(data)}-"}).status_code == 416
+    etag = f"\"{file['sha256']}\""
+    assert requests.get(url, headers={**headers, "If-None-Match": etag}).status_code == 304
+    full = requests.get(url, headers=headers, stream=True)
+    assert "filename*=UTF-8''gr%C3%BC%C3%9Fe.bin" in full.headers["Content-Disposition"]
+    assert full.headers["Last-Modified"].endswith("GMT")
+    full.close()
+
+
+def test_content_type_from_bytes_and_name(suite, user):
+    headers, _ = user
+    png = b"\x89PNG\r\n\x1a\n" + os.urandom(100)
+    assert put(suite, headers, "/types/picture.dat", png).json()["content_type"] == "image/png"
+    assert put(suite, headers, "/types/notes", "plain words\n".encode()).json()["content_type"].startswith("text/plain")
+    assert put(suite, headers, "/types/page.html", b"<p>x</p>").json()["content_type"].startswith("text/html")
+    assert put(suite, headers, "/types/blob", os.urandom(100) + b"\0").json()["content_type"] == \
+        "application/octet-stream"
+
+
+def test_empty_file_and_directories(suite, user):
+    headers, _ = user
+    empty = put(suite, headers, "/tree/a/b/empty.txt", b"")
+    assert empty.status_code == 201 and empty.json()["size"] == 0
+    assert requests.get(f"{suite.gateway}/api/filesystem/data/{empty.json()['id']}", headers=headers).content == b""
+    made = requests.post(f"{suite.gateway}/api/filesystem/dirs", json={"path": "/tree/c/d"}, headers=headers)
+    assert made.status_code == 201 and made.json()["kind"] == "dir"
+    assert requests.post(f"{suite.gateway}/api/filesystem/dirs", json={"path": "/tree/c/d"},
+                         headers=headers).status_code == 200
+    tree = listing(suite, headers, "/tree", depth=3)
+    assert [c["name"] for c in tree["children"]] == ["a", "c"]
+    assert tree["children"][0]["children"][0]["children"][0]["name"] == "empty.txt"
+    # A file in the way of a directory, and a directory in the way of a file.
+    assert requests.post(f"{suite.gateway}/api/filesystem/dirs", json={"path": "/tree/a/b/empty.txt/x"},
+                         headers=headers).status_code == 409
+    assert put(suite, headers, "/tree/c", b"x").status_code == 409
+
+
+@pytest.mark.parametrize("path", [
+    "/a/../b", "/a/./b", "/a//b", "relative", "/a/\0b", "/" + "x" * 256, "/", "", "/a/b\x01",
+])
+def test_bad_paths_are_400_and_change_nothing(suite, user, path):
+    headers, _ = user
+    before = listing(suite, headers, "/", depth=2)
+    reply = put(suite, headers, path, b"data")
+    assert reply.status_code == 400, (path, reply.text)
+    assert reply.json()["error"]["code"] in ("invalid_field", "bad_request")
+    assert listing(suite, headers, "/", depth=2) == before
+
+
+def test_bad_requests(suite, user):
+    headers, _ = user
+    url = f"{suite.gateway}/api/filesystem/data"
+    assert requests.put(url, params={"path": "/x"}, data=b"x",
+                        headers={**headers, "X-Durability": "raid5"}).status_code == 400
+    assert requests.put(url, params={"path": "/x"}, data=b"x").status_code == 401
+    assert requests.put(url, params={"path": "/x"}, data=b"x",
+                        headers={"Authorization": "Bearer nonsense"}).status_code == 401
+    assert requests.get(f"{url}/not-a-uuid", headers=headers).status_code in (400, 404)
+    assert requests.post(f"{suite.gateway}/api/filesystem/dirs", data=b"{not json",
+                         headers={**headers, "Content-Type": "application/json"}).status_code == 400
+    assert requests.get(f"{suite.gateway}/api/filesystem/info", params={"depth": "99"},
+                        headers=headers).status_code == 400
+
+
+def truncated_put(suite, headers, path, declared, sent):
+    """Declares `declared` bytes, sends `sent` and hangs up, as a client that dies mid-upload."""
+    port = int(suite.env["GATEWAY_PORT"])
+    query = urllib.parse.urlencode({"path": path})
+    head = (f"PUT /api/filesystem/data?{query} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: {headers['Authorization']}\r\nContent-Length: {declared}\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.sendall(head.encode())
+        block = os.urandom(MiB)
+        for _ in range(sent // MiB):
+            connection.sendall(block)
+        time.sleep(1)
+
+
+def wait_until(condition, timeout=40, step=0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return False
+
+
+def test_a_client_hanging_up_leaves_no_file_and_its_chunks_are_collected(suite, user):
+    headers, agents = user
+    baseline = shard_files(agents)
+    truncated_put(suite, headers, "/cut/short.bin", declared=20 * MiB, sent=10 * MiB)
+    assert wait_until(lambda: len(shard_files(agents)) > len(baseline), timeout=10), "no chunk was stored"
+    reply = requests.get(f"{suite.gateway}/api/filesystem/info", params={"path": "/cut/short.bin"}, headers=headers)
+    assert reply.status_code == 404
+    # A failed upload's chunks are collectable at once; the collector runs every 2 s in this suite.
+    assert wait_until(lambda: shard_files(agents) == baseline), "orphan chunks were not collected"
+
+
+def test_killing_filesystem_mid_overwrite_keeps_the_old_version(suite, user):
+    headers, agents = user
+    old = os.urandom(MiB)
+    file = put(suite, headers, "/crash/file.bin", old).json()
+    baseline = shard_files(agents)
+    big = suite.run_dir / "overwrite.bin"
+    with open(big, "wb") as out:
+        for _ in range(64):
+            out.write(os.urandom(MiB))
+    curl = subprocess.Popen(
+        ["curl", "-s", "-o", "/dev/null", "-T", str(big), "-H", f"Authorization: {headers['Authorization']}",
+         f"{suite.gateway}/api/filesystem/data?path=/crash/file.bin", "--limit-rate", "8M"],
+    )
+    try:
+        assert wait_until(lambda: len(shard_files(agents)) > len(baseline), timeout=20), "no chunk was stored"
+        pid = suite.pid("filesystem")
+        kill(pid)
+        assert suite.wait_gone(pid)
+    finally:
+        curl.wait(30)
+        big.unlink()
+    suite.start()
+    got = requests.get(f"{suite.gateway}/api/filesystem/data/{file['id']}", headers=headers)
+    assert got.status_code == 200 and got.content == old
+    assert listing(suite, headers, "/crash")["children"][0]["version"] == 1
+    # The dead upload's chunks wait out the orphan age (10 s in this suite), then go.
+    assert wait_until(lambda: shard_files(agents) == baseline, timeout=60), "orphan chunks were not collected"
+
+
+def test_a_large_file_streams_through_curl(suite, user, tmp_path):
+    headers, _ = user
+    source = tmp_path / "large.bin"
+    digest = hashlib.sha256()
+    with open(source, "wb") as out:
+        for _ in range(200):
+            block = os.urandom(MiB)
+            digest.update(block)
+            out.write(block)
+    upload = subprocess.run(
+        ["curl", "-sf", "-T", str(source), "-H", f"Authorization: {headers['Authorization']}",
+         f"{suite.gateway}/api/filesystem/data?path=/large/file.bin"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert upload.returncode == 0, upload.stderr
+    file = json.loads(upload.stdout)
+    assert file["sha256"] == digest.hexdigest() and file["size"] == 200 * MiB
+    download = subprocess.run(
+        f"curl -sf -H 'Authorization: {headers['Authorization']}' "
+        f"{suite.gateway}/api/filesystem/data/{file['id']} | sha256sum",
+        shell=True, capture_output=True, text=True, timeout=300,
+    )
+    assert download.stdout.split()[0] == digest.hexdigest()
+
+
+def test_other_users_cannot_reach_a_file(suite, user):
+    headers, _ = user
+    file = put(suite, headers, "/private/secret.txt", b"mine").json()
+    _, stranger = sign_in(suite)
+    assert requests.get(f"{suite.gateway}/api/filesystem/data/{file['id']}", headers=stranger).status_code == 404
+    assert requests.get(f"{suite.gateway}/api/filesystem/info/{file['id']}", headers=stranger).status_code == 404
+    reply = requests.get(f"{suite.gateway}/api/filesystem/info", params={"path": "/private"}, headers=stranger)
+    assert reply.status_code == 404
