@@ -10,6 +10,8 @@ struct DataController: Sendable {
     let nodes: any NodeRepository
     let transfers: Transfers
     let authentication: AuthenticationMiddleware
+    /// The quota of users without one of their own (nil: none).
+    let defaultQuota: Int64?
 
     static let durabilityHeader = HTTPField.Name("X-Durability")!
     static let encryptionHeader = HTTPField.Name("X-Encryption")!
@@ -29,18 +31,20 @@ struct DataController: Sendable {
         let owner = try Self.owner(context)
         let path = try Self.path(request.uri.queryParameters.get("path"))
         guard !path.isRoot else { throw APIError.invalidField("path", "the root is a directory") }
-        let durability = try Self.durability(request.headers[Self.durabilityHeader])
-        let encryption = try Self.encryption(request.headers[Self.encryptionHeader])
         let declared = try Self.declaredLength(request)
         if let existing = try await nodes.resolve(owner: owner, path: path), existing.kind == .dir {
             throw APIError(.conflict, code: "is_a_directory", message: "\(path) is a directory")
         }
+        let (durability, encryption) = try await storageChoice(request, owner: owner, directory: path.parent)
+        let room = try await room(owner)
+        if let room, let declared, declared > room { throw Self.quotaExceeded(room) }
         let upload = UUID()
         let stored: Transfers.Stored
         do {
             stored = try await transfers.upload(
                 request.body,
                 expectedLength: declared,
+                limit: room,
                 owner: owner,
                 durability: durability,
                 encryption: encryption,
@@ -112,6 +116,35 @@ struct DataController: Sendable {
         guard let range else { return Response(status: .ok, headers: headers, body: body) }
         headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(version.size)"
         return Response(status: .partialContent, headers: headers, body: body)
+    }
+
+    /// Durability and encryption for a new file: the request's headers, else the nearest directory's choice, else
+    /// the user's settings, else the defaults.
+    func storageChoice(_ request: Request, owner: UUID, directory: FilePath) async throws -> (String, String) {
+        let inherited = try await nodes.storage(owner: owner, directory: directory)
+        let user = try await nodes.settings(owner: owner).storage
+        return (
+            try Self.durability(
+                request.headers[Self.durabilityHeader] ?? inherited.durability ?? user.durability
+            ),
+            try Self.encryption(
+                request.headers[Self.encryptionHeader] ?? inherited.encryption ?? user.encryption
+            )
+        )
+    }
+
+    /// Bytes the user may still store, or nil without a quota.
+    func room(_ owner: UUID) async throws -> Int64? {
+        guard let quota = try await nodes.settings(owner: owner).quota ?? defaultQuota else { return nil }
+        return max(0, quota - (try await nodes.usage(owner: owner).bytes))
+    }
+
+    static func quotaExceeded(_ room: Int64) -> APIError {
+        APIError(
+            .contentTooLarge,
+            code: "quota_exceeded",
+            message: "this upload does not fit your quota: \(room) bytes are left"
+        )
     }
 
     static func owner(_ context: StrypeRequestContext) throws -> UUID {

@@ -26,9 +26,15 @@ enum FilesystemMigrations {
                     kind text NOT NULL CHECK (kind IN ('file', 'dir')),
                     current_version integer,
                     attrs jsonb NOT NULL DEFAULT '{}',
+                    tags text[] NOT NULL DEFAULT '{}',
+                    -- A directory's storage choice for new files below it (NULL: inherited).
+                    durability text,
+                    encryption text,
                     created_at timestamptz NOT NULL DEFAULT now(),
                     modified_at timestamptz NOT NULL DEFAULT now(),
-                    trashed_at timestamptz
+                    trashed_at timestamptz,
+                    -- The node the user trashed (its live descendants were trashed with it, at the same time).
+                    trash_root boolean NOT NULL DEFAULT false
                 )
                 """,
                 "CREATE UNIQUE INDEX nodes_root ON fs.nodes (owner_id) WHERE parent_id IS NULL",
@@ -71,6 +77,15 @@ enum FilesystemMigrations {
                 )
                 """,
                 "CREATE INDEX loose_chunks_upload ON fs.loose_chunks (upload_id)",
+                // Each user's storage choice and quota (NULL: the defaults).
+                """
+                CREATE TABLE fs.settings (
+                    user_id uuid PRIMARY KEY,
+                    durability text,
+                    encryption text,
+                    quota_bytes bigint
+                )
+                """,
                 "CREATE INDEX loose_chunks_due ON fs.loose_chunks (collect_after)",
             ]
         ),

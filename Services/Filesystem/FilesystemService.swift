@@ -30,8 +30,15 @@ enum FilesystemService {
                 orphanAge: Double(settings.orphanAge.components.seconds)
             )
             let authentication = dependencies.authentication(dependencies.makeVerifier(), scopes: [Scope.user])
-            DataController(nodes: nodes, transfers: transfers, authentication: authentication).addRoutes(to: router)
+            DataController(
+                nodes: nodes,
+                transfers: transfers,
+                authentication: authentication,
+                defaultQuota: settings.defaultQuota
+            ).addRoutes(to: router)
             InfoController(nodes: nodes, authentication: authentication).addRoutes(to: router)
+            SettingsController(nodes: nodes, authentication: authentication, defaultQuota: settings.defaultQuota)
+                .addRoutes(to: router)
             return [
                 OrphanCollector(
                     nodes: nodes,
@@ -49,16 +56,23 @@ enum FilesystemService {
         var window = 4
         var orphanAge: Duration = .seconds(3600)
         var orphanScan: Duration = .seconds(60)
+        var defaultQuota: Int64?
     }
 
     /// `CHUNK_SIZE_MIB` (4), `UPLOAD_WINDOW` (4 chunks in flight per transfer), `ORPHAN_AGE_SECONDS` (3600: an
-    /// upload idle this long is abandoned), `ORPHAN_SCAN_SECONDS` (60).
+    /// upload idle this long is abandoned), `ORPHAN_SCAN_SECONDS` (60), `DEFAULT_QUOTA_BYTES` (0: no quota).
     static func settings(_ environment: EnvironmentReader) throws(ConfigError) -> Settings {
         Settings(
             chunkSize: try environment.integer("CHUNK_SIZE_MIB", default: 4, in: 1...64) << 20,
             window: try environment.integer("UPLOAD_WINDOW", default: 4, in: 1...32),
             orphanAge: .seconds(try environment.integer("ORPHAN_AGE_SECONDS", default: 3600, in: 1...2_592_000)),
-            orphanScan: .seconds(try environment.integer("ORPHAN_SCAN_SECONDS", default: 60, in: 1...86_400))
+            orphanScan: .seconds(try environment.integer("ORPHAN_SCAN_SECONDS", default: 60, in: 1...86_400)),
+            defaultQuota: try environment.integer("DEFAULT_QUOTA_BYTES", default: 0, in: 0...Int.max).nonZero
         )
     }
+}
+
+extension Int {
+    /// nil for 0 (a setting's "none").
+    fileprivate var nonZero: Int64? { self == 0 ? nil : Int64(self) }
 }

@@ -31,6 +31,11 @@ struct NodeRecord: Sendable {
     var kind: NodeKind
     var modified: Date
     var version: VersionRecord?
+    var attrs: [String: String] = [:]
+    var tags: [String] = []
+    var trashedAt: Date?
+    /// A directory's own storage choice for new files below it.
+    var storage = StorageSettings()
 
     /// The API view at `path`.
     func response(path: FilePath, children: [NodeResponse]? = nil) -> NodeResponse {
@@ -46,6 +51,9 @@ struct NodeRecord: Sendable {
             encryption: version?.encryption,
             contentType: version?.contentType,
             modified: modified,
+            attrs: attrs,
+            tags: tags,
+            trashedAt: trashedAt,
             children: children
         )
     }
@@ -89,6 +97,34 @@ protocol NodeRepository: Sendable {
     func commit(owner: UUID, path: FilePath, version: NewVersion, upload: UUID) async throws -> (NodeRecord, Bool)
     /// The chunks of a file version, in order.
     func chunks(fileID: UUID, version: Int) async throws -> [ChunkPart]
+    /// Any of the user's nodes, trashed ones included.
+    func findAny(owner: UUID, id: UUID) async throws -> NodeRecord?
+    /// Renames in place and replaces the given metadata; 409 when the name is taken.
+    func update(owner: UUID, id: UUID, name: String?, attrs: [String: String]?, tags: [String]?) async throws
+    /// Moves (and renames) a node to `path`, whose parent must be a directory; 409 on a name clash or a cycle.
+    func move(owner: UUID, id: UUID, to path: FilePath) async throws
+    /// Moves a node and everything below it to the trash.
+    func trash(owner: UUID, id: UUID) async throws
+    /// Brings a trashed node back where it was, with what was trashed with it.
+    func restore(owner: UUID, id: UUID) async throws
+    /// Deletes a node and everything below it for good; their chunks become loose, collectable at once.
+    func purge(owner: UUID, id: UUID) async throws
+    /// What the user trashed, latest first.
+    func trashed(owner: UUID) async throws -> [NodeRecord]
+    /// A file's versions, latest first.
+    func versions(fileID: UUID) async throws -> [VersionRecord]
+    /// Makes an old version current again, as a new version with the same chunks.
+    func restoreVersion(owner: UUID, fileID: UUID, version: Int) async throws
+    /// Bytes stored (every version, the trash included, each chunk once) and files.
+    func usage(owner: UUID) async throws -> (bytes: Int64, files: Int64)
+    /// The user's storage choice and quota.
+    func settings(owner: UUID) async throws -> (storage: StorageSettings, quota: Int64?)
+    func saveSettings(owner: UUID, _ storage: StorageSettings) async throws
+    func saveQuota(owner: UUID, bytes: Int64?) async throws
+    /// The storage choice the nearest directory on the way to `directory` made (nil fields: none did).
+    func storage(owner: UUID, directory: FilePath) async throws -> StorageSettings
+    /// Sets a directory's storage choice for new files below it.
+    func saveDirectorySettings(owner: UUID, id: UUID, _ storage: StorageSettings) async throws
     /// A failed upload: its chunks are collectable at once.
     func releaseUpload(_ upload: UUID) async throws
     /// Loose chunks due for collection.
@@ -106,11 +142,15 @@ struct PostgresNodeRepository: NodeRepository {
 
     static let columns = """
         n.id, n.owner_id, n.parent_id, n.name, n.kind, n.modified_at,
-        v.version, v.size, v.sha256, v.durability, v.encryption, v.content_type, v.created_at
+        v.version, v.size, v.sha256, v.durability, v.encryption, v.content_type, v.created_at,
+        n.attrs::text, n.tags, n.trashed_at, n.durability, n.encryption
         """
     static let from = "fs.nodes n LEFT JOIN fs.versions v ON v.file_id = n.id AND v.version = n.current_version"
 
-    typealias Row = (UUID, UUID, UUID?, String, String, Date, Int?, Int64?, String?, String?, String?, String?, Date?)
+    typealias Row = (
+        UUID, UUID, UUID?, String, String, Date, Int?, Int64?, String?, String?, String?, String?, Date?, String,
+        [String], Date?, String?, String?
+    )
 
     static func record(_ row: Row) -> NodeRecord {
         var version: VersionRecord?
@@ -134,7 +174,11 @@ struct PostgresNodeRepository: NodeRepository {
             name: row.3,
             kind: NodeKind(rawValue: row.4) ?? .file,
             modified: row.5,
-            version: version
+            version: version,
+            attrs: (try? JSONDecoder().decode([String: String].self, from: Data(row.13.utf8))) ?? [:],
+            tags: row.14,
+            trashedAt: row.15,
+            storage: StorageSettings(durability: row.16, encryption: row.17)
         )
     }
 

@@ -26,10 +26,12 @@ struct Transfers: Sendable {
     }
 
     /// Reads `body` to its end, storing each full chunk as it fills. `expectedLength` (the request's
-    /// Content-Length) is enforced: a body longer or shorter is a 400 and nothing is committed.
+    /// Content-Length) is enforced: a body longer or shorter is a 400 and nothing is committed; so is `limit`
+    /// (what the quota leaves), with a 413.
     func upload<Body: AsyncSequence>(
         _ body: Body,
         expectedLength: Int64?,
+        limit: Int64?,
         owner: UUID,
         durability: String,
         encryption: String,
@@ -46,6 +48,7 @@ struct Transfers: Sendable {
             while var piece = try await Self.nextPiece(&reader) {
                 total += Int64(piece.readableBytes)
                 if let expectedLength, total > expectedLength { throw Self.lengthMismatch }
+                if let limit, total > limit { throw DataController.quotaExceeded(limit) }
                 piece.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
                 if head.count < 512 { head += piece.readableBytesView.prefix(512 - head.count) }
                 while piece.readableBytes > 0 {

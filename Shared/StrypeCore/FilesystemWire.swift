@@ -15,6 +15,11 @@ public struct NodeResponse: Codable, Sendable, Equatable {
     public var encryption: String?
     public var contentType: String?
     public var modified: Date
+    /// The user's own key/value metadata and tags.
+    public var attrs: [String: String]?
+    public var tags: [String]?
+    /// When it went to the trash (only in trash listings).
+    public var trashedAt: Date?
     /// A directory's entries, down to the depth asked for (folders first, then by name).
     public var children: [NodeResponse]?
 
@@ -30,6 +35,9 @@ public struct NodeResponse: Codable, Sendable, Equatable {
         encryption: String? = nil,
         contentType: String? = nil,
         modified: Date,
+        attrs: [String: String]? = nil,
+        tags: [String]? = nil,
+        trashedAt: Date? = nil,
         children: [NodeResponse]? = nil
     ) {
         self.id = id
@@ -43,12 +51,16 @@ public struct NodeResponse: Codable, Sendable, Equatable {
         self.encryption = encryption
         self.contentType = contentType
         self.modified = modified
+        self.attrs = attrs
+        self.tags = tags
+        self.trashedAt = trashedAt
         self.children = children
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, path, name, size, sha256, version, durability, encryption, modified, children
+        case id, kind, path, name, size, sha256, version, durability, encryption, modified, attrs, tags, children
         case contentType = "content_type"
+        case trashedAt = "trashed_at"
     }
 }
 
@@ -58,5 +70,101 @@ public struct MakeDirectoryRequest: Codable, Sendable {
 
     public init(path: String) {
         self.path = path
+    }
+}
+
+/// `POST /info/{id}`: new metadata; what is absent stays.
+public struct UpdateNodeRequest: Codable, Sendable {
+    public var name: String?
+    public var attrs: [String: String]?
+    public var tags: [String]?
+
+    public init(name: String? = nil, attrs: [String: String]? = nil, tags: [String]? = nil) {
+        self.name = name
+        self.attrs = attrs
+        self.tags = tags
+    }
+}
+
+/// `POST /info/{id}/move`: the node's new path (a move, a rename, or both).
+public struct MoveRequest: Codable, Sendable {
+    public var to: String
+
+    public init(to: String) {
+        self.to = to
+    }
+}
+
+/// One stored version of a file, in `GET /info/{id}/versions`.
+public struct VersionResponse: Codable, Sendable, Equatable {
+    public var version: Int
+    public var size: Int64
+    public var sha256: String
+    public var durability: String
+    public var encryption: String
+    public var contentType: String
+    public var created: Date
+    public var current: Bool
+
+    public init(
+        version: Int,
+        size: Int64,
+        sha256: String,
+        durability: String,
+        encryption: String,
+        contentType: String,
+        created: Date,
+        current: Bool
+    ) {
+        self.version = version
+        self.size = size
+        self.sha256 = sha256
+        self.durability = durability
+        self.encryption = encryption
+        self.contentType = contentType
+        self.created = created
+        self.current = current
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, size, sha256, durability, encryption, created, current
+        case contentType = "content_type"
+    }
+}
+
+/// `GET /usage`: what the user stores (every version and the trash count) against the quota.
+public struct UsageResponse: Codable, Sendable, Equatable {
+    public var bytes: Int64
+    public var files: Int64
+    /// nil: no quota.
+    public var quota: Int64?
+
+    public init(bytes: Int64, files: Int64, quota: Int64?) {
+        self.bytes = bytes
+        self.files = files
+        self.quota = quota
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case bytes, files, quota
+    }
+
+    /// Writes `quota: null` when there is none, rather than leaving it out.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(bytes, forKey: .bytes)
+        try container.encode(files, forKey: .files)
+        try container.encode(quota, forKey: .quota)
+    }
+}
+
+/// `GET/PUT /settings` (the user's) and `?path=` (a directory's override): how new files are stored.
+public struct StorageSettings: Codable, Sendable, Equatable {
+    public var durability: String?
+    public var encryption: String?
+
+    public init(durability: String? = nil, encryption: String? = nil) {
+        self.durability = durability
+        self.encryption = encryption
     }
 }

@@ -13,7 +13,7 @@ import urllib.parse
 import pytest
 import requests
 
-from conftest import kill
+from conftest import ADMIN_EMAIL, kill
 from helpers import MiB, Agent, sign_in, wait_online
 
 
@@ -238,3 +238,101 @@ def test_other_users_cannot_reach_a_file(suite, user):
     assert requests.get(f"{suite.gateway}/api/filesystem/info/{file['id']}", headers=stranger).status_code == 404
     reply = requests.get(f"{suite.gateway}/api/filesystem/info", params={"path": "/private"}, headers=stranger)
     assert reply.status_code == 404
+
+
+def info(suite, headers, node_id, method="get", suffix="", **kwargs):
+    return getattr(requests, method)(f"{suite.gateway}/api/filesystem/info/{node_id}{suffix}", headers=headers, **kwargs)
+
+
+def test_rename_move_and_no_cycles(suite, user):
+    headers, _ = user
+    file = put(suite, headers, "/moves/a/file.txt", b"hello").json()
+    folder = requests.post(f"{suite.gateway}/api/filesystem/dirs", json={"path": "/moves/b"}, headers=headers).json()
+    renamed = info(suite, headers, file["id"], "post", json={"name": "renamed.txt", "tags": ["x"], "attrs": {"k": "v"}})
+    assert renamed.status_code == 200 and renamed.json()["path"] == "/moves/a/renamed.txt"
+    assert renamed.json()["tags"] == ["x"] and renamed.json()["attrs"] == {"k": "v"}
+    moved = info(suite, headers, file["id"], "post", "/move", json={"to": "/moves/b/moved.txt"})
+    assert moved.status_code == 200 and moved.json()["path"] == "/moves/b/moved.txt"
+    assert requests.get(f"{suite.gateway}/api/filesystem/data/{file['id']}", headers=headers).content == b"hello"
+    a = listing(suite, headers, "/moves/a")
+    # A folder cannot go into itself or below itself; a taken name is a conflict; a bad name is a 400.
+    assert info(suite, headers, folder["id"], "post", "/move", json={"to": "/moves/b/inner"}).status_code == 409
+    assert info(suite, headers, a["id"], "post", "/move", json={"to": "/moves/b"}).status_code == 409
+    assert info(suite, headers, file["id"], "post", json={"name": "../x"}).status_code == 400
+    put(suite, headers, "/moves/b/other.txt", b"o")
+    assert info(suite, headers, file["id"], "post", json={"name": "other.txt"}).status_code == 409
+    assert info(suite, headers, file["id"], "post", "/move", json={"to": "/nowhere/x.txt"}).status_code == 404
+    assert listing(suite, headers, "/moves/b")["children"][0]["name"] == "moved.txt"
+
+
+def test_trash_restore_and_purge(suite, user):
+    headers, agents = user
+    baseline = shard_files(agents)
+    file = put(suite, headers, "/bin/doc.bin", os.urandom(6 * MiB)).json()
+    folder = listing(suite, headers, "/bin")
+    assert info(suite, headers, folder["id"], "delete").status_code == 204
+    assert requests.get(f"{suite.gateway}/api/filesystem/data/{file['id']}", headers=headers).status_code == 404
+    assert requests.get(f"{suite.gateway}/api/filesystem/info", params={"path": "/bin"}, headers=headers).status_code == 404
+    trash = requests.get(f"{suite.gateway}/api/filesystem/trash", headers=headers).json()["items"]
+    assert [(t["id"], t["path"]) for t in trash][:1] == [(folder["id"], "/bin")]
+    restored = requests.post(f"{suite.gateway}/api/filesystem/trash/{folder['id']}/restore", headers=headers)
+    assert restored.status_code == 200 and restored.json()["path"] == "/bin"
+    assert requests.get(f"{suite.gateway}/api/filesystem/data/{file['id']}", headers=headers).status_code == 200
+    # A name taken meanwhile blocks the restore.
+    assert info(suite, headers, folder["id"], "delete").status_code == 204
+    requests.post(f"{suite.gateway}/api/filesystem/dirs", json={"path": "/bin"}, headers=headers)
+    assert requests.post(f"{suite.gateway}/api/filesystem/trash/{folder['id']}/restore", headers=headers).status_code == 409
+    # Purging from the trash deletes the chunks: the agents' shard files go back to what they were.
+    assert info(suite, headers, folder["id"], "delete", params={"purge": "true"}).status_code == 204
+    assert info(suite, headers, folder["id"], "delete").status_code == 404
+    assert wait_until(lambda: shard_files(agents) == baseline), "purged chunks were not deleted"
+
+
+def test_versions_list_and_restore(suite, user):
+    headers, _ = user
+    first = put(suite, headers, "/versions/v.txt", b"one").json()
+    put(suite, headers, "/versions/v.txt", b"two")
+    versions = info(suite, headers, first["id"], suffix="/versions").json()["items"]
+    assert [(v["version"], v["current"]) for v in versions] == [(2, True), (1, False)]
+    restored = info(suite, headers, first["id"], "post", "/versions/1/restore")
+    assert restored.status_code == 200 and restored.json()["version"] == 3
+    assert requests.get(f"{suite.gateway}/api/filesystem/data/{first['id']}", headers=headers).content == b"one"
+    assert info(suite, headers, first["id"], "post", "/versions/9/restore").status_code == 404
+
+
+def test_settings_and_directory_overrides(suite, user):
+    headers, _ = user
+    url = f"{suite.gateway}/api/filesystem/settings"
+    assert requests.get(url, headers=headers).json() == {"durability": "raid1(2)", "encryption": "aes256-gcm"}
+    assert requests.put(url, json={"durability": "raid5"}, headers=headers).status_code == 400
+    assert requests.put(url, json={"durability": "rs(2,1)"}, headers=headers).json()["durability"] == "rs(2,1)"
+    try:
+        assert put(suite, headers, "/settings/plain.txt", b"a").json()["durability"] == "rs(2,1)"
+        requests.post(f"{suite.gateway}/api/filesystem/dirs", json={"path": "/settings/important"}, headers=headers)
+        override = requests.put(url, params={"path": "/settings/important"}, json={"durability": "raid1(3)"},
+                                headers=headers)
+        assert override.status_code == 200
+        assert put(suite, headers, "/settings/important/deep/x.txt", b"b").json()["durability"] == "raid1(3)"
+        assert put(suite, headers, "/settings/important/y.txt", b"c",
+                   **{"X-Durability": "raid1(1)"}).json()["durability"] == "raid1(1)"
+    finally:
+        requests.put(url, json={}, headers=headers)
+    assert requests.get(url, headers=headers).json()["durability"] == "raid1(2)"
+
+
+def test_usage_and_quota(suite, user):
+    headers, _ = user
+    usage = requests.get(f"{suite.gateway}/api/filesystem/usage", headers=headers).json()
+    assert usage["bytes"] > 0 and usage["files"] > 0 and usage["quota"] is None
+    _, admin = sign_in(suite, ADMIN_EMAIL)
+    _, limited = sign_in(suite)
+    me = requests.get(f"{suite.gateway}/api/auth/me", headers=limited).json()["id"]
+    quota_url = f"{suite.gateway}/api/filesystem/quotas/{me}"
+    assert requests.put(quota_url, json={"bytes": MiB}, headers=limited).status_code == 403
+    assert requests.put(quota_url, json={"bytes": MiB}, headers=admin).status_code == 204
+    declared = put(suite, limited, "/big.bin", os.urandom(2 * MiB))
+    assert declared.status_code == 413 and declared.json()["error"]["code"] == "quota_exceeded"
+    streamed = put(suite, limited, "/big.bin", iter([os.urandom(MiB // 2) for _ in range(4)]))
+    assert streamed.status_code == 413 and "quota" in streamed.json()["error"]["message"]
+    after = requests.get(f"{suite.gateway}/api/filesystem/usage", headers=limited).json()
+    assert after == {"bytes": 0, "files": 0, "quota": MiB}
