@@ -50,7 +50,7 @@ struct ChunkController: Sendable {
         ChunkResponse
     > {
         let owner = try Self.owner(request, context)
-        guard let boundary = request.headers[.contentType].flatMap(MultipartForm.boundary(contentType:)) else {
+        guard let boundary = request.headers[.contentType].flatMap(MultipartBoundary.parse) else {
             throw APIError(
                 .unsupportedMediaType,
                 code: "unsupported_media_type",

@@ -25,20 +25,6 @@ struct MultipartForm {
         let description: String
     }
 
-    /// The boundary of a `multipart/form-data; boundary=…` content type.
-    static func boundary(contentType: String) -> String? {
-        let pieces = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard pieces.first?.lowercased() == "multipart/form-data" else { return nil }
-        for piece in pieces.dropFirst() where piece.lowercased().hasPrefix("boundary=") {
-            var value = String(piece.dropFirst("boundary=".count))
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
-                value = String(value.dropFirst().dropLast())
-            }
-            return (1...70).contains(value.utf8.count) ? value : nil
-        }
-        return nil
-    }
-
     init(_ body: [UInt8], boundary: String) throws {
         let delimiter = Array("--\(boundary)".utf8)
         guard var position = Self.find(delimiter, in: body, from: 0) else {

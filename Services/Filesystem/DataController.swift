@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import StrypeCore
 import StrypeService
@@ -22,6 +23,7 @@ struct DataController: Sendable {
     func addRoutes(to router: Router<StrypeRequestContext>) {
         let data = router.group("/data").add(middleware: authentication)
         data.put(use: put)
+        data.post(use: post)
         data.get("/{id}", use: get)
     }
 
@@ -39,35 +41,162 @@ struct DataController: Sendable {
         let room = try await room(owner)
         if let room, let declared, declared > room { throw Self.quotaExceeded(room) }
         let upload = UUID()
-        let stored: Transfers.Stored
+        let stored = try await receive(
+            request.body,
+            declared: declared,
+            room: room,
+            owner: owner,
+            storage: (durability, encryption),
+            upload: upload
+        )
+        return try await commit(
+            stored,
+            at: path,
+            owner: owner,
+            storage: (durability, encryption),
+            upload: upload,
+            logger: context.logger
+        )
+    }
+
+    /// `POST /data` as `multipart/form-data`: a `path` field (the file's full path) or a `directory` field (the
+    /// file keeps its own name), optional `durability` and `encryption`, and one file part, which streams into
+    /// chunks as it arrives (never held whole). Fields may come before or after the file → 201 or 200 as for PUT.
+    @Sendable func post(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<NodeResponse>
+    {
+        let owner = try Self.owner(context)
+        guard let boundary = request.headers[.contentType].flatMap(MultipartBoundary.parse) else {
+            throw APIError(
+                .unsupportedMediaType,
+                code: "unsupported_media_type",
+                message: "send multipart/form-data with a boundary"
+            )
+        }
+        let reader = MultipartReader(request.body.makeAsyncIterator(), boundary: boundary)
+        var fields: [String: String] = [:]
+        var received: (stored: Transfers.Stored, name: String, storage: (String, String))?
+        let upload = UUID()
         do {
-            stored = try await transfers.upload(
-                request.body,
+            while let event = try await reader.next() {
+                guard case .part(let headers) = event else { continue }
+                guard let filename = headers.filename else {
+                    let value = try await reader.text(limit: 64 << 10)
+                    if let name = headers.name { fields[name] = value }
+                    continue
+                }
+                guard received == nil else { throw APIError.badRequest("one file per request", code: "malformed_form") }
+                let name = try Self.fileName(filename)
+                let directory = try fields["path"].map { try Self.path($0).parent } ?? Self.directory(fields)
+                var choice = try await storageChoice(request, owner: owner, directory: directory)
+                choice.0 = try fields["durability"].map { try Self.durability($0) } ?? choice.0
+                choice.1 = try fields["encryption"].map { try Self.encryption($0) } ?? choice.1
+                let stored = try await receive(
+                    reader.partBody(),
+                    declared: nil,
+                    room: try await room(owner),
+                    owner: owner,
+                    storage: choice,
+                    upload: upload
+                )
+                received = (stored, name, choice)
+            }
+        } catch let error as MultipartMalformed {
+            try? await nodes.releaseUpload(upload)
+            throw APIError.badRequest("malformed form: \(error)", code: "malformed_form")
+        } catch {
+            try? await nodes.releaseUpload(upload)
+            throw error
+        }
+        guard let received else {
+            throw APIError.invalidField("file", "the form has no file part")
+        }
+        let path: FilePath
+        do {
+            path = try fields["path"].map { try Self.path($0) } ?? Self.directory(fields).appending(received.name)
+        } catch {
+            try? await nodes.releaseUpload(upload)
+            throw error
+        }
+        return try await commit(
+            received.stored,
+            at: path,
+            owner: owner,
+            storage: received.storage,
+            upload: upload,
+            logger: context.logger
+        )
+    }
+
+    /// Stores `body` as the user's chunks; what was stored is released for collection if it fails.
+    private func receive<Body: AsyncSequence>(
+        _ body: Body,
+        declared: Int64?,
+        room: Int64?,
+        owner: UUID,
+        storage: (durability: String, encryption: String),
+        upload: UUID
+    ) async throws -> Transfers.Stored where Body.Element == ByteBuffer {
+        do {
+            return try await transfers.upload(
+                body,
                 expectedLength: declared,
                 limit: room,
                 owner: owner,
-                durability: durability,
-                encryption: encryption,
+                durability: storage.durability,
+                encryption: storage.encryption,
                 upload: upload
             )
         } catch {
             try? await nodes.releaseUpload(upload)
             throw error
         }
+    }
+
+    /// Makes the stored chunks the file's new version at `path` → 201 (new file) or 200 (new version).
+    private func commit(
+        _ stored: Transfers.Stored,
+        at path: FilePath,
+        owner: UUID,
+        storage: (durability: String, encryption: String),
+        upload: UUID,
+        logger: Logger
+    ) async throws -> EditedResponse<NodeResponse> {
         let version = NewVersion(
             size: stored.size,
             sha256: stored.sha256,
-            durability: durability,
-            encryption: encryption,
+            durability: storage.durability,
+            encryption: storage.encryption,
             contentType: ContentType.detect(name: path.name, head: stored.head),
             chunks: stored.parts
         )
-        let (node, created) = try await nodes.commit(owner: owner, path: path, version: version, upload: upload)
-        context.logger.info(
+        let node: NodeRecord
+        let created: Bool
+        do {
+            (node, created) = try await nodes.commit(owner: owner, path: path, version: version, upload: upload)
+        } catch {
+            try? await nodes.releaseUpload(upload)
+            throw error
+        }
+        logger.info(
             "file stored",
             metadata: ["file_id": "\(node.id)", "bytes": "\(stored.size)", "chunks": "\(stored.parts.count)"]
         )
         return EditedResponse(status: created ? .created : .ok, response: node.response(path: path))
+    }
+
+    /// The `directory` field's path, or the root.
+    static func directory(_ fields: [String: String]) throws -> FilePath {
+        try fields["directory"].map { try path($0) } ?? .root
+    }
+
+    /// A file part's name: browsers send the base name; older ones a whole local path, of which the last part.
+    static func fileName(_ raw: String) throws -> String {
+        let base = raw.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        do {
+            return try FilePath.name(base)
+        } catch {
+            throw APIError.invalidField("filename", error.description)
+        }
     }
 
     /// `GET /data/{id}` → the current version's bytes, streamed; a single `Range` → 206 (416 when it does not fit);

@@ -108,6 +108,8 @@ struct Transfers: Sendable {
     where Reader.Element == ByteBuffer {
         do {
             return try await reader.next()
+        } catch let error as MultipartMalformed {
+            throw APIError.badRequest("malformed form: \(error)", code: "malformed_form")
         } catch {
             throw APIError(.badRequest, code: "truncated_body", message: "the upload broke off before its end")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import StrypeService
 import Testing
 
 @testable import ChunkService
@@ -34,8 +35,8 @@ struct PlacementAndFormTests {
 
     @Test("forms parse into named parts; broken ones are refused")
     func forms() throws {
-        #expect(MultipartForm.boundary(contentType: "multipart/form-data; boundary=\"abc\"") == "abc")
-        #expect(MultipartForm.boundary(contentType: "text/plain; boundary=abc") == nil)
+        #expect(MultipartBoundary.parse("multipart/form-data; boundary=\"abc\"") == "abc")
+        #expect(MultipartBoundary.parse("text/plain; boundary=abc") == nil)
         let body = Array(
             ("--b\r\nContent-Disposition: form-data; name=\"durability\"\r\n\r\nrs(2,1)\r\n"
                 + "--b\r\nContent-Disposition: form-data; name=\"data\"; filename=\"x.bin\"\r\n"

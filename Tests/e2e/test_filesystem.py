@@ -336,3 +336,42 @@ def test_usage_and_quota(suite, user):
     assert streamed.status_code == 413 and "quota" in streamed.json()["error"]["message"]
     after = requests.get(f"{suite.gateway}/api/filesystem/usage", headers=limited).json()
     assert after == {"bytes": 0, "files": 0, "quota": MiB}
+
+
+def test_multipart_upload_streams_with_fields_before_or_after_the_file(suite, user):
+    headers, _ = user
+    url = f"{suite.gateway}/api/filesystem/data"
+    data = os.urandom(9 * MiB + 11)
+    reply = requests.post(url, headers=headers, data={"directory": "/forms"},
+                          files={"file": ("upload.bin", data, "application/octet-stream")})
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["path"] == "/forms/upload.bin" and reply.json()["sha256"] == hashlib.sha256(data).hexdigest()
+    assert requests.get(f"{url}/{reply.json()['id']}", headers=headers).content == data
+    # The path after the file part, and a durability field: the chunks are stored before the path is known.
+    boundary = "cloudstrype-test-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ignored.txt\"\r\n\r\n".encode()
+            + b"late path" + f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\n/forms/late.txt"
+            f"\r\n--{boundary}--\r\n".encode())
+    late = requests.post(url, data=body, headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert late.status_code == 201 and late.json()["path"] == "/forms/late.txt", late.text
+    again = requests.post(url, headers=headers, data={"path": "/forms/late.txt", "durability": "rs(2,1)"},
+                          files={"file": ("x", b"second", "text/plain")})
+    assert again.status_code == 200 and again.json()["version"] == 2 and again.json()["durability"] == "rs(2,1)"
+
+
+def test_broken_multipart_uploads_are_400_and_store_nothing(suite, user):
+    headers, _ = user
+    url = f"{suite.gateway}/api/filesystem/data"
+    before = listing(suite, headers, "/", depth=3)
+    form = {**headers, "Content-Type": "multipart/form-data; boundary=xyz"}
+    cut = requests.post(url, data=b"--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc",
+                        headers=form)
+    assert cut.status_code == 400 and cut.json()["error"]["code"] == "malformed_form"
+    no_file = requests.post(url, headers=headers, files={"path": (None, "/forms/nothing.txt")})
+    assert no_file.status_code == 400
+    bad_path = requests.post(url, headers=headers, data={"path": "/a/../b"}, files={"file": ("x", b"x")})
+    assert bad_path.status_code == 400
+    bad_name = requests.post(url, headers=headers, files={"file": ("..", b"x")})
+    assert bad_name.status_code == 400
+    assert requests.post(url, data=b"x", headers={**headers, "Content-Type": "text/plain"}).status_code == 415
+    assert listing(suite, headers, "/", depth=3) == before
