@@ -15,6 +15,7 @@ ensure_packages() {
     command -v nginx >/dev/null || missing+=(nginx)
     command -v curl >/dev/null || missing+=(curl)
     command -v openssl >/dev/null || missing+=(openssl)
+    command -v jq >/dev/null || missing+=(jq)
     [ -f /usr/include/hiredis/hiredis.h ] || missing+=(libhiredis-dev)
     [ -f /usr/include/isa-l/erasure_code.h ] || missing+=(libisal-dev)
     [ -f /usr/include/sodium.h ] || missing+=(libsodium-dev)

@@ -29,6 +29,7 @@ def suite_env(run_dir, base_port):
         REPAIR_SCAN_SECONDS="2",
         MEMBER_GRACE_SECONDS="4",
         SCRUB_BATCH="0",
+        LOCAL_STORAGE="0",
         ORPHAN_AGE_SECONDS="10",
         ORPHAN_SCAN_SECONDS="2",
     )
