@@ -77,6 +77,34 @@ enum FilesystemMigrations {
                 )
                 """,
                 "CREATE INDEX loose_chunks_upload ON fs.loose_chunks (upload_id)",
+                // tus uploads in progress: what arrived is in tus_chunks (stored) and tail (not yet a whole chunk);
+                // hash_state continues the file's SHA-256 on the next request.
+                """
+                CREATE TABLE fs.tus_uploads (
+                    id uuid PRIMARY KEY,
+                    owner_id uuid NOT NULL,
+                    path text NOT NULL,
+                    length bigint NOT NULL,
+                    received bigint NOT NULL DEFAULT 0,
+                    durability text NOT NULL,
+                    encryption text NOT NULL,
+                    hash_state bytea NOT NULL,
+                    tail bytea NOT NULL DEFAULT '',
+                    head bytea NOT NULL DEFAULT '',
+                    expires_at timestamptz NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                "CREATE INDEX tus_uploads_expiry ON fs.tus_uploads (expires_at)",
+                """
+                CREATE TABLE fs.tus_chunks (
+                    upload_id uuid NOT NULL REFERENCES fs.tus_uploads (id) ON DELETE CASCADE,
+                    seq integer NOT NULL,
+                    chunk_id text NOT NULL,
+                    size bigint NOT NULL,
+                    PRIMARY KEY (upload_id, seq)
+                )
+                """,
                 // Each user's storage choice and quota (NULL: the defaults).
                 """
                 CREATE TABLE fs.settings (

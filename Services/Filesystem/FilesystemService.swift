@@ -30,11 +30,19 @@ enum FilesystemService {
                 orphanAge: Double(settings.orphanAge.components.seconds)
             )
             let authentication = dependencies.authentication(dependencies.makeVerifier(), scopes: [Scope.user])
-            DataController(
+            let data = DataController(
                 nodes: nodes,
                 transfers: transfers,
                 authentication: authentication,
                 defaultQuota: settings.defaultQuota
+            )
+            data.addRoutes(to: router)
+            let tus = PostgresTusRepository(client: dependencies.postgres, logger: dependencies.logger)
+            TusController(
+                data: data,
+                uploads: tus,
+                authentication: authentication,
+                expiry: Double(settings.tusExpiry.components.seconds)
             ).addRoutes(to: router)
             InfoController(nodes: nodes, authentication: authentication).addRoutes(to: router)
             SettingsController(nodes: nodes, authentication: authentication, defaultQuota: settings.defaultQuota)
@@ -42,6 +50,7 @@ enum FilesystemService {
             return [
                 OrphanCollector(
                     nodes: nodes,
+                    tus: tus,
                     chunks: chunks,
                     interval: settings.orphanScan,
                     logger: dependencies.logger
@@ -57,17 +66,20 @@ enum FilesystemService {
         var orphanAge: Duration = .seconds(3600)
         var orphanScan: Duration = .seconds(60)
         var defaultQuota: Int64?
+        var tusExpiry: Duration = .seconds(86_400)
     }
 
     /// `CHUNK_SIZE_MIB` (4), `UPLOAD_WINDOW` (4 chunks in flight per transfer), `ORPHAN_AGE_SECONDS` (3600: an
-    /// upload idle this long is abandoned), `ORPHAN_SCAN_SECONDS` (60), `DEFAULT_QUOTA_BYTES` (0: no quota).
+    /// upload idle this long is abandoned), `ORPHAN_SCAN_SECONDS` (60), `DEFAULT_QUOTA_BYTES` (0: no quota),
+    /// `TUS_EXPIRY_SECONDS` (86400: a tus upload left alone this long is deleted).
     static func settings(_ environment: EnvironmentReader) throws(ConfigError) -> Settings {
         Settings(
             chunkSize: try environment.integer("CHUNK_SIZE_MIB", default: 4, in: 1...64) << 20,
             window: try environment.integer("UPLOAD_WINDOW", default: 4, in: 1...32),
             orphanAge: .seconds(try environment.integer("ORPHAN_AGE_SECONDS", default: 3600, in: 1...2_592_000)),
             orphanScan: .seconds(try environment.integer("ORPHAN_SCAN_SECONDS", default: 60, in: 1...86_400)),
-            defaultQuota: try environment.integer("DEFAULT_QUOTA_BYTES", default: 0, in: 0...Int.max).nonZero
+            defaultQuota: try environment.integer("DEFAULT_QUOTA_BYTES", default: 0, in: 0...Int.max).nonZero,
+            tusExpiry: .seconds(try environment.integer("TUS_EXPIRY_SECONDS", default: 86_400, in: 60...31_536_000))
         )
     }
 }

@@ -400,7 +400,19 @@ struct PostgresNodeRepository: NodeRepository {
                     """,
                     logger: logger
                 )
-                try await connection.query("DELETE FROM fs.loose_chunks WHERE upload_id = \(upload)", logger: logger)
+                // The version's chunks are no longer loose; any other chunk of this upload (a request that died
+                // after storing it, before recording it) is collectable at once.
+                try await connection.query(
+                    "DELETE FROM fs.loose_chunks WHERE chunk_id = ANY(\(version.chunks.map(\.chunkID)))",
+                    logger: logger
+                )
+                try await connection.query(
+                    "UPDATE fs.loose_chunks SET collect_after = now() WHERE upload_id = \(upload)",
+                    logger: logger
+                )
+                // A finished tus upload (its id is the upload's) goes in the same transaction: its chunks now belong
+                // to the version, and an expiry must never loosen them.
+                try await connection.query("DELETE FROM fs.tus_uploads WHERE id = \(upload)", logger: logger)
                 guard
                     let committed = try await Self.child(
                         of: parent.id,

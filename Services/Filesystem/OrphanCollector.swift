@@ -3,10 +3,11 @@ import Logging
 import ServiceLifecycle
 import StrypeService
 
-/// Deletes loose chunks that are due: those of uploads that failed, were abandoned or died with their service, and
-/// those of purged versions. A chunk that cannot be deleted now is retried later, backing off.
+/// Deletes loose chunks that are due: those of uploads that failed, were abandoned or died with their service, of
+/// expired tus uploads, and of purged versions. A chunk that cannot be deleted now is retried later, backing off.
 struct OrphanCollector: Service {
     let nodes: any NodeRepository
+    let tus: any TusRepository
     let chunks: ChunkClient
     let interval: Duration
     let logger: Logger
@@ -20,8 +21,11 @@ struct OrphanCollector: Service {
         }
     }
 
-    /// One pass over what is due.
+    /// One pass: expired tus uploads let go of their chunks, then what is due is deleted.
     func collect() async {
+        for id in (try? await tus.expired(limit: 100)) ?? [] {
+            try? await tus.remove(id)
+        }
         guard let due = try? await nodes.dueLooseChunks(limit: 500), !due.isEmpty else { return }
         var collected = 0
         for (chunkID, owner) in due {

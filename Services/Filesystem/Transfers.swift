@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import NIOCore
+import StrypeCodec
 import StrypeCore
 import StrypeService
 
@@ -25,6 +26,40 @@ struct Transfers: Sendable {
         var head: [UInt8]
     }
 
+    /// A file's SHA-256 as it streams: swift-crypto's (faster) for whole uploads, a resumable one for tus.
+    enum FileHasher: Sendable {
+        case whole(SHA256)
+        case resumable(ResumableSHA256)
+
+        mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            switch self {
+            case .whole(var hasher):
+                hasher.update(bufferPointer: bytes)
+                self = .whole(hasher)
+            case .resumable(var hasher):
+                hasher.update(bytes)
+                self = .resumable(hasher)
+            }
+        }
+
+        var hex: String {
+            switch self {
+            case .whole(let hasher): Checksum.hex(hasher.finalize())
+            case .resumable(let hasher): Checksum.hex(hasher.finalize())
+            }
+        }
+    }
+
+    /// Where a stream of a file's bytes stands: the chunks stored (in order), the bytes not yet a whole chunk, the
+    /// running hash. A tus upload keeps it between requests.
+    struct Progress: Sendable {
+        var parts: [ChunkPart] = []
+        var tail = ByteBuffer()
+        var received: Int64 = 0
+        var hasher: FileHasher
+        var head: [UInt8] = []
+    }
+
     /// Reads `body` to its end, storing each full chunk as it fills. `expectedLength` (the request's
     /// Content-Length) is enforced: a body longer or shorter is a 400 and nothing is committed; so is `limit`
     /// (what the quota leaves), with a 413.
@@ -37,82 +72,94 @@ struct Transfers: Sendable {
         encryption: String,
         upload: UUID
     ) async throws -> Stored where Body.Element == ByteBuffer {
-        try await withThrowingTaskGroup(of: (Int, ChunkPart).self) { group in
-            var hasher = SHA256()
-            var buffer = ByteBufferAllocator().buffer(capacity: chunkSize)
+        var progress = Progress(hasher: .whole(SHA256()))
+        let cap = [expectedLength, limit].compactMap { $0 }.min()
+        try await ingest(
+            body,
+            into: &progress,
+            cap: cap,
+            overCap: expectedLength == cap ? Self.lengthMismatch : DataController.quotaExceeded(limit ?? 0),
+            finalAt: nil,
+            keepOnBreak: false,
+            owner: owner,
+            storage: (durability, encryption),
+            upload: upload
+        )
+        if let expectedLength, progress.received != expectedLength { throw Self.lengthMismatch }
+        return Stored(size: progress.received, sha256: progress.hasher.hex, parts: progress.parts, head: progress.head)
+    }
+
+    /// Adds `body` to `progress`: whole chunks are stored as they fill, at most `window` at once. The rest stays in
+    /// `progress.tail` unless the stream reaches `finalAt` bytes or, without `finalAt`, its end; then it is stored too.
+    /// More than `cap` bytes throws `overCap`. With `keepOnBreak`, a body that breaks off keeps what arrived (the
+    /// stored chunks and the tail) and the break is returned; otherwise it is thrown.
+    @discardableResult
+    func ingest<Body: AsyncSequence>(
+        _ body: Body,
+        into progress: inout Progress,
+        cap: Int64?,
+        overCap: APIError,
+        finalAt: Int64?,
+        keepOnBreak: Bool,
+        owner: UUID,
+        storage: (durability: String, encryption: String),
+        upload: UUID
+    ) async throws -> APIError? where Body.Element == ByteBuffer {
+        let start = progress.received
+        var buffer = progress.tail
+        let (stored, broken) = try await withThrowingTaskGroup(of: (Int, ChunkPart).self) {
+            group -> ([ChunkPart], APIError?) in
             var parts: [ChunkPart?] = []
             var inFlight = 0
-            var total: Int64 = 0
-            var head: [UInt8] = []
+            var broken: APIError?
             var reader = body.makeAsyncIterator()
-            while var piece = try await Self.nextPiece(&reader) {
-                total += Int64(piece.readableBytes)
-                if let expectedLength, total > expectedLength { throw Self.lengthMismatch }
-                if let limit, total > limit { throw DataController.quotaExceeded(limit) }
-                piece.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-                if head.count < 512 { head += piece.readableBytesView.prefix(512 - head.count) }
+            func submit(_ bytes: ByteBuffer) async throws {
+                if inFlight == window, let (seq, part) = try await group.next() {
+                    parts[seq] = part
+                    inFlight -= 1
+                }
+                let seq = parts.count
+                parts.append(nil)
+                group.addTask {
+                    (seq, try await store(bytes, owner: owner, storage: storage, upload: upload))
+                }
+                inFlight += 1
+            }
+            while true {
+                let next: ByteBuffer?
+                do {
+                    next = try await Self.nextPiece(&reader)
+                } catch let error as APIError where keepOnBreak {
+                    broken = error
+                    break
+                }
+                guard var piece = next else { break }
+                progress.received += Int64(piece.readableBytes)
+                if let cap, progress.received - start > cap { throw overCap }
+                piece.withUnsafeReadableBytes { progress.hasher.update($0) }
+                if progress.head.count < 512 {
+                    progress.head += piece.readableBytesView.prefix(512 - progress.head.count)
+                }
                 while piece.readableBytes > 0 {
                     let take = min(chunkSize - buffer.readableBytes, piece.readableBytes)
                     var slice = piece.readSlice(length: take)!
                     buffer.writeBuffer(&slice)
                     guard buffer.readableBytes == chunkSize else { continue }
-                    if inFlight == window, let (seq, part) = try await group.next() {
-                        parts[seq] = part
-                        inFlight -= 1
-                    }
-                    let full = buffer
-                    let seq = parts.count
-                    parts.append(nil)
-                    group.addTask {
-                        (
-                            seq,
-                            try await store(
-                                full,
-                                owner: owner,
-                                durability: durability,
-                                encryption: encryption,
-                                upload: upload
-                            )
-                        )
-                    }
-                    inFlight += 1
+                    try await submit(buffer)
                     buffer = ByteBufferAllocator().buffer(capacity: chunkSize)
                 }
             }
-            if let expectedLength, total != expectedLength { throw Self.lengthMismatch }
-            if buffer.readableBytes > 0 {
-                let last = buffer
-                let seq = parts.count
-                parts.append(nil)
-                group.addTask {
-                    (
-                        seq,
-                        try await store(
-                            last,
-                            owner: owner,
-                            durability: durability,
-                            encryption: encryption,
-                            upload: upload
-                        )
-                    )
-                }
+            let final = finalAt.map { progress.received == $0 } ?? (broken == nil)
+            if final, buffer.readableBytes > 0 {
+                try await submit(buffer)
+                buffer = ByteBuffer()
             }
             for try await (seq, part) in group { parts[seq] = part }
-            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-            return Stored(size: total, sha256: digest, parts: parts.compactMap { $0 }, head: head)
+            return (parts.compactMap { $0 }, broken)
         }
-    }
-
-    /// The next piece of the body; a body that breaks off (the client hung up, nginx gave up) is a 400.
-    private static func nextPiece<Reader: AsyncIteratorProtocol>(_ reader: inout Reader) async throws -> ByteBuffer?
-    where Reader.Element == ByteBuffer {
-        do {
-            return try await reader.next()
-        } catch let error as MultipartMalformed {
-            throw APIError.badRequest("malformed form: \(error)", code: "malformed_form")
-        } catch {
-            throw APIError(.badRequest, code: "truncated_body", message: "the upload broke off before its end")
-        }
+        progress.parts += stored
+        progress.tail = buffer
+        return broken
     }
 
     static let lengthMismatch = APIError(
@@ -125,14 +172,31 @@ struct Transfers: Sendable {
     private func store(
         _ bytes: ByteBuffer,
         owner: UUID,
-        durability: String,
-        encryption: String,
+        storage: (durability: String, encryption: String),
         upload: UUID
     ) async throws -> ChunkPart {
         let id = ChunkID.generate()
         try await nodes.addLooseChunk(id, owner: owner, upload: upload, collectAfter: Date() + orphanAge)
-        let stored = try await chunks.store(bytes, id: id, owner: owner, durability: durability, encryption: encryption)
+        let stored = try await chunks.store(
+            bytes,
+            id: id,
+            owner: owner,
+            durability: storage.durability,
+            encryption: storage.encryption
+        )
         return ChunkPart(chunkID: id, size: stored.size)
+    }
+
+    /// The next piece of the body; a body that breaks off (the client hung up, nginx gave up) is a 400.
+    private static func nextPiece<Reader: AsyncIteratorProtocol>(_ reader: inout Reader) async throws -> ByteBuffer?
+    where Reader.Element == ByteBuffer {
+        do {
+            return try await reader.next()
+        } catch let error as MultipartMalformed {
+            throw APIError.badRequest("malformed form: \(error)", code: "malformed_form")
+        } catch {
+            throw APIError(.badRequest, code: "truncated_body", message: "the upload broke off before its end")
+        }
     }
 
     /// The bytes `range` (inclusive) of a file made of `parts`, written in order while up to `window` chunks are

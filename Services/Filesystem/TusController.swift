@@ -1,0 +1,373 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import StrypeCodec
+import StrypeCore
+import StrypeService
+
+/// Resumable uploads, tus 1.0.0 (core, creation, creation-with-upload, termination, checksum, expiration). What
+/// arrives is cut into chunks and stored as it comes, so a resumed upload never sends or stores a chunk twice; bytes
+/// short of a whole chunk are kept with the upload until the next request. The file appears when the last byte is in.
+struct TusController: Sendable {
+    let data: DataController
+    let uploads: any TusRepository
+    let authentication: AuthenticationMiddleware
+    /// How long an upload may rest between requests.
+    let expiry: TimeInterval
+    /// The largest upload accepted.
+    static let maximumSize: Int64 = 1 << 40
+    static let version = "1.0.0"
+    static let offsetContentType = "application/offset+octet-stream"
+    static let checksumMismatch = HTTPResponse.Status(code: 460, reasonPhrase: "Checksum Mismatch")
+
+    enum Header {
+        static let resumable = HTTPField.Name("Tus-Resumable")!
+        static let version = HTTPField.Name("Tus-Version")!
+        static let extensions = HTTPField.Name("Tus-Extension")!
+        static let maxSize = HTTPField.Name("Tus-Max-Size")!
+        static let checksumAlgorithms = HTTPField.Name("Tus-Checksum-Algorithm")!
+        static let offset = HTTPField.Name("Upload-Offset")!
+        static let length = HTTPField.Name("Upload-Length")!
+        static let deferLength = HTTPField.Name("Upload-Defer-Length")!
+        static let metadata = HTTPField.Name("Upload-Metadata")!
+        static let expires = HTTPField.Name("Upload-Expires")!
+        static let checksum = HTTPField.Name("Upload-Checksum")!
+        static let prefix = HTTPField.Name("X-Forwarded-Prefix")!
+    }
+
+    func addRoutes(to router: Router<StrypeRequestContext>) {
+        router.on("/tus", method: .options, use: options)
+        router.on("/tus/{id}", method: .options, use: options)
+        let tus = router.group("/tus").add(middleware: TusVersionMiddleware()).add(middleware: authentication)
+        tus.post(use: create)
+        tus.on("/{id}", method: .head, use: head)
+        tus.patch("/{id}", use: patch)
+        tus.delete("/{id}", use: terminate)
+    }
+
+    /// `OPTIONS /tus` → 204 with what this server supports.
+    @Sendable func options(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        Response(
+            status: .noContent,
+            headers: [
+                Header.resumable: Self.version,
+                Header.version: Self.version,
+                Header.extensions: "creation,creation-with-upload,termination,checksum,expiration",
+                Header.maxSize: String(Self.maximumSize),
+                Header.checksumAlgorithms: "sha1,sha256",
+            ]
+        )
+    }
+
+    /// `POST /tus` with `Upload-Length` and `Upload-Metadata` (`filename`, `path`: the file's path, or a folder when
+    /// it ends in `/`) → 201 with `Location`; a body (`application/offset+octet-stream`) is its first bytes.
+    @Sendable func create(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        let owner = try DataController.owner(context)
+        guard let lengthText = request.headers[Header.length] else {
+            if request.headers[Header.deferLength] != nil {
+                throw APIError.badRequest("Upload-Defer-Length is not supported; send Upload-Length")
+            }
+            throw APIError.invalidField("Upload-Length", "required")
+        }
+        guard let length = Int64(lengthText), length >= 0 else {
+            throw APIError.invalidField("Upload-Length", "a length in bytes")
+        }
+        guard length <= Self.maximumSize else {
+            throw APIError(
+                .contentTooLarge,
+                code: "too_large",
+                message: "uploads are at most \(Self.maximumSize) bytes"
+            )
+        }
+        let path = try await destination(request.headers[Header.metadata], owner: owner)
+        if let room = try await data.room(owner), length > room { throw DataController.quotaExceeded(room) }
+        let (durability, encryption) = try await data.storageChoice(request, owner: owner, directory: path.parent)
+        var upload = TusUpload(
+            id: UUID(),
+            ownerID: owner,
+            path: path,
+            length: length,
+            received: 0,
+            durability: durability,
+            encryption: encryption,
+            hashState: ResumableSHA256().saved,
+            tail: [],
+            head: [],
+            expires: Date() + expiry
+        )
+        try await uploads.create(upload)
+        var headers: HTTPFields = [
+            .location: "\(request.headers[Header.prefix] ?? "")/tus/\(upload.id.uuidString.lowercased())",
+            Header.expires: DataController.httpDate(upload.expires),
+        ]
+        if request.headers[.contentType] == Self.offsetContentType || length == 0 {
+            upload = try await receive(request, upload, context: context)
+            headers[Header.offset] = String(upload.received)
+        }
+        return Response(status: .created, headers: headers)
+    }
+
+    /// `HEAD /tus/{id}` → the offset reached, the length and the expiry.
+    @Sendable func head(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        let upload = try await find(context)
+        return Response(
+            status: .ok,
+            headers: [
+                Header.offset: String(upload.received),
+                Header.length: String(upload.length),
+                Header.expires: DataController.httpDate(upload.expires),
+                .cacheControl: "no-store",
+            ]
+        )
+    }
+
+    /// `PATCH /tus/{id}` with `Upload-Offset` (the offset reached, else 409) and the next bytes → 204 with the new
+    /// offset; with `Upload-Checksum` the bytes count only when they match (460 otherwise).
+    @Sendable func patch(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        let upload = try await find(context)
+        guard request.headers[.contentType] == Self.offsetContentType else {
+            throw APIError(
+                .unsupportedMediaType,
+                code: "unsupported_media_type",
+                message: "send Content-Type: \(Self.offsetContentType)"
+            )
+        }
+        guard let offset = request.headers[Header.offset].flatMap({ Int64($0) }), offset == upload.received else {
+            throw APIError(
+                .conflict,
+                code: "offset_mismatch",
+                message: "the upload is at offset \(upload.received)",
+                headers: [Header.offset: String(upload.received)]
+            )
+        }
+        let advanced = try await receive(request, upload, context: context)
+        return Response(
+            status: .noContent,
+            headers: [
+                Header.offset: String(advanced.received), Header.expires: DataController.httpDate(advanced.expires),
+            ]
+        )
+    }
+
+    /// `DELETE /tus/{id}` → 204; what was stored is deleted.
+    @Sendable func terminate(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        let upload = try await find(context)
+        try await uploads.remove(upload.id)
+        return Response(status: .noContent)
+    }
+
+    /// Takes the request's bytes into the upload and records the progress; the last byte commits the file.
+    private func receive(_ request: Request, _ start: TusUpload, context: StrypeRequestContext) async throws
+        -> TusUpload
+    {
+        let expected = try Self.checksum(request.headers[Header.checksum])
+        let checksum = BodyChecksum(algorithm: expected?.algorithm)
+        guard let saved = ResumableSHA256(saved: start.hashState) else {
+            throw APIError(.internalServerError, code: "internal", message: "the upload's hash state is damaged")
+        }
+        var progress = Transfers.Progress(
+            tail: ByteBuffer(bytes: start.tail),
+            received: start.received,
+            hasher: .resumable(saved),
+            head: start.head
+        )
+        let broken: APIError?
+        do {
+            broken = try await data.transfers.ingest(
+                ChecksummedBody(base: request.body, checksum: checksum),
+                into: &progress,
+                cap: start.length - start.received,
+                overCap: APIError(.contentTooLarge, code: "too_large", message: "the body goes past Upload-Length"),
+                finalAt: start.length,
+                keepOnBreak: expected == nil,
+                owner: start.ownerID,
+                storage: (start.durability, start.encryption),
+                upload: start.id
+            )
+        } catch {
+            // Chunks this request stored are not recorded: collect them (recorded ones are no longer loose).
+            try? await data.nodes.releaseUpload(start.id)
+            throw error
+        }
+        if let expected, broken == nil, checksum.digest() != expected.digest {
+            try? await data.nodes.releaseUpload(start.id)
+            throw APIError(
+                Self.checksumMismatch,
+                code: "checksum_mismatch",
+                message: "the bytes do not match Upload-Checksum"
+            )
+        }
+        guard case .resumable(let hasher) = progress.hasher else { preconditionFailure("tus hashes resumably") }
+        var upload = start
+        upload.received = progress.received
+        upload.tail = Array(buffer: progress.tail)
+        upload.hashState = hasher.saved
+        upload.head = progress.head
+        upload.expires = Date() + expiry
+        guard try await uploads.advance(upload, from: start.received, parts: progress.parts) else {
+            try? await data.nodes.releaseUpload(start.id)
+            throw APIError(.conflict, code: "offset_mismatch", message: "another request moved this upload on")
+        }
+        if let broken { throw broken }
+        if upload.received == upload.length {
+            try await finish(upload, sha256: Checksum.hex(hasher.finalize()), context)
+        }
+        return upload
+    }
+
+    /// Commits the whole upload as the file's new version (and forgets the upload, in the same transaction).
+    private func finish(_ upload: TusUpload, sha256: String, _ context: StrypeRequestContext) async throws {
+        let parts = try await uploads.chunks(upload.id)
+        let version = NewVersion(
+            size: upload.length,
+            sha256: sha256,
+            durability: upload.durability,
+            encryption: upload.encryption,
+            contentType: ContentType.detect(name: upload.path.name, head: upload.head),
+            chunks: parts
+        )
+        let (node, _) = try await data.nodes.commit(
+            owner: upload.ownerID,
+            path: upload.path,
+            version: version,
+            upload: upload.id
+        )
+        context.logger.info(
+            "tus upload complete",
+            metadata: ["file_id": "\(node.id)", "bytes": "\(upload.length)", "chunks": "\(parts.count)"]
+        )
+    }
+
+    private func find(_ context: StrypeRequestContext) async throws -> TusUpload {
+        let owner = try DataController.owner(context)
+        let id = try context.uuidParameter("id", resource: "upload")
+        guard let upload = try await uploads.find(owner: owner, id: id) else {
+            throw APIError.notFound("no such upload (finished, terminated or expired)")
+        }
+        return upload
+    }
+
+    /// Where the file goes: metadata `path` (a folder when it ends in `/` or names one), else `/` + `filename`.
+    private func destination(_ header: String?, owner: UUID) async throws -> FilePath {
+        let metadata = try Self.metadata(header)
+        let filename = try metadata["filename"].map { try DataController.fileName($0) }
+        guard let text = metadata["path"] else {
+            guard let filename else { throw APIError.invalidField("Upload-Metadata", "give filename or path") }
+            return try FilePath.root.appending(filename)
+        }
+        let path = try DataController.path(text)
+        var isFolder = text.hasSuffix("/")
+        if !isFolder { isFolder = try await data.nodes.resolve(owner: owner, path: path)?.kind == .dir }
+        guard isFolder else {
+            guard !path.isRoot else { throw APIError.invalidField("path", "the root is a folder") }
+            return path
+        }
+        guard let filename else { throw APIError.invalidField("Upload-Metadata", "a folder path needs a filename") }
+        do {
+            return try path.appending(filename)
+        } catch {
+            throw APIError.invalidField("path", error.description)
+        }
+    }
+
+    /// `Upload-Metadata`: comma-separated `key base64value` pairs.
+    static func metadata(_ header: String?) throws -> [String: String] {
+        var pairs: [String: String] = [:]
+        for item in (header ?? "").split(separator: ",") {
+            let parts = item.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 1)
+            guard let key = parts.first, !key.isEmpty else { continue }
+            guard parts.count == 2 else {
+                pairs[String(key)] = ""
+                continue
+            }
+            guard let decoded = Data(base64Encoded: String(parts[1])),
+                let value = String(data: decoded, encoding: .utf8)
+            else { throw APIError.invalidField("Upload-Metadata", "values are base64 UTF-8") }
+            pairs[String(key)] = value
+        }
+        return pairs
+    }
+
+    /// `Upload-Checksum: sha1|sha256 <base64 digest>`.
+    static func checksum(_ header: String?) throws -> (algorithm: String, digest: [UInt8])? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, ["sha1", "sha256"].contains(parts[0]),
+            let digest = Data(base64Encoded: String(parts[1]))
+        else {
+            throw APIError.badRequest("Upload-Checksum is `sha1 <base64>` or `sha256 <base64>`", code: "bad_checksum")
+        }
+        return (String(parts[0]), Array(digest))
+    }
+}
+
+/// Answers 412 to requests of another tus version and adds `Tus-Resumable` to every answer, errors included.
+struct TusVersionMiddleware: RouterMiddleware {
+    func handle(
+        _ request: Request,
+        context: StrypeRequestContext,
+        next: (Request, StrypeRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard request.headers[TusController.Header.resumable] == TusController.version else {
+            throw APIError(
+                .preconditionFailed,
+                code: "tus_version",
+                message: "this server speaks tus \(TusController.version)",
+                headers: [TusController.Header.version: TusController.version]
+            )
+        }
+        do {
+            var response = try await next(request, context)
+            response.headers[TusController.Header.resumable] = TusController.version
+            return response
+        } catch var error as APIError {
+            error.headers[TusController.Header.resumable] = TusController.version
+            throw error
+        }
+    }
+}
+
+/// The checksum of one request's bytes, for `Upload-Checksum`.
+final class BodyChecksum: @unchecked Sendable {
+    private let algorithm: String?
+    private var sha1 = Insecure.SHA1()
+    private var sha256 = SHA256()
+
+    init(algorithm: String?) {
+        self.algorithm = algorithm
+    }
+
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        switch algorithm {
+        case "sha1": sha1.update(bufferPointer: bytes)
+        case "sha256": sha256.update(bufferPointer: bytes)
+        default: break
+        }
+    }
+
+    func digest() -> [UInt8] {
+        algorithm == "sha1" ? Array(sha1.finalize()) : Array(sha256.finalize())
+    }
+}
+
+/// A body whose bytes also go through a `BodyChecksum`.
+struct ChecksummedBody<Base: AsyncSequence>: AsyncSequence where Base.Element == ByteBuffer {
+    typealias Element = ByteBuffer
+    let base: Base
+    let checksum: BodyChecksum
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let checksum: BodyChecksum
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let piece = try await base.next() else { return nil }
+            piece.withUnsafeReadableBytes { checksum.update($0) }
+            return piece
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), checksum: checksum) }
+}

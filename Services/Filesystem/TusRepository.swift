@@ -1,0 +1,159 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PostgresNIO
+import StrypeCodec
+import StrypeCore
+import StrypeService
+
+/// A tus upload in progress.
+struct TusUpload: Sendable {
+    var id: UUID
+    var ownerID: UUID
+    var path: FilePath
+    var length: Int64
+    var received: Int64
+    var durability: String
+    var encryption: String
+    var hashState: [UInt8]
+    var tail: [UInt8]
+    var head: [UInt8]
+    var expires: Date
+}
+
+/// tus uploads in Postgres: progress is recorded in one statement that succeeds only from the offset it started
+/// at, so two requests racing on one upload cannot both advance it.
+protocol TusRepository: Sendable {
+    func create(_ upload: TusUpload) async throws
+    /// The user's unexpired upload, or nil.
+    func find(owner: UUID, id: UUID) async throws -> TusUpload?
+    /// The chunks stored so far, in order.
+    func chunks(_ id: UUID) async throws -> [ChunkPart]
+    /// Appends `parts`, saves the tail and hash, moves the offset from `from` to `upload.received`, extends the
+    /// expiry; false when the offset was no longer `from`.
+    func advance(_ upload: TusUpload, from: Int64, parts: [ChunkPart]) async throws -> Bool
+    /// Forgets the upload; its chunks become loose, collectable at once.
+    func remove(_ id: UUID) async throws
+    /// Uploads past their expiry.
+    func expired(limit: Int) async throws -> [UUID]
+}
+
+/// `TusRepository` on PostgreSQL.
+struct PostgresTusRepository: TusRepository {
+    let client: PostgresClient
+    let logger: Logger
+
+    func create(_ upload: TusUpload) async throws {
+        try await client.query(
+            """
+            INSERT INTO fs.tus_uploads (id, owner_id, path, length, received, durability, encryption, hash_state,
+                expires_at)
+            VALUES (\(upload.id), \(upload.ownerID), \(upload.path.description), \(upload.length), 0,
+                \(upload.durability), \(upload.encryption), \(Data(upload.hashState)), \(upload.expires))
+            """,
+            logger: logger
+        )
+    }
+
+    func find(owner: UUID, id: UUID) async throws -> TusUpload? {
+        let rows = try await client.query(
+            """
+            SELECT id, owner_id, path, length, received, durability, encryption, hash_state, tail, head, expires_at
+            FROM fs.tus_uploads WHERE id = \(id) AND owner_id = \(owner) AND expires_at > now()
+            """,
+            logger: logger
+        )
+        for try await row in rows.decode(
+            (UUID, UUID, String, Int64, Int64, String, String, Data, Data, Data, Date).self
+        ) {
+            return TusUpload(
+                id: row.0,
+                ownerID: row.1,
+                path: try FilePath(row.2),
+                length: row.3,
+                received: row.4,
+                durability: row.5,
+                encryption: row.6,
+                hashState: Array(row.7),
+                tail: Array(row.8),
+                head: Array(row.9),
+                expires: row.10
+            )
+        }
+        return nil
+    }
+
+    func chunks(_ id: UUID) async throws -> [ChunkPart] {
+        let rows = try await client.query(
+            "SELECT chunk_id, size FROM fs.tus_chunks WHERE upload_id = \(id) ORDER BY seq",
+            logger: logger
+        )
+        var parts: [ChunkPart] = []
+        for try await (chunk, size) in rows.decode((String, Int64).self) {
+            parts.append(ChunkPart(chunkID: chunk, size: size))
+        }
+        return parts
+    }
+
+    func advance(_ upload: TusUpload, from: Int64, parts: [ChunkPart]) async throws -> Bool {
+        try await client.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE fs.tus_uploads SET received = \(upload.received), hash_state = \(Data(upload.hashState)),
+                    tail = \(Data(upload.tail)), head = \(Data(upload.head)), expires_at = \(upload.expires)
+                WHERE id = \(upload.id) AND received = \(from) RETURNING id
+                """,
+                logger: logger
+            )
+            var moved = false
+            for try await _ in rows.decode(UUID.self) { moved = true }
+            guard moved else { return false }
+            guard !parts.isEmpty else { return true }
+            try await connection.query(
+                """
+                INSERT INTO fs.tus_chunks (upload_id, seq, chunk_id, size)
+                SELECT \(upload.id), (SELECT count(*) FROM fs.tus_chunks WHERE upload_id = \(upload.id)) + s, c, z
+                FROM unnest(\(Array(0..<parts.count))::integer[], \(parts.map(\.chunkID))::text[],
+                    \(parts.map(\.size))::bigint[]) AS t (s, c, z)
+                """,
+                logger: logger
+            )
+            // Recorded here, the chunks belong to the upload: no longer loose.
+            try await connection.query(
+                "DELETE FROM fs.loose_chunks WHERE chunk_id = ANY(\(parts.map(\.chunkID)))",
+                logger: logger
+            )
+            return true
+        }
+    }
+
+    func remove(_ id: UUID) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO fs.loose_chunks (chunk_id, owner_id, collect_after)
+                SELECT c.chunk_id, u.owner_id, now() FROM fs.tus_chunks c JOIN fs.tus_uploads u ON u.id = c.upload_id
+                WHERE c.upload_id = \(id)
+                ON CONFLICT (chunk_id) DO UPDATE SET collect_after = now()
+                """,
+                logger: logger
+            )
+            try await connection.query(
+                "UPDATE fs.loose_chunks SET collect_after = now() WHERE upload_id = \(id)",
+                logger: logger
+            )
+            try await connection.query("DELETE FROM fs.tus_uploads WHERE id = \(id)", logger: logger)
+        }
+    }
+
+    func expired(limit: Int) async throws -> [UUID] {
+        let rows = try await client.query(
+            "SELECT id FROM fs.tus_uploads WHERE expires_at <= now() ORDER BY expires_at LIMIT \(limit)",
+            logger: logger
+        )
+        var ids: [UUID] = []
+        for try await id in rows.decode(UUID.self) { ids.append(id) }
+        return ids
+    }
+}

@@ -1,0 +1,145 @@
+/// SHA-256 (FIPS 180-4) whose running state can be saved and restored, so a file's hash continues across resumed
+/// uploads (tus) and service restarts; swift-crypto's hasher keeps its state sealed.
+public struct ResumableSHA256: Sendable, Equatable {
+    private var state = SIMD8<UInt32>(
+        0x6a09_e667,
+        0xbb67_ae85,
+        0x3c6e_f372,
+        0xa54f_f53a,
+        0x510e_527f,
+        0x9b05_688c,
+        0x1f83_d9ab,
+        0x5be0_cd19
+    )
+    private var length: UInt64 = 0
+    private var pending: [UInt8] = []
+
+    public init() {}
+
+    private static let k: [UInt32] = [
+        0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
+        0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
+        0xe49b_69c1, 0xefbe_4786, 0x0fc1_9dc6, 0x240c_a1cc, 0x2de9_2c6f, 0x4a74_84aa, 0x5cb0_a9dc, 0x76f9_88da,
+        0x983e_5152, 0xa831_c66d, 0xb003_27c8, 0xbf59_7fc7, 0xc6e0_0bf3, 0xd5a7_9147, 0x06ca_6351, 0x1429_2967,
+        0x27b7_0a85, 0x2e1b_2138, 0x4d2c_6dfc, 0x5338_0d13, 0x650a_7354, 0x766a_0abb, 0x81c2_c92e, 0x9272_2c85,
+        0xa2bf_e8a1, 0xa81a_664b, 0xc24b_8b70, 0xc76c_51a3, 0xd192_e819, 0xd699_0624, 0xf40e_3585, 0x106a_a070,
+        0x19a4_c116, 0x1e37_6c08, 0x2748_774c, 0x34b0_bcb5, 0x391c_0cb3, 0x4ed8_aa4a, 0x5b9c_ca4f, 0x682e_6ff3,
+        0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
+    ]
+
+    /// Adds bytes.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        length &+= UInt64(bytes.count)
+        let schedule = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+        defer { schedule.deallocate() }
+        var offset = 0
+        if !pending.isEmpty {
+            let take = min(64 - pending.count, bytes.count)
+            pending.append(contentsOf: bytes[0..<take])
+            offset = take
+            guard pending.count == 64 else { return }
+            let block = pending
+            block.withUnsafeBytes { Self.compress(&state, $0.baseAddress!, schedule, Self.roundConstants) }
+            pending.removeAll(keepingCapacity: true)
+        }
+        while bytes.count - offset >= 64 {
+            Self.compress(&state, bytes.baseAddress! + offset, schedule, Self.roundConstants)
+            offset += 64
+        }
+        if offset < bytes.count { pending.append(contentsOf: bytes[offset...]) }
+    }
+
+    /// The digest of everything added; the hasher itself is left as it was.
+    public func finalize() -> [UInt8] {
+        var copy = self
+        let bits = length &* 8
+        var padding: [UInt8] = [0x80]
+        padding += [UInt8](repeating: 0, count: (55 - Int(length % 64) + 64) % 64)
+        for shift in stride(from: 56, through: 0, by: -8) { padding.append(UInt8(truncatingIfNeeded: bits >> shift)) }
+        let saved = copy.length
+        padding.withUnsafeBytes { copy.update($0) }
+        copy.length = saved
+        var digest: [UInt8] = []
+        for index in 0..<8 {
+            let word = copy.state[index]
+            digest += [
+                UInt8(word >> 24), UInt8(truncatingIfNeeded: word >> 16), UInt8(truncatingIfNeeded: word >> 8),
+                UInt8(truncatingIfNeeded: word),
+            ]
+        }
+        return digest
+    }
+
+    /// The state as bytes (at most 104), for `init(saved:)`.
+    public var saved: [UInt8] {
+        var bytes: [UInt8] = []
+        for index in 0..<8 { bytes += withUnsafeBytes(of: state[index].bigEndian, Array.init) }
+        bytes += withUnsafeBytes(of: length.bigEndian, Array.init)
+        return bytes + pending
+    }
+
+    /// A hasher restored from `saved`; nil when the bytes are not a saved state.
+    public init?(saved bytes: [UInt8]) {
+        guard bytes.count >= 40, bytes.count < 104 else { return nil }
+        for index in 0..<8 {
+            state[index] = bytes[(index * 4)..<(index * 4 + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        }
+        length = bytes[32..<40].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        pending = Array(bytes[40...])
+        guard UInt64(pending.count) == length % 64 else { return nil }
+    }
+
+    /// The round constants where the compression loop reads them without bounds checks or retains.
+    nonisolated(unsafe) private static let roundConstants: UnsafeMutablePointer<UInt32> = {
+        let pointer = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+        pointer.initialize(from: k, count: 64)
+        return pointer
+    }()
+
+    // No closures below: variables captured by one would be boxed, which costs more than the hashing.
+    private static func compress(
+        _ state: inout SIMD8<UInt32>,
+        _ block: UnsafeRawPointer,
+        _ w: UnsafeMutablePointer<UInt32>,
+        _ k: UnsafeMutablePointer<UInt32>
+    ) {
+        for t in 0..<16 {
+            w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: t &* 4, as: UInt32.self))
+        }
+        for t in 16..<64 {
+            let s0 = rotate(w[t &- 15], 7) ^ rotate(w[t &- 15], 18) ^ (w[t &- 15] &>> 3)
+            let s1 = rotate(w[t &- 2], 17) ^ rotate(w[t &- 2], 19) ^ (w[t &- 2] &>> 10)
+            w[t] = w[t &- 16] &+ s0 &+ w[t &- 7] &+ s1
+        }
+        var a = state[0]
+        var b = state[1]
+        var c = state[2]
+        var d = state[3]
+        var e = state[4]
+        var f = state[5]
+        var g = state[6]
+        var h = state[7]
+        for t in 0..<64 {
+            let s1 = rotate(e, 6) ^ rotate(e, 11) ^ rotate(e, 25)
+            let choice = (e & f) ^ (~e & g)
+            let temp1 = h &+ s1 &+ choice &+ k[t] &+ w[t]
+            let s0 = rotate(a, 2) ^ rotate(a, 13) ^ rotate(a, 22)
+            let majority = (a & b) ^ (a & c) ^ (b & c)
+            h = g
+            g = f
+            f = e
+            e = d &+ temp1
+            d = c
+            c = b
+            b = a
+            a = temp1 &+ s0 &+ majority
+        }
+        state &+= SIMD8(a, b, c, d, e, f, g, h)
+    }
+
+    @inline(__always)
+    private static func rotate(_ value: UInt32, _ count: UInt32) -> UInt32 {
+        (value &>> count) | (value &<< (32 &- count))
+    }
+}
