@@ -204,8 +204,14 @@ struct DataController: Sendable {
     @Sendable func get(_ request: Request, context: StrypeRequestContext) async throws -> Response {
         let owner = try Self.owner(context)
         let id = try context.uuidParameter("id", resource: "file")
-        guard let node = try await nodes.find(owner: owner, id: id), node.kind == .file, let version = node.version
-        else { throw APIError.notFound("no such file") }
+        guard let node = try await nodes.find(owner: owner, id: id) else { throw APIError.notFound("no such file") }
+        return try await serve(node, request)
+    }
+
+    /// A file's current version as a streamed response, honouring `Range` and `If-None-Match`.
+    func serve(_ node: NodeRecord, _ request: Request) async throws -> Response {
+        guard node.kind == .file, let version = node.version else { throw APIError.notFound("no such file") }
+        let owner = node.ownerID
         let etag = "\"\(version.sha256)\""
         var headers: HTTPFields = [
             .contentType: version.contentType,

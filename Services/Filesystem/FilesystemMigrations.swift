@@ -105,6 +105,18 @@ enum FilesystemMigrations {
                     PRIMARY KEY (upload_id, seq)
                 )
                 """,
+                // Share links: only the SHA-256 of a link's token is kept, so the table never holds a usable link.
+                """
+                CREATE TABLE fs.links (
+                    id uuid PRIMARY KEY,
+                    token_sha256 text NOT NULL UNIQUE,
+                    node_id uuid NOT NULL REFERENCES fs.nodes (id) ON DELETE CASCADE,
+                    owner_id uuid NOT NULL,
+                    expires_at timestamptz,
+                    created_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                "CREATE INDEX links_node ON fs.links (node_id)",
                 // Each user's storage choice and quota (NULL: the defaults).
                 """
                 CREATE TABLE fs.settings (

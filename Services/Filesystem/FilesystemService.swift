@@ -45,6 +45,12 @@ enum FilesystemService {
                 expiry: Double(settings.tusExpiry.components.seconds)
             ).addRoutes(to: router)
             InfoController(nodes: nodes, authentication: authentication).addRoutes(to: router)
+            LinkController(
+                nodes: nodes,
+                links: LinkRepository(client: dependencies.postgres, logger: dependencies.logger),
+                data: data,
+                authentication: authentication
+            ).addRoutes(to: router)
             SettingsController(nodes: nodes, authentication: authentication, defaultQuota: settings.defaultQuota)
                 .addRoutes(to: router)
             return [

@@ -168,3 +168,40 @@ public struct StorageSettings: Codable, Sendable, Equatable {
         self.encryption = encryption
     }
 }
+
+/// `POST /info/{id}/links`: how long the link lives (seconds; absent: until revoked).
+public struct CreateLinkRequest: Codable, Sendable {
+    public var expiresIn: Int64?
+
+    public init(expiresIn: Int64? = nil) {
+        self.expiresIn = expiresIn
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case expiresIn = "expires_in"
+    }
+}
+
+/// A share link. `token` and `url` are only in the answer that creates it: the server keeps a hash.
+public struct LinkResponse: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var fileID: UUID
+    public var token: String?
+    public var url: String?
+    public var expires: Date?
+    public var created: Date
+
+    public init(id: UUID, fileID: UUID, token: String?, url: String?, expires: Date?, created: Date) {
+        self.id = id
+        self.fileID = fileID
+        self.token = token
+        self.url = url
+        self.expires = expires
+        self.created = created
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, token, url, expires, created
+        case fileID = "file_id"
+    }
+}

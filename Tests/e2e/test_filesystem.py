@@ -375,3 +375,40 @@ def test_broken_multipart_uploads_are_400_and_store_nothing(suite, user):
     assert bad_name.status_code == 400
     assert requests.post(url, data=b"x", headers={**headers, "Content-Type": "text/plain"}).status_code == 415
     assert listing(suite, headers, "/", depth=3) == before
+
+
+def test_share_links_give_exactly_what_they_name(suite, user):
+    headers, _ = user
+    data = os.urandom(5 * MiB)
+    file = put(suite, headers, "/shared/report.pdf", data).json()
+    inner = put(suite, headers, "/shared/sub/inner.txt", b"inner bytes").json()
+    outside = put(suite, headers, "/not-shared.txt", b"private").json()
+    created = info(suite, headers, file["id"], "post", "/links", json={"expires_in": 3600})
+    assert created.status_code == 201, created.text
+    link = created.json()
+    assert link["url"] == f"/api/filesystem/s/{link['token']}"
+    anonymous = requests.Session()
+    got = anonymous.get(suite.gateway + link["url"])
+    assert got.status_code == 200 and got.content == data
+    assert anonymous.get(suite.gateway + link["url"], headers={"Range": "bytes=0-9"}).content == data[:10]
+    meta = anonymous.get(suite.gateway + link["url"] + "/info").json()
+    assert meta["name"] == "report.pdf" and meta["size"] == len(data) and meta["path"] == "/report.pdf"
+    listed = info(suite, headers, file["id"], suffix="/links").json()["items"]
+    assert [l["id"] for l in listed] == [link["id"]] and "token" not in listed[0]
+    # A folder link reaches what is below the folder, and nothing else.
+    folder = listing(suite, headers, "/shared")
+    folder_link = info(suite, headers, folder["id"], "post", "/links", json={}).json()
+    base = suite.gateway + folder_link["url"]
+    assert {c["name"] for c in anonymous.get(base).json()["children"]} == {"report.pdf", "sub"}
+    assert anonymous.get(f"{base}/files/{inner['id']}").content == b"inner bytes"
+    assert anonymous.get(f"{base}/files/{outside['id']}").status_code == 404
+    # Bad requests, revocation, and links to trashed files.
+    assert info(suite, headers, file["id"], "post", "/links", json={"expires_in": 5}).status_code == 400
+    assert anonymous.get(f"{suite.gateway}/api/filesystem/s/csl_nonsense").status_code == 404
+    _, stranger = sign_in(suite)
+    assert info(suite, stranger, file["id"], "post", "/links", json={}).status_code == 404
+    assert info(suite, stranger, file["id"], "delete", f"/links/{link['id']}").status_code == 404
+    assert info(suite, headers, file["id"], "delete", f"/links/{link['id']}").status_code == 204
+    assert anonymous.get(suite.gateway + link["url"]).status_code == 404
+    assert info(suite, headers, folder["id"], "delete").status_code == 204
+    assert anonymous.get(base).status_code == 404
