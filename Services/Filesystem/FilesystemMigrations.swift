@@ -105,6 +105,29 @@ enum FilesystemMigrations {
                     PRIMARY KEY (upload_id, seq)
                 )
                 """,
+                // Multipart upload sessions: parts arrive in any order, each stored as whole chunks.
+                """
+                CREATE TABLE fs.upload_sessions (
+                    id uuid PRIMARY KEY,
+                    owner_id uuid NOT NULL,
+                    path text NOT NULL,
+                    size bigint NOT NULL,
+                    part_size bigint NOT NULL,
+                    durability text NOT NULL,
+                    encryption text NOT NULL,
+                    expires_at timestamptz NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE fs.upload_parts (
+                    session_id uuid NOT NULL REFERENCES fs.upload_sessions (id) ON DELETE CASCADE,
+                    part integer NOT NULL,
+                    seq integer NOT NULL,
+                    chunk_id text NOT NULL,
+                    size bigint NOT NULL,
+                    PRIMARY KEY (session_id, part, seq)
+                )
+                """,
                 // Share links: only the SHA-256 of a link's token is kept, so the table never holds a usable link.
                 """
                 CREATE TABLE fs.links (

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import StrypeCore
 import StrypeService
@@ -45,6 +46,18 @@ enum FilesystemService {
                 expiry: Double(settings.tusExpiry.components.seconds)
             ).addRoutes(to: router)
             InfoController(nodes: nodes, authentication: authentication).addRoutes(to: router)
+            let sessions = UploadSessionRepository(client: dependencies.postgres, logger: dependencies.logger)
+            UploadSessionController(
+                data: data,
+                sessions: sessions,
+                authentication: authentication,
+                signingKey: SymmetricKey(
+                    data: SHA256.hash(
+                        data: Array("cloudstrype.upload-parts:\(dependencies.config.serviceSecret.value)".utf8)
+                    )
+                ),
+                lifetime: Double(settings.tusExpiry.components.seconds)
+            ).addRoutes(to: router)
             LinkController(
                 nodes: nodes,
                 links: LinkRepository(client: dependencies.postgres, logger: dependencies.logger),
@@ -57,6 +70,7 @@ enum FilesystemService {
                 OrphanCollector(
                     nodes: nodes,
                     tus: tus,
+                    sessions: sessions,
                     chunks: chunks,
                     interval: settings.orphanScan,
                     logger: dependencies.logger
@@ -77,7 +91,7 @@ enum FilesystemService {
 
     /// `CHUNK_SIZE_MIB` (4), `UPLOAD_WINDOW` (4 chunks in flight per transfer), `ORPHAN_AGE_SECONDS` (3600: an
     /// upload idle this long is abandoned), `ORPHAN_SCAN_SECONDS` (60), `DEFAULT_QUOTA_BYTES` (0: no quota),
-    /// `TUS_EXPIRY_SECONDS` (86400: a tus upload left alone this long is deleted).
+    /// `TUS_EXPIRY_SECONDS` (86400: a tus upload left alone this long, or a multipart session this old, is deleted).
     static func settings(_ environment: EnvironmentReader) throws(ConfigError) -> Settings {
         Settings(
             chunkSize: try environment.integer("CHUNK_SIZE_MIB", default: 4, in: 1...64) << 20,

@@ -410,9 +410,10 @@ struct PostgresNodeRepository: NodeRepository {
                     "UPDATE fs.loose_chunks SET collect_after = now() WHERE upload_id = \(upload)",
                     logger: logger
                 )
-                // A finished tus upload (its id is the upload's) goes in the same transaction: its chunks now belong
+                // A finished tus upload or multipart session (its id is the upload's) goes in the same transaction: its chunks now belong
                 // to the version, and an expiry must never loosen them.
                 try await connection.query("DELETE FROM fs.tus_uploads WHERE id = \(upload)", logger: logger)
+                try await connection.query("DELETE FROM fs.upload_sessions WHERE id = \(upload)", logger: logger)
                 guard
                     let committed = try await Self.child(
                         of: parent.id,

@@ -4,10 +4,11 @@ import ServiceLifecycle
 import StrypeService
 
 /// Deletes loose chunks that are due: those of uploads that failed, were abandoned or died with their service, of
-/// expired tus uploads, and of purged versions. A chunk that cannot be deleted now is retried later, backing off.
+/// expired tus uploads and multipart sessions, and of purged versions. A chunk that cannot be deleted now is retried later, backing off.
 struct OrphanCollector: Service {
     let nodes: any NodeRepository
     let tus: any TusRepository
+    let sessions: UploadSessionRepository
     let chunks: ChunkClient
     let interval: Duration
     let logger: Logger
@@ -21,10 +22,13 @@ struct OrphanCollector: Service {
         }
     }
 
-    /// One pass: expired tus uploads let go of their chunks, then what is due is deleted.
+    /// One pass: expired uploads let go of their chunks, then what is due is deleted.
     func collect() async {
         for id in (try? await tus.expired(limit: 100)) ?? [] {
             try? await tus.remove(id)
+        }
+        for id in (try? await sessions.expired(limit: 100)) ?? [] {
+            try? await sessions.remove(id)
         }
         guard let due = try? await nodes.dueLooseChunks(limit: 500), !due.isEmpty else { return }
         var collected = 0

@@ -213,32 +213,51 @@ struct Transfers: Sendable {
             let to = min(range.upperBound, end) - start
             pieces.append((part, from == 0 && to == part.size - 1 ? nil : from...to))
         }
-        let chunks = self.chunks
-        let window = self.window
         let wanted = pieces
         return ResponseBody(contentLength: Int(range.upperBound - range.lowerBound + 1)) { writer in
-            var pending: [Task<ByteBuffer, any Error>] = []
-            var next = 0
-            defer { for task in pending { task.cancel() } }
-            while next < wanted.count || !pending.isEmpty {
-                while pending.count < window, next < wanted.count {
-                    let piece = wanted[next]
-                    pending.append(
-                        Task {
-                            try await chunks.read(
-                                piece.part.chunkID,
-                                owner: owner,
-                                range: piece.within,
-                                size: piece.part.size
-                            )
-                        }
-                    )
-                    next += 1
-                }
-                let bytes = try await pending.removeFirst().value
-                try await writer.write(bytes)
-            }
+            try await readAhead(wanted, owner: owner) { try await writer.write($0) }
             try await writer.finish(nil)
+        }
+    }
+
+    /// The SHA-256 and first bytes of a file made of `parts`, read back from chunk (multipart uploads, whose parts
+    /// arrive in any order, are hashed this way when completed; it also proves every chunk reads back).
+    func hash(parts: [ChunkPart], owner: UUID) async throws -> (sha256: String, head: [UInt8]) {
+        var hasher = SHA256()
+        var head: [UInt8] = []
+        try await readAhead(parts.map { ($0, nil) }, owner: owner) { bytes in
+            bytes.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            if head.count < 512 { head += bytes.readableBytesView.prefix(512 - head.count) }
+        }
+        return (Checksum.hex(hasher.finalize()), head)
+    }
+
+    /// Hands each piece's bytes to `consume` in order while up to `window` pieces are fetched ahead.
+    private func readAhead(
+        _ pieces: [(part: ChunkPart, within: ClosedRange<Int64>?)],
+        owner: UUID,
+        consume: (ByteBuffer) async throws -> Void
+    ) async throws {
+        let chunks = self.chunks
+        var pending: [Task<ByteBuffer, any Error>] = []
+        var next = 0
+        defer { for task in pending { task.cancel() } }
+        while next < pieces.count || !pending.isEmpty {
+            while pending.count < window, next < pieces.count {
+                let piece = pieces[next]
+                pending.append(
+                    Task {
+                        try await chunks.read(
+                            piece.part.chunkID,
+                            owner: owner,
+                            range: piece.within,
+                            size: piece.part.size
+                        )
+                    }
+                )
+                next += 1
+            }
+            try await consume(try await pending.removeFirst().value)
         }
     }
 }

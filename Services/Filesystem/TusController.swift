@@ -173,6 +173,8 @@ struct TusController: Sendable {
             hasher: .resumable(saved),
             head: start.head
         )
+        // Loose rows of this request's chunks carry their own id, so a failure here releases only them.
+        let requestID = UUID()
         let broken: APIError?
         do {
             broken = try await data.transfers.ingest(
@@ -184,15 +186,14 @@ struct TusController: Sendable {
                 keepOnBreak: expected == nil,
                 owner: start.ownerID,
                 storage: (start.durability, start.encryption),
-                upload: start.id
+                upload: requestID
             )
         } catch {
-            // Chunks this request stored are not recorded: collect them (recorded ones are no longer loose).
-            try? await data.nodes.releaseUpload(start.id)
+            try? await data.nodes.releaseUpload(requestID)
             throw error
         }
         if let expected, broken == nil, checksum.digest() != expected.digest {
-            try? await data.nodes.releaseUpload(start.id)
+            try? await data.nodes.releaseUpload(requestID)
             throw APIError(
                 Self.checksumMismatch,
                 code: "checksum_mismatch",
@@ -207,7 +208,7 @@ struct TusController: Sendable {
         upload.head = progress.head
         upload.expires = Date() + expiry
         guard try await uploads.advance(upload, from: start.received, parts: progress.parts) else {
-            try? await data.nodes.releaseUpload(start.id)
+            try? await data.nodes.releaseUpload(requestID)
             throw APIError(.conflict, code: "offset_mismatch", message: "another request moved this upload on")
         }
         if let broken { throw broken }

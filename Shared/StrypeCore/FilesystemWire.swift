@@ -205,3 +205,64 @@ public struct LinkResponse: Codable, Sendable, Equatable {
         case fileID = "file_id"
     }
 }
+
+/// `POST /uploads`: a multipart upload of `size` bytes to `path` in parts of `part_size` bytes.
+public struct CreateUploadRequest: Codable, Sendable {
+    public var path: String
+    public var size: Int64
+    public var partSize: Int64
+
+    public init(path: String, size: Int64, partSize: Int64) {
+        self.path = path
+        self.size = size
+        self.partSize = partSize
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, size
+        case partSize = "part_size"
+    }
+}
+
+/// One part of a multipart upload: where to `PUT` it (a signed URL, no token needed) until when.
+public struct UploadPartResponse: Codable, Sendable, Equatable {
+    public var part: Int
+    public var size: Int64
+    public var url: String
+    public var expires: Date
+    public var received: Bool
+
+    public init(part: Int, size: Int64, url: String, expires: Date, received: Bool) {
+        self.part = part
+        self.size = size
+        self.url = url
+        self.expires = expires
+        self.received = received
+    }
+}
+
+/// A multipart upload session.
+public struct UploadSessionResponse: Codable, Sendable, Equatable {
+    public var uploadID: UUID
+    public var path: String
+    public var size: Int64
+    public var partSize: Int64
+    public var expires: Date
+    public var parts: [UploadPartResponse]
+
+    public init(uploadID: UUID, path: String, size: Int64, partSize: Int64, expires: Date, parts: [UploadPartResponse])
+    {
+        self.uploadID = uploadID
+        self.path = path
+        self.size = size
+        self.partSize = partSize
+        self.expires = expires
+        self.parts = parts
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, size, expires, parts
+        case uploadID = "upload_id"
+        case partSize = "part_size"
+    }
+}

@@ -412,3 +412,48 @@ def test_share_links_give_exactly_what_they_name(suite, user):
     assert anonymous.get(suite.gateway + link["url"]).status_code == 404
     assert info(suite, headers, folder["id"], "delete").status_code == 204
     assert anonymous.get(base).status_code == 404
+
+
+def test_multipart_sessions_take_parts_in_any_order(suite, user):
+    headers, agents = user
+    url = f"{suite.gateway}/api/filesystem/uploads"
+    data = os.urandom(10 * MiB + 5)
+    assert requests.post(url, json={"path": "/parts/x.bin", "size": 10, "part_size": 1000},
+                         headers=headers).status_code == 400
+    session = requests.post(url, json={"path": "/parts/x.bin", "size": len(data), "part_size": 4 * MiB},
+                            headers=headers)
+    assert session.status_code == 201, session.text
+    session = session.json()
+    parts = session["parts"]
+    assert [(p["part"], p["size"]) for p in parts] == [(1, 4 * MiB), (2, 4 * MiB), (3, 2 * MiB + 5)]
+    piece = {1: data[:4 * MiB], 2: data[4 * MiB:8 * MiB], 3: data[8 * MiB:]}
+    # Part URLs need no token; a forged signature or a wrong length is refused.
+    forged = parts[0]["url"].replace("signature=", "signature=0")
+    assert requests.put(suite.gateway + forged, data=piece[1]).status_code == 403
+    assert requests.put(suite.gateway + parts[0]["url"], data=piece[1][:-1]).status_code == 400
+    for number in (3, 1):
+        assert requests.put(suite.gateway + parts[number - 1]["url"], data=piece[number]).status_code == 200
+    early = requests.post(f"{url}/{session['upload_id']}/complete", headers=headers)
+    assert early.status_code == 409 and "2" in early.json()["error"]["message"]
+    assert [p["received"] for p in requests.get(f"{url}/{session['upload_id']}", headers=headers).json()["parts"]] == \
+        [True, False, True]
+    baseline = shard_files(agents)
+    assert requests.put(suite.gateway + parts[1]["url"], data=piece[2]).status_code == 200
+    # Sending a part again replaces it; the first copy's chunks are collected.
+    assert requests.put(suite.gateway + parts[1]["url"], data=piece[2]).status_code == 200
+    done = requests.post(f"{url}/{session['upload_id']}/complete", headers=headers)
+    assert done.status_code == 201, done.text
+    assert done.json()["sha256"] == hashlib.sha256(data).hexdigest() and done.json()["size"] == len(data)
+    assert requests.get(f"{suite.gateway}/api/filesystem/data/{done.json()['id']}", headers=headers).content == data
+    assert wait_until(lambda: len(shard_files(agents)) == len(baseline) + 2), "the replaced part was not collected"
+    assert requests.get(f"{url}/{session['upload_id']}", headers=headers).status_code == 404
+    # Aborting deletes what was stored.
+    before = shard_files(agents)
+    aborted = requests.post(url, json={"path": "/parts/y.bin", "size": 5 * MiB, "part_size": 4 * MiB},
+                            headers=headers).json()
+    assert requests.put(suite.gateway + aborted["parts"][0]["url"], data=os.urandom(4 * MiB)).status_code == 200
+    _, stranger = sign_in(suite)
+    assert requests.delete(f"{url}/{aborted['upload_id']}", headers=stranger).status_code == 404
+    assert requests.delete(f"{url}/{aborted['upload_id']}", headers=headers).status_code == 204
+    assert requests.put(suite.gateway + aborted["parts"][1]["url"], data=os.urandom(MiB)).status_code == 404
+    assert wait_until(lambda: shard_files(agents) == before), "an aborted session's chunks were not collected"

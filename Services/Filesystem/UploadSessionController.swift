@@ -1,0 +1,201 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import StrypeCodec
+import StrypeCore
+import StrypeService
+
+/// Multipart upload sessions (the invenio-s3 shape): a session hands out one signed URL per part; parts go up in any
+/// order and in parallel, each stored as whole chunks as it arrives; `complete` checks every part is there, reads
+/// the file back to hash it, and commits it. Expired sessions are collected.
+struct UploadSessionController: Sendable {
+    let data: DataController
+    let sessions: UploadSessionRepository
+    let authentication: AuthenticationMiddleware
+    /// Signs part URLs; derived from the service secret, so any filesystem replica checks them.
+    let signingKey: SymmetricKey
+    let lifetime: TimeInterval
+    static let maximumParts = 10_000
+
+    func addRoutes(to router: Router<StrypeRequestContext>) {
+        let uploads = router.group("/uploads")
+        uploads.put("/{id}/parts/{part}", use: putPart)
+        let owned = uploads.add(middleware: authentication)
+        owned.post(use: create)
+        owned.get("/{id}", use: show)
+        owned.post("/{id}/complete", use: complete)
+        owned.delete("/{id}", use: abort)
+    }
+
+    /// `POST /uploads {path, size, part_size}` → 201 with a signed URL per part. `part_size` is a multiple of the
+    /// chunk size (so parts are whole chunks), at most 10,000 parts.
+    @Sendable func create(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
+        UploadSessionResponse
+    > {
+        let owner = try DataController.owner(context)
+        let body = try await request.decode(as: CreateUploadRequest.self, context: context)
+        let path = try DataController.path(body.path)
+        guard !path.isRoot else { throw APIError.invalidField("path", "the root is a folder") }
+        let chunkSize = Int64(data.transfers.chunkSize)
+        guard (0...TusController.maximumSize).contains(body.size) else {
+            throw APIError.invalidField("size", "0 to \(TusController.maximumSize) bytes")
+        }
+        guard body.partSize >= chunkSize, body.partSize % chunkSize == 0 else {
+            throw APIError.invalidField("part_size", "a multiple of the chunk size, \(chunkSize) bytes")
+        }
+        if let room = try await data.room(owner), body.size > room { throw DataController.quotaExceeded(room) }
+        let (durability, encryption) = try await data.storageChoice(request, owner: owner, directory: path.parent)
+        let session = UploadSession(
+            id: UUID(),
+            ownerID: owner,
+            path: path,
+            size: body.size,
+            partSize: body.partSize,
+            durability: durability,
+            encryption: encryption,
+            expires: Date() + lifetime
+        )
+        guard session.partCount <= Self.maximumParts else {
+            throw APIError.invalidField("part_size", "at most \(Self.maximumParts) parts; use larger parts")
+        }
+        try await sessions.create(session)
+        return EditedResponse(status: .created, response: view(session, received: [], request: request))
+    }
+
+    /// `GET /uploads/{id}` → the session, with which parts have arrived.
+    @Sendable func show(_ request: Request, context: StrypeRequestContext) async throws -> UploadSessionResponse {
+        let session = try await owned(context)
+        return view(session, received: try await sessions.receivedParts(session.id), request: request)
+    }
+
+    /// `PUT /uploads/{id}/parts/{part}?expires=…&signature=…` with exactly the part's bytes → 200 (no token: the
+    /// signed URL is the permission). A part sent again replaces the earlier copy.
+    @Sendable func putPart(_ request: Request, context: StrypeRequestContext) async throws -> UploadPartResponse {
+        let id = try context.uuidParameter("id", resource: "upload")
+        guard let number = context.parameters.get("part", as: Int.self),
+            let expires = request.uri.queryParameters.get("expires", as: Int.self),
+            let signature = request.uri.queryParameters.get("signature"),
+            OpaqueToken.constantTimeEquals(signature, sign(id, number, expires)),
+            Date(timeIntervalSince1970: Double(expires)) > Date()
+        else {
+            throw APIError(.forbidden, code: "bad_signature", message: "this part URL is not valid (or has expired)")
+        }
+        guard let session = try await sessions.find(id), (1...session.partCount).contains(number) else {
+            throw APIError.notFound("no such upload or part")
+        }
+        let size = session.size(ofPart: number)
+        guard request.headers[.contentLength].flatMap({ Int64($0) }) == size else {
+            throw APIError.badRequest(
+                "part \(number) is exactly \(size) bytes (Content-Length)",
+                code: "length_mismatch"
+            )
+        }
+        // Loose rows of this part's chunks carry their own id, so a failure releases only them, never chunks of a
+        // part arriving in parallel.
+        let requestID = UUID()
+        let stored: Transfers.Stored
+        do {
+            stored = try await data.transfers.upload(
+                request.body,
+                expectedLength: size,
+                limit: nil,
+                owner: session.ownerID,
+                durability: session.durability,
+                encryption: session.encryption,
+                upload: requestID
+            )
+        } catch {
+            try? await data.nodes.releaseUpload(requestID)
+            throw error
+        }
+        try await sessions.recordPart(session.id, part: number, chunks: stored.parts)
+        let url = partURL(session, number, request: request)
+        return UploadPartResponse(part: number, size: size, url: url, expires: session.expires, received: true)
+    }
+
+    /// `POST /uploads/{id}/complete` → 201 (new file) or 200 (new version) once every part is there; 409 naming the
+    /// missing parts otherwise.
+    @Sendable func complete(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
+        NodeResponse
+    > {
+        let session = try await owned(context)
+        let received = try await sessions.receivedParts(session.id)
+        let missing = (1...session.partCount).filter { !received.contains($0) }
+        guard missing.isEmpty else {
+            throw APIError(
+                .conflict,
+                code: "parts_missing",
+                message: "parts not received: \(missing.prefix(20).map(String.init).joined(separator: ", "))"
+            )
+        }
+        let parts = try await sessions.chunks(session.id)
+        let (sha256, head) = try await data.transfers.hash(parts: parts, owner: session.ownerID)
+        let version = NewVersion(
+            size: session.size,
+            sha256: sha256,
+            durability: session.durability,
+            encryption: session.encryption,
+            contentType: ContentType.detect(name: session.path.name, head: head),
+            chunks: parts
+        )
+        let (node, created) = try await data.nodes.commit(
+            owner: session.ownerID,
+            path: session.path,
+            version: version,
+            upload: session.id
+        )
+        return EditedResponse(status: created ? .created : .ok, response: node.response(path: session.path))
+    }
+
+    /// `DELETE /uploads/{id}` → 204; what was stored is deleted.
+    @Sendable func abort(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
+        let session = try await owned(context)
+        try await sessions.remove(session.id)
+        return .noContent
+    }
+
+    private func owned(_ context: StrypeRequestContext) async throws -> UploadSession {
+        let owner = try DataController.owner(context)
+        let id = try context.uuidParameter("id", resource: "upload")
+        guard let session = try await sessions.find(id), session.ownerID == owner else {
+            throw APIError.notFound("no such upload (completed, aborted or expired)")
+        }
+        return session
+    }
+
+    private func view(_ session: UploadSession, received: Set<Int>, request: Request) -> UploadSessionResponse {
+        UploadSessionResponse(
+            uploadID: session.id,
+            path: session.path.description,
+            size: session.size,
+            partSize: session.partSize,
+            expires: session.expires,
+            parts: (1...session.partCount).map { number in
+                UploadPartResponse(
+                    part: number,
+                    size: session.size(ofPart: number),
+                    url: partURL(session, number, request: request),
+                    expires: session.expires,
+                    received: received.contains(number)
+                )
+            }
+        )
+    }
+
+    private func partURL(_ session: UploadSession, _ number: Int, request: Request) -> String {
+        let expires = Int(session.expires.timeIntervalSince1970)
+        let prefix = request.headers[TusController.Header.prefix] ?? ""
+        let id = session.id.uuidString.lowercased()
+        return
+            "\(prefix)/uploads/\(id)/parts/\(number)?expires=\(expires)&signature=\(sign(session.id, number, expires))"
+    }
+
+    private func sign(_ id: UUID, _ part: Int, _ expires: Int) -> String {
+        let message = "\(id.uuidString.lowercased())/\(part)/\(expires)"
+        return Checksum.hex(HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: signingKey))
+    }
+}
+
+extension UploadSessionResponse: ResponseEncodable {}
+extension UploadPartResponse: ResponseEncodable {}
