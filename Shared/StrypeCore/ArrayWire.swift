@@ -78,7 +78,7 @@ public struct MemberObjectResponse: Codable, Sendable, Equatable {
     }
 }
 
-/// The outcome of `POST /members/{id}/objects/{key}/audit`: `held` or `lost`, and how it was proven.
+/// The outcome of `POST /members/{id}/audit/{key}`: `held` or `lost`, and how it was proven.
 public struct AuditResponse: Codable, Sendable, Equatable {
     public var memberID: UUID
     public var key: String
