@@ -5,6 +5,7 @@ import NIOFoundationCompat
 import NIOHTTP1
 import StrypeCore
 import StrypeService
+import Synchronization
 
 /// The two kinds of storage a shard can live on.
 enum BackendKind: String, Sendable, Hashable {
@@ -40,6 +41,7 @@ struct ShardStore: Sendable {
     let cloud: ServiceClient
     let array: ServiceClient
     let tokens: ServiceTokenProvider
+    let candidateCache = CandidateCache()
     /// The free space assumed for a cloud account that reports no capacity (S3 tells none).
     static let unknownCapacity: Int64 = 1 << 40
 
@@ -47,8 +49,15 @@ struct ShardStore: Sendable {
         "chunks/\(owner.uuidString.lowercased())/\(chunkID)/\(index)"
     }
 
-    /// The healthy cloud accounts and online array members `owner` may use.
+    /// The healthy cloud accounts and online array members `owner` may use (remembered for a moment).
     func candidates(for owner: UUID) async throws -> [Candidate] {
+        if let known = candidateCache.get(owner) { return known }
+        let found = try await listCandidates(for: owner)
+        candidateCache.put(owner, found)
+        return found
+    }
+
+    private func listCandidates(for owner: UUID) async throws -> [Candidate] {
         async let accounts = list(cloud, "/accounts?user=\(owner.uuidString.lowercased())", as: AccountResponse.self)
         async let members = list(array, "/members?user=\(owner.uuidString.lowercased())", as: MemberResponse.self)
         var found: [Candidate] = []
@@ -174,5 +183,28 @@ struct ShardStore: Sendable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(Items<Item>.self, from: body).items
+    }
+}
+
+/// The backends each owner may use, kept for a moment: one listing from cloud and array serves the many chunks of a
+/// transfer or a burst of small files instead of two requests per chunk. A backend that went away meanwhile fails its
+/// write and a spare takes the shard.
+final class CandidateCache: Sendable {
+    private let entries = Mutex<[UUID: (expires: ContinuousClock.Instant, candidates: [Candidate])]>([:])
+    static let lifetime: Duration = .seconds(2)
+
+    func get(_ owner: UUID) -> [Candidate]? {
+        entries.withLock { entries in
+            guard let entry = entries[owner], entry.expires > .now else { return nil }
+            return entry.candidates
+        }
+    }
+
+    func put(_ owner: UUID, _ candidates: [Candidate]) {
+        let now = ContinuousClock.now
+        entries.withLock { entries in
+            entries = entries.filter { $0.value.expires > now }
+            entries[owner] = (now + Self.lifetime, candidates)
+        }
     }
 }

@@ -33,14 +33,16 @@ struct ChunkController: Sendable {
         let durability = try Self.durability(request.headers[Self.durabilityHeader])
         let encryption = try Self.encryption(request.headers[Self.encryptionHeader])
         let chunkID = try await proposedID(request, context)
-        let body = try await Self.collect(request, limit: ChunkCore.maximumChunkSize)
-        let chunk = try await core.store(
-            body,
-            owner: owner,
-            durability: durability,
-            encryption: encryption,
-            id: chunkID
-        )
+        // The body is read only once a store slot is free, so waiting requests hold no chunk in memory.
+        let chunk = try await core.storeSlots.withLock {
+            try await core.store(
+                try await Self.collect(request, limit: ChunkCore.maximumChunkSize),
+                owner: owner,
+                durability: durability,
+                encryption: encryption,
+                id: chunkID
+            )
+        }
         context.logger.info("chunk stored", metadata: ["chunk_id": "\(chunk.id)", "durability": "\(durability)"])
         return EditedResponse(status: .created, response: chunk.response(health: "healthy"))
     }
@@ -57,21 +59,25 @@ struct ChunkController: Sendable {
                 message: "send multipart/form-data with a boundary"
             )
         }
-        let body = try await Self.collect(request, limit: ChunkCore.maximumChunkSize + (1 << 20))
-        let form: MultipartForm
-        do {
-            form = try MultipartForm(body, boundary: boundary)
-        } catch {
-            throw APIError.badRequest("malformed form: \(error)", code: "malformed_form")
+        let chunk = try await core.storeSlots.withLock {
+            let body = try await Self.collect(request, limit: ChunkCore.maximumChunkSize + (1 << 20))
+            let form: MultipartForm
+            do {
+                form = try MultipartForm(body, boundary: boundary)
+            } catch {
+                throw APIError.badRequest("malformed form: \(error)", code: "malformed_form")
+            }
+            guard let data = form.part("data") else {
+                throw APIError.invalidField("data", "the data part is required")
+            }
+            guard data.body.count <= ChunkCore.maximumChunkSize else { throw Self.tooLarge }
+            return try await core.store(
+                Array(data.body),
+                owner: owner,
+                durability: try Self.durability(form.text("durability")),
+                encryption: try Self.encryption(form.text("encryption"))
+            )
         }
-        guard let data = form.part("data") else { throw APIError.invalidField("data", "the data part is required") }
-        guard data.body.count <= ChunkCore.maximumChunkSize else { throw Self.tooLarge }
-        let chunk = try await core.store(
-            Array(data.body),
-            owner: owner,
-            durability: try Self.durability(form.text("durability")),
-            encryption: try Self.encryption(form.text("encryption"))
-        )
         return EditedResponse(status: .created, response: chunk.response(health: "healthy"))
     }
 

@@ -13,6 +13,9 @@ struct ChunkCore: Sendable {
     let userKeys: SecretBox
     let metrics: ChunkMetrics
     let logger: Logger
+    /// Stores running at once in this instance (`CHUNK_STORE_SLOTS`): each holds its chunk several times over
+    /// (plaintext, ciphertext, shards), so this bounds chunk's memory however many uploads arrive.
+    let storeSlots: AsyncLock
 
     /// The largest chunk (DESIGN: chunks are at most 64 MiB).
     static let maximumChunkSize = 64 << 20

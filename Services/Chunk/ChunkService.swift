@@ -13,7 +13,10 @@ enum ChunkService {
         peers: [.auth, .cloud, .array],
         needsMasterKey: true,
         migrations: ChunkMigrations.all,
-        validateEnvironment: { environment throws(ConfigError) in _ = try repairSettings(environment) },
+        validateEnvironment: { environment throws(ConfigError) in
+            _ = try repairSettings(environment)
+            _ = try storeSlots(environment)
+        },
         build: { router, dependencies in
             let core = makeCore(dependencies: dependencies)
             let authentication = dependencies.authentication(dependencies.makeVerifier())
@@ -38,6 +41,11 @@ enum ChunkService {
         )
     }
 
+    /// `CHUNK_STORE_SLOTS` (4): chunks stored at once by one instance.
+    static func storeSlots(_ environment: EnvironmentReader) throws(ConfigError) -> Int {
+        try environment.integer("CHUNK_STORE_SLOTS", default: 4, in: 1...256)
+    }
+
     static func makeCore(dependencies: ServiceDependencies) -> ChunkCore {
         let auth = dependencies.client(for: .auth)
         return ChunkCore(
@@ -49,7 +57,8 @@ enum ChunkService {
             ),
             userKeys: SecretBox(masterKey: dependencies.config.masterKey!.bytes, purpose: "chunk.user-keys"),
             metrics: ChunkMetrics(registry: dependencies.metrics),
-            logger: dependencies.logger
+            logger: dependencies.logger,
+            storeSlots: AsyncLock(permits: (try? storeSlots(dependencies.environment)) ?? 4)
         )
     }
 }
