@@ -161,24 +161,12 @@ struct ChunkController: Sendable {
 
     static func durability(_ text: String?) throws -> DurabilitySpec {
         guard let text else { return ChunkCore.defaultDurability }
-        guard let spec = DurabilitySpec(text) else {
-            throw APIError.invalidField(
-                "durability",
-                "unknown durability \"\(text.prefix(40))\"; use \(DurabilitySpec.forms)"
-            )
-        }
-        return spec
+        return try StorageRequest.durability(text)
     }
 
     static func encryption(_ text: String?) throws -> EncryptionSpec {
         guard let text else { return .aes256gcm }
-        guard let spec = EncryptionSpec(rawValue: text) else {
-            throw APIError.invalidField(
-                "encryption",
-                "unknown encryption \"\(text.prefix(40))\"; use aes256-gcm or none"
-            )
-        }
-        return spec
+        return try StorageRequest.encryption(text)
     }
 
     /// The whole body, refusing more than `limit` bytes (413) and a body shorter than its `Content-Length` (400).

@@ -300,24 +300,12 @@ struct DataController: Sendable {
 
     static func durability(_ text: String?) throws -> String {
         guard let text else { return defaultDurability }
-        guard let spec = DurabilitySpec(text) else {
-            throw APIError.invalidField(
-                "durability",
-                "unknown durability \"\(text.prefix(40))\"; use \(DurabilitySpec.forms)"
-            )
-        }
-        return spec.description
+        return try StorageRequest.durability(text).description
     }
 
     static func encryption(_ text: String?) throws -> String {
         guard let text else { return defaultEncryption }
-        guard let spec = EncryptionSpec(rawValue: text) else {
-            throw APIError.invalidField(
-                "encryption",
-                "unknown encryption \"\(text.prefix(40))\"; use aes256-gcm or none"
-            )
-        }
-        return spec.rawValue
+        return try StorageRequest.encryption(text).rawValue
     }
 
     static func declaredLength(_ request: Request) throws -> Int64? {

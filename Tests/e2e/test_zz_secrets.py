@@ -9,7 +9,9 @@ def test_no_secret_in_any_log(suite, http):
     for name in ["auth", "cloud", "chunk"]:
         http.get(f"{suite.gateway}/api/{name}/ready")
     secrets = {key: value for key, value in suite.secrets().items() if value}
-    assert set(secrets) == {"POSTGRES_PASSWORD", "REDIS_PASSWORD", "CLOUDSTRYPE_MASTER_KEY", "SERVICE_SECRET"}
+    assert set(secrets) == {
+        "POSTGRES_PASSWORD", "REDIS_PASSWORD", "CLOUDSTRYPE_MASTER_KEY", "SERVICE_SECRET", "LOCAL_ADMIN_PASSWORD",
+    }
     logs = [p for p in pathlib.Path(suite.run_dir).rglob("*.log") if p.is_file()]
     assert any(p.name == "auth.log" for p in logs)
     secrets["E2E_PASSWORD"] = "correct horse battery staple"
@@ -19,3 +21,4 @@ def test_no_secret_in_any_log(suite, http):
             assert value not in text, f"{key} appears in {path}"
         assert "eyJ" not in text, f"something like a JWT appears in {path}"
         assert "csr_" not in text and "csa_" not in text, f"a refresh or agent token appears in {path}"
+        assert "csl_" not in text, f"a share-link token appears in {path}"
