@@ -187,20 +187,24 @@ struct PostgresNodeRepository: NodeRepository {
     }
 
     static func root(owner: UUID, on connection: PostgresConnection, logger: Logger) async throws -> NodeRecord {
-        try await connection.query(
-            """
-            INSERT INTO fs.nodes (id, owner_id, parent_id, name, kind) VALUES (\(UUID()), \(owner), NULL, '', 'dir')
-            ON CONFLICT (owner_id) WHERE parent_id IS NULL DO NOTHING
-            """,
-            logger: logger
-        )
-        let rows = try await connection.query(
-            """
-            SELECT \(unescaped: columns) FROM \(unescaped: from) WHERE n.owner_id = \(owner) AND n.parent_id IS NULL
-            """,
-            logger: logger
-        )
-        for try await row in rows.decode(Row.self) { return record(row) }
+        // Read first: the root exists for every request but a user's very first, which should not cost a write each.
+        for attempt in 0..<2 {
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: columns) FROM \(unescaped: from) WHERE n.owner_id = \(owner) AND n.parent_id IS NULL
+                """,
+                logger: logger
+            )
+            for try await row in rows.decode(Row.self) { return record(row) }
+            guard attempt == 0 else { break }
+            try await connection.query(
+                """
+                INSERT INTO fs.nodes (id, owner_id, parent_id, name, kind) VALUES (\(UUID()), \(owner), NULL, '', 'dir')
+                ON CONFLICT (owner_id) WHERE parent_id IS NULL DO NOTHING
+                """,
+                logger: logger
+            )
+        }
         throw APIError(.internalServerError, code: "internal", message: "no root directory")
     }
 
