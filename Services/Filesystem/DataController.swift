@@ -37,8 +37,8 @@ struct DataController: Sendable {
         if let existing = try await nodes.resolve(owner: owner, path: path), existing.kind == .dir {
             throw APIError(.conflict, code: "is_a_directory", message: "\(path) is a directory")
         }
-        let (durability, encryption) = try await storageChoice(request, owner: owner, directory: path.parent)
-        let room = try await room(owner)
+        let terms = try await uploadTerms(request, owner: owner, directory: path.parent)
+        let (durability, encryption, room) = (terms.durability, terms.encryption, terms.room)
         if let room, let declared, declared > room { throw Self.quotaExceeded(room) }
         let upload = UUID()
         let stored = try await receive(
@@ -87,13 +87,15 @@ struct DataController: Sendable {
                 guard received == nil else { throw APIError.badRequest("one file per request", code: "malformed_form") }
                 let name = try Self.fileName(filename)
                 let directory = try fields["path"].map { try Self.path($0).parent } ?? Self.directory(fields)
-                var choice = try await storageChoice(request, owner: owner, directory: directory)
-                choice.0 = try fields["durability"].map { try Self.durability($0) } ?? choice.0
-                choice.1 = try fields["encryption"].map { try Self.encryption($0) } ?? choice.1
+                let terms = try await uploadTerms(request, owner: owner, directory: directory)
+                let choice = (
+                    try fields["durability"].map { try Self.durability($0) } ?? terms.durability,
+                    try fields["encryption"].map { try Self.encryption($0) } ?? terms.encryption
+                )
                 let stored = try await receive(
                     reader.partBody(),
                     declared: nil,
-                    room: try await room(owner),
+                    room: terms.room,
                     owner: owner,
                     storage: choice,
                     upload: upload
@@ -253,25 +255,31 @@ struct DataController: Sendable {
         return Response(status: .partialContent, headers: headers, body: body)
     }
 
-    /// Durability and encryption for a new file: the request's headers, else the nearest directory's choice, else
-    /// the user's settings, else the defaults.
-    func storageChoice(_ request: Request, owner: UUID, directory: FilePath) async throws -> (String, String) {
-        let inherited = try await nodes.storage(owner: owner, directory: directory)
-        let user = try await nodes.settings(owner: owner).storage
-        return (
-            try Self.durability(
-                request.headers[Self.durabilityHeader] ?? inherited.durability ?? user.durability
-            ),
-            try Self.encryption(
-                request.headers[Self.encryptionHeader] ?? inherited.encryption ?? user.encryption
-            )
-        )
+    /// What a new file at `directory` is stored with, and how many bytes the user may still store (nil: no quota).
+    struct UploadTerms {
+        var durability: String
+        var encryption: String
+        var room: Int64?
     }
 
-    /// Bytes the user may still store, or nil without a quota.
-    func room(_ owner: UUID) async throws -> Int64? {
-        guard let quota = try await nodes.settings(owner: owner).quota ?? defaultQuota else { return nil }
-        return max(0, quota - (try await nodes.usage(owner: owner).bytes))
+    /// The terms of an upload, from one read of the user's settings. Durability and encryption: the request's
+    /// headers, else the nearest directory's choice, else the user's settings, else the defaults.
+    func uploadTerms(_ request: Request, owner: UUID, directory: FilePath) async throws -> UploadTerms {
+        let inherited = try await nodes.storage(owner: owner, directory: directory)
+        let user = try await nodes.settings(owner: owner)
+        var room: Int64?
+        if let quota = user.quota ?? defaultQuota {
+            room = max(0, quota - (try await nodes.usage(owner: owner).bytes))
+        }
+        return UploadTerms(
+            durability: try Self.durability(
+                request.headers[Self.durabilityHeader] ?? inherited.durability ?? user.storage.durability
+            ),
+            encryption: try Self.encryption(
+                request.headers[Self.encryptionHeader] ?? inherited.encryption ?? user.storage.encryption
+            ),
+            room: room
+        )
     }
 
     static func quotaExceeded(_ room: Int64) -> APIError {

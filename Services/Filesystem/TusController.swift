@@ -82,8 +82,9 @@ struct TusController: Sendable {
             )
         }
         let path = try await destination(request.headers[Header.metadata], owner: owner)
-        if let room = try await data.room(owner), length > room { throw DataController.quotaExceeded(room) }
-        let (durability, encryption) = try await data.storageChoice(request, owner: owner, directory: path.parent)
+        let terms = try await data.uploadTerms(request, owner: owner, directory: path.parent)
+        if let room = terms.room, length > room { throw DataController.quotaExceeded(room) }
+        let (durability, encryption) = (terms.durability, terms.encryption)
         var upload = TusUpload(
             id: UUID(),
             ownerID: owner,

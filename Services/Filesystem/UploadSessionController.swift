@@ -44,8 +44,9 @@ struct UploadSessionController: Sendable {
         guard body.partSize >= chunkSize, body.partSize % chunkSize == 0 else {
             throw APIError.invalidField("part_size", "a multiple of the chunk size, \(chunkSize) bytes")
         }
-        if let room = try await data.room(owner), body.size > room { throw DataController.quotaExceeded(room) }
-        let (durability, encryption) = try await data.storageChoice(request, owner: owner, directory: path.parent)
+        let terms = try await data.uploadTerms(request, owner: owner, directory: path.parent)
+        if let room = terms.room, body.size > room { throw DataController.quotaExceeded(room) }
+        let (durability, encryption) = (terms.durability, terms.encryption)
         let session = UploadSession(
             id: UUID(),
             ownerID: owner,
