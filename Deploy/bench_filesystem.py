@@ -5,7 +5,8 @@ SIZE_MIB file, files/s for FILES files of 4 KiB, p99 latency of listing an ENTRI
 run rclone doing the same into a crypt remote over a union of three local directories (create_policy = all: three
 copies, the loss tolerance of raid1(3) and rs(4,2)). Then memory: FOUR concurrent SIZE_MIB uploads (summed peak RSS
 of filesystem + chunk) and one 4 × SIZE_MIB upload against one SIZE_MIB upload. Peak RSS per process throughout.
-Prints a Markdown section and appends it to docs/BENCHMARKS.md."""
+Prints a Markdown section and appends it to docs/BENCHMARKS.md. ONLY=memory measures just the memory figures (with
+six agents) and prints them without touching docs/BENCHMARKS.md: for trying a change quickly."""
 
 import concurrent.futures
 import datetime
@@ -232,6 +233,7 @@ def memory_run(user, source):
         assert all(p.wait() == 0 for p in running)
         four_seconds = time.monotonic() - start
     four = sum(rss.peak(p) for p in watched)
+    four_each = {name: rss.peak(p) for name, p in zip(["filesystem", "chunk"], watched)}
     restart(["filesystem", "chunk"])
     watched = [pid("filesystem"), pid("chunk")]
     with PeakRSS(watched) as rss:
@@ -247,7 +249,8 @@ def memory_run(user, source):
     size = requests.get(f"{GATEWAY}/api/filesystem/info", params={"path": "/memory/big.bin", "depth": 0},
                         headers=user.headers).json()["size"]
     assert size == 4 * SIZE_MIB * MiB, size
-    return {"four": four, "four_rate": 4 * SIZE_MIB / four_seconds, "one": one, "large": large}
+    return {"four": four, "four_each": four_each, "four_rate": 4 * SIZE_MIB / four_seconds, "one": one,
+            "large": large}
 
 
 def main():
@@ -256,6 +259,12 @@ def main():
         for _ in range(SIZE_MIB):
             out.write(os.urandom(MiB))
     user = User()
+    if os.environ.get("ONLY") == "memory":
+        agents = [user.agent(i) for i in range(6)]
+        print(json.dumps(memory_run(user, source)))
+        for agent in agents:
+            agent.kill()
+        return 0
     agents = [user.agent(i) for i in range(3)]
     raid = suite_run(user, "raid1(3)", source, agents)
     agents += [user.agent(i) for i in range(3, 6)]

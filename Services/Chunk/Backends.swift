@@ -41,7 +41,10 @@ struct ShardStore: Sendable {
     let cloud: ServiceClient
     let array: ServiceClient
     let tokens: ServiceTokenProvider
-    let candidateCache = CandidateCache()
+    /// The backends each owner may use, kept for a moment: one listing from cloud and array serves the many chunks
+    /// of a transfer or a burst of small files instead of two requests per chunk. A backend that went away meanwhile
+    /// fails its write and a spare takes the shard.
+    let candidateCache = ExpiringCache<UUID, [Candidate]>(lifetime: .seconds(2))
     /// The free space assumed for a cloud account that reports no capacity (S3 tells none).
     static let unknownCapacity: Int64 = 1 << 40
 
@@ -51,10 +54,7 @@ struct ShardStore: Sendable {
 
     /// The healthy cloud accounts and online array members `owner` may use (remembered for a moment).
     func candidates(for owner: UUID) async throws -> [Candidate] {
-        if let known = candidateCache.get(owner) { return known }
-        let found = try await listCandidates(for: owner)
-        candidateCache.put(owner, found)
-        return found
+        try await candidateCache.value(for: owner) { try await listCandidates(for: owner) }
     }
 
     private func listCandidates(for owner: UUID) async throws -> [Candidate] {
@@ -75,7 +75,8 @@ struct ShardStore: Sendable {
         var headers = try await headers()
         headers.add(name: "Content-Length", value: String(bytes.count))
         headers.add(name: "X-Content-SHA256", value: sha256)
-        let response = try await send(.PUT, location, headers: headers, body: .bytes(ByteBuffer(bytes: bytes)))
+        let slices = HTTPClientRequest.Body.stream(ByteSlices(bytes), length: .known(Int64(bytes.count)))
+        let response = try await send(.PUT, location, headers: headers, body: slices)
         let body = try await response.body.collect(upTo: 64 << 10)
         guard response.status.code == 201 || response.status.code == 200 else {
             throw ChunkStoreError.backend(
@@ -183,28 +184,5 @@ struct ShardStore: Sendable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(Items<Item>.self, from: body).items
-    }
-}
-
-/// The backends each owner may use, kept for a moment: one listing from cloud and array serves the many chunks of a
-/// transfer or a burst of small files instead of two requests per chunk. A backend that went away meanwhile fails its
-/// write and a spare takes the shard.
-final class CandidateCache: Sendable {
-    private let entries = Mutex<[UUID: (expires: ContinuousClock.Instant, candidates: [Candidate])]>([:])
-    static let lifetime: Duration = .seconds(2)
-
-    func get(_ owner: UUID) -> [Candidate]? {
-        entries.withLock { entries in
-            guard let entry = entries[owner], entry.expires > .now else { return nil }
-            return entry.candidates
-        }
-    }
-
-    func put(_ owner: UUID, _ candidates: [Candidate]) {
-        let now = ContinuousClock.now
-        entries.withLock { entries in
-            entries = entries.filter { $0.value.expires > now }
-            entries[owner] = (now + Self.lifetime, candidates)
-        }
     }
 }

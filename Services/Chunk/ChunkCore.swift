@@ -24,7 +24,7 @@ struct ChunkCore: Sendable {
 
     /// Encrypts, cuts and places a chunk; every shard is on its backend before the chunk is recorded.
     func store(
-        _ plaintext: [UInt8],
+        _ plaintext: consuming [UInt8],
         owner: UUID,
         durability: DurabilitySpec,
         encryption: EncryptionSpec,
@@ -32,7 +32,9 @@ struct ChunkCore: Sendable {
     ) async throws -> ChunkRecord {
         let chunkID = id ?? ChunkID.generate()
         let started = ContinuousClock.now
-        var sealed = plaintext
+        let size = plaintext.count
+        let plaintextSHA256 = Checksum.sha256Hex(plaintext)
+        var sealed: [UInt8]
         var wrappedKey: [UInt8]?
         if encryption == .aes256gcm {
             let dataKey = ChunkCipher.makeDataKey()
@@ -42,15 +44,21 @@ struct ChunkCore: Sendable {
                 keyEncryptionKey: try await keyEncryptionKey(owner),
                 chunkID: chunkID
             )
+        } else {
+            sealed = plaintext
         }
+        // A chunk in flight holds only its shards while they are written, not its plaintext and ciphertext too.
+        plaintext = []
         let codec = try ShardCodec(durability)
         let pieces = try codec.encode(sealed)
-        let shardSize = Int64(codec.shardSize(length: sealed.count))
+        let sealedSize = sealed.count
+        sealed = []
+        let shardSize = Int64(codec.shardSize(length: sealedSize))
         let digests: [String] =
             durability.shardsNeeded == 1
             ? Array(repeating: Checksum.sha256Hex(pieces[0]), count: pieces.count)
             : pieces.map { Checksum.sha256Hex($0) }
-        metrics.codec("encode", bytes: plaintext.count, elapsed: ContinuousClock.now - started)
+        metrics.codec("encode", bytes: size, elapsed: ContinuousClock.now - started)
         let candidates = try await shards.candidates(for: owner)
         var generator = SystemRandomNumberGenerator()
         guard
@@ -83,9 +91,9 @@ struct ChunkCore: Sendable {
         let record = ChunkRecord(
             id: chunkID,
             ownerID: owner,
-            size: Int64(plaintext.count),
-            sealedSize: Int64(sealed.count),
-            sha256: Checksum.sha256Hex(plaintext),
+            size: Int64(size),
+            sealedSize: Int64(sealedSize),
+            sha256: plaintextSHA256,
             durability: durability,
             encryption: encryption,
             wrappedKey: wrappedKey,

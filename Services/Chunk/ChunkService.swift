@@ -12,6 +12,7 @@ enum ChunkService {
         name: .chunk,
         peers: [.auth, .cloud, .array],
         needsMasterKey: true,
+        keepsLargeBuffers: true,
         migrations: ChunkMigrations.all,
         validateEnvironment: { environment throws(ConfigError) in
             _ = try repairSettings(environment)

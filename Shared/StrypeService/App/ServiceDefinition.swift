@@ -11,6 +11,9 @@ package struct ServiceDefinition: Sendable {
     package let peers: [ServiceName]
     /// Whether `CLOUDSTRYPE_MASTER_KEY` is required (services that wrap keys or secrets).
     package let needsMasterKey: Bool
+    /// Whether the process runs the codec over whole chunks and so keeps large buffers mapped for reuse
+    /// (`MemoryTuning.reuseLargeBuffers`); the others only pass chunks through and return them to the system.
+    package let keepsLargeBuffers: Bool
     package let migrations: [Migration]
     /// Checks the service's own environment variables at start; a `ConfigError` stops the process like any other.
     package let validateEnvironment: @Sendable (EnvironmentReader) throws(ConfigError) -> Void
@@ -22,6 +25,7 @@ package struct ServiceDefinition: Sendable {
         version: String = StrypeVersion.current,
         peers: [ServiceName] = [],
         needsMasterKey: Bool = false,
+        keepsLargeBuffers: Bool = false,
         migrations: [Migration],
         validateEnvironment: @escaping @Sendable (EnvironmentReader) throws(ConfigError) -> Void = { _ in },
         build: @escaping @Sendable (Router<StrypeRequestContext>, ServiceDependencies) -> [any Service] = { _, _ in [] }
@@ -30,6 +34,7 @@ package struct ServiceDefinition: Sendable {
         self.version = version
         self.peers = peers
         self.needsMasterKey = needsMasterKey
+        self.keepsLargeBuffers = keepsLargeBuffers
         self.migrations = migrations
         self.validateEnvironment = validateEnvironment
         self.assemble = { router, dependencies in ServiceParts(services: build(router, dependencies)) }
@@ -47,6 +52,7 @@ package struct ServiceDefinition: Sendable {
         self.version = StrypeVersion.current
         self.peers = peers
         self.needsMasterKey = false
+        self.keepsLargeBuffers = false
         self.migrations = migrations
         self.validateEnvironment = validateEnvironment
         self.assemble = assemble

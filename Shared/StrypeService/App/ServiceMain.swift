@@ -17,7 +17,11 @@ package enum ServiceMain {
         _ definition: ServiceDefinition,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async {
-        MemoryTuning.reuseLargeBuffers()
+        if definition.keepsLargeBuffers {
+            MemoryTuning.reuseLargeBuffers()
+        } else {
+            MemoryTuning.returnLargeBuffers()
+        }
         let config: ServiceConfig
         do {
             config = try ServiceConfig.load(
