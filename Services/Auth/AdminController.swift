@@ -11,6 +11,9 @@ struct AdminController: Sendable {
     func addRoutes(to router: Router<StrypeRequestContext>) {
         let users = router.group("/users").add(middleware: authentication)
         users.get("/{id}/groups", use: groupsOfUser)
+        let lookup = router.group("/lookup").add(middleware: authentication)
+        lookup.get("/user", use: lookUpUser)
+        lookup.get("/group", use: lookUpGroup)
         let admin = users.add(middleware: RoleMiddleware(Role.admin))
         admin.get(use: listUsers)
         admin.post(use: createUser)
@@ -107,6 +110,33 @@ struct AdminController: Sendable {
             throw APIError.forbidden("only the user, an admin or a service may list a user's groups")
         }
         return Items(try await core.groups.groups(ofUser: id))
+    }
+
+    /// `GET /lookup/user?email=` → the user with that email as a grantee; for services (filesystem's grants) and
+    /// admins only, so users cannot probe which emails are registered.
+    @Sendable func lookUpUser(_ request: Request, context: StrypeRequestContext) async throws -> Grantee {
+        try Self.requireServiceOrAdmin(context)
+        let email = try InputRules.email(request.uri.queryParameters.get("email") ?? "")
+        guard let user = try await core.users.find(email: email), !user.disabled else {
+            throw APIError.notFound("no such user")
+        }
+        return Grantee(kind: "user", id: user.id, name: user.email)
+    }
+
+    /// `GET /lookup/group?name=` → the group with that name as a grantee; for services and admins only.
+    @Sendable func lookUpGroup(_ request: Request, context: StrypeRequestContext) async throws -> Grantee {
+        try Self.requireServiceOrAdmin(context)
+        guard let name = request.uri.queryParameters.get("name"), !name.isEmpty,
+            let group = try await core.groups.find(name: name)
+        else { throw APIError.notFound("no such group") }
+        return Grantee(kind: "group", id: group.id, name: group.name)
+    }
+
+    private static func requireServiceOrAdmin(_ context: StrypeRequestContext) throws {
+        let principal = try context.requirePrincipal()
+        guard principal.isService || principal.isAdmin else {
+            throw APIError.forbidden("only a service or an admin may look up users and groups")
+        }
     }
 
     /// `GET /groups`.

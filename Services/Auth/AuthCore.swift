@@ -114,8 +114,8 @@ struct AuthCore: Sendable {
 extension UserResponse: ResponseEncodable {}
 extension TokenPair: ResponseEncodable {}
 extension GroupResponse: ResponseEncodable {}
+extension Grantee: ResponseEncodable {}
 extension AgentTokenResponse: ResponseEncodable {}
-extension Page: ResponseEncodable {}
 
 extension Request {
     /// The client's address as the gateway reports it in `X-Real-IP`, else the connection's peer.

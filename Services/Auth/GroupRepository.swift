@@ -10,6 +10,7 @@ protocol GroupRepository: Sendable {
     func create(name: String) async throws -> GroupResponse
     func list() async throws -> [GroupResponse]
     func find(id: UUID) async throws -> GroupResponse?
+    func find(name: String) async throws -> GroupResponse?
     func delete(id: UUID) async throws -> Bool
     /// Adds a member; false when the group or the user does not exist.
     func addMember(groupID: UUID, userID: UUID) async throws -> Bool
@@ -53,6 +54,12 @@ struct PostgresGroupRepository: GroupRepository {
     func find(id: UUID) async throws -> GroupResponse? {
         try await Self.groups(
             client.query("\(unescaped: Self.select) WHERE g.id = \(id) GROUP BY g.id", logger: logger)
+        ).first
+    }
+
+    func find(name: String) async throws -> GroupResponse? {
+        try await Self.groups(
+            client.query("\(unescaped: Self.select) WHERE g.name = \(name) GROUP BY g.id", logger: logger)
         ).first
     }
 

@@ -42,6 +42,14 @@ struct ChunkClient: Sendable {
         return body
     }
 
+    /// Where the chunk's shards are and their health.
+    func info(_ id: String, owner: UUID) async throws -> ChunkResponse {
+        let response = try await chunk.send(.GET, "/\(id)/info", headers: try await headers(owner: owner))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .ok else { throw Self.passOn(response.status, body) }
+        return try JSONDecoder().decode(ChunkResponse.self, from: body)
+    }
+
     /// Deletes a chunk; true when it is gone (404 included: it was never stored or is gone already).
     func delete(_ id: String, owner: UUID) async throws -> Bool {
         let response = try await chunk.send(.DELETE, "/\(id)", headers: try await headers(owner: owner))

@@ -9,6 +9,7 @@ import StrypeService
 /// File contents: streamed uploads that commit a version atomically, and streamed downloads with Range.
 struct DataController: Sendable {
     let nodes: any NodeRepository
+    let access: NodeAccess
     let transfers: Transfers
     let authentication: AuthenticationMiddleware
     /// The quota of users without one of their own (nil: none).
@@ -27,15 +28,22 @@ struct DataController: Sendable {
         data.get("/{id}", use: get)
     }
 
-    /// `PUT /data?path=/a/b.txt` with the file as the raw body → 201 (new file) or 200 (new version). Missing parent
-    /// directories are created. The version becomes visible only once every chunk is stored.
+    /// `PUT /data?path=/a/b.txt` (or `?parent={dir id}&name=b.txt`, also into a folder shared read-write) with the
+    /// file as the raw body → 201 (new file) or 200 (new version). Missing parent directories are created. The version
+    /// becomes visible only once every chunk is stored.
     @Sendable func put(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<NodeResponse> {
-        let owner = try Self.owner(context)
-        let path = try Self.path(request.uri.queryParameters.get("path"))
+        let query = request.uri.queryParameters
+        let target = try await access.destination(
+            caller: try Self.owner(context),
+            path: try query.get("path").map { try Self.path($0) },
+            parent: try query.get("parent").map { try Self.id($0, field: "parent") },
+            name: query.get("name")
+        )
+        let (owner, path) = (target.owner, target.path)
         guard !path.isRoot else { throw APIError.invalidField("path", "the root is a directory") }
         let declared = try Self.declaredLength(request)
         if let existing = try await nodes.resolve(owner: owner, path: path), existing.kind == .dir {
-            throw APIError(.conflict, code: "is_a_directory", message: "\(path) is a directory")
+            throw APIError(.conflict, code: "is_a_directory", message: "\(path.name) is a directory")
         }
         let terms = try await uploadTerms(request, owner: owner, directory: path.parent)
         let (durability, encryption, room) = (terms.durability, terms.encryption, terms.room)
@@ -51,20 +59,20 @@ struct DataController: Sendable {
         )
         return try await commit(
             stored,
-            at: path,
-            owner: owner,
+            at: target,
             storage: (durability, encryption),
             upload: upload,
             logger: context.logger
         )
     }
 
-    /// `POST /data` as `multipart/form-data`: a `path` field (the file's full path) or a `directory` field (the
-    /// file keeps its own name), optional `durability` and `encryption`, and one file part, which streams into
-    /// chunks as it arrives (never held whole). Fields may come before or after the file → 201 or 200 as for PUT.
+    /// `POST /data` as `multipart/form-data`: a `path` field (the file's full path), a `directory` field or a
+    /// `parent` field (a directory's id, also one shared read-write; the file keeps its own name), optional
+    /// `durability` and `encryption`, and one file part, which streams into chunks as it arrives (never held whole).
+    /// Fields naming the place come before the file; the others may follow it → 201 or 200 as for PUT.
     @Sendable func post(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<NodeResponse>
     {
-        let owner = try Self.owner(context)
+        let caller = try Self.owner(context)
         guard let boundary = request.headers[.contentType].flatMap(MultipartBoundary.parse) else {
             throw APIError(
                 .unsupportedMediaType,
@@ -74,7 +82,11 @@ struct DataController: Sendable {
         }
         let reader = MultipartReader(request.body.makeAsyncIterator(), boundary: boundary)
         var fields: [String: String] = [:]
-        var received: (stored: Transfers.Stored, name: String, storage: (String, String))?
+        var received:
+            (
+                stored: Transfers.Stored, filename: String, fields: [String: String], target: Destination,
+                storage: (String, String)
+            )?
         let upload = UUID()
         do {
             while let event = try await reader.next() {
@@ -85,9 +97,8 @@ struct DataController: Sendable {
                     continue
                 }
                 guard received == nil else { throw APIError.badRequest("one file per request", code: "malformed_form") }
-                let name = try Self.fileName(filename)
-                let directory = try fields["path"].map { try Self.path($0).parent } ?? Self.directory(fields)
-                let terms = try await uploadTerms(request, owner: owner, directory: directory)
+                let target = try await destination(fields, filename: filename, caller: caller)
+                let terms = try await uploadTerms(request, owner: target.owner, directory: target.path.parent)
                 let choice = (
                     try fields["durability"].map { try Self.durability($0) } ?? terms.durability,
                     try fields["encryption"].map { try Self.encryption($0) } ?? terms.encryption
@@ -96,11 +107,11 @@ struct DataController: Sendable {
                     reader.partBody(),
                     declared: nil,
                     room: terms.room,
-                    owner: owner,
+                    owner: target.owner,
                     storage: choice,
                     upload: upload
                 )
-                received = (stored, name, choice)
+                received = (stored, filename, fields, target, choice)
             }
         } catch let error as MultipartMalformed {
             try? await nodes.releaseUpload(upload)
@@ -112,17 +123,26 @@ struct DataController: Sendable {
         guard let received else {
             throw APIError.invalidField("file", "the form has no file part")
         }
-        let path: FilePath
-        do {
-            path = try fields["path"].map { try Self.path($0) } ?? Self.directory(fields).appending(received.name)
-        } catch {
-            try? await nodes.releaseUpload(upload)
-            throw error
+        var target = received.target
+        if fields != received.fields {
+            // Fields after the file may still name its place; its chunks are already the owner's, so that stays.
+            do {
+                target = try await destination(fields, filename: received.filename, caller: caller)
+                guard target.owner == received.target.owner else {
+                    throw APIError(
+                        .conflict,
+                        code: "other_owner",
+                        message: "name a shared folder before the file part"
+                    )
+                }
+            } catch {
+                try? await nodes.releaseUpload(upload)
+                throw error
+            }
         }
         return try await commit(
             received.stored,
-            at: path,
-            owner: owner,
+            at: target,
             storage: received.storage,
             upload: upload,
             logger: context.logger
@@ -154,11 +174,10 @@ struct DataController: Sendable {
         }
     }
 
-    /// Makes the stored chunks the file's new version at `path` → 201 (new file) or 200 (new version).
+    /// Makes the stored chunks the file's new version at `target` → 201 (new file) or 200 (new version).
     private func commit(
         _ stored: Transfers.Stored,
-        at path: FilePath,
-        owner: UUID,
+        at target: Destination,
         storage: (durability: String, encryption: String),
         upload: UUID,
         logger: Logger
@@ -168,13 +187,18 @@ struct DataController: Sendable {
             sha256: stored.sha256,
             durability: storage.durability,
             encryption: storage.encryption,
-            contentType: ContentType.detect(name: path.name, head: stored.head),
+            contentType: ContentType.detect(name: target.path.name, head: stored.head),
             chunks: stored.parts
         )
         let node: NodeRecord
         let created: Bool
         do {
-            (node, created) = try await nodes.commit(owner: owner, path: path, version: version, upload: upload)
+            (node, created) = try await nodes.commit(
+                owner: target.owner,
+                path: target.path,
+                version: version,
+                upload: upload
+            )
         } catch {
             try? await nodes.releaseUpload(upload)
             throw error
@@ -183,12 +207,37 @@ struct DataController: Sendable {
             "file stored",
             metadata: ["file_id": "\(node.id)", "bytes": "\(stored.size)", "chunks": "\(stored.parts.count)"]
         )
-        return EditedResponse(status: created ? .created : .ok, response: node.response(path: path))
+        return EditedResponse(status: created ? .created : .ok, response: try await access.response(node, at: target))
     }
 
-    /// The `directory` field's path, or the root.
-    static func directory(_ fields: [String: String]) throws -> FilePath {
-        try fields["directory"].map { try path($0) } ?? .root
+    /// Where a form's file goes: its `path` field, else its own name in the `parent` or `directory` field's folder
+    /// (the root without either).
+    private func destination(_ fields: [String: String], filename: String, caller: UUID) async throws -> Destination {
+        let name = try Self.fileName(filename)
+        if let parent = fields["parent"] {
+            return try await access.destination(
+                caller: caller,
+                path: nil,
+                parent: try Self.id(parent, field: "parent"),
+                name: name
+            )
+        }
+        let path: FilePath
+        if let full = fields["path"] {
+            path = try Self.path(full)
+        } else {
+            do {
+                path = try (try fields["directory"].map { try Self.path($0) } ?? .root).appending(name)
+            } catch let error as FilePath.Invalid {
+                throw APIError.invalidField("filename", error.description)
+            }
+        }
+        return try await access.destination(caller: caller, path: path, parent: nil, name: nil)
+    }
+
+    static func id(_ text: String, field: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else { throw APIError.invalidField(field, "a directory id") }
+        return id
     }
 
     /// A file part's name: browsers send the base name; older ones a whole local path, of which the last part.
@@ -204,10 +253,8 @@ struct DataController: Sendable {
     /// `GET /data/{id}` → the current version's bytes, streamed; a single `Range` → 206 (416 when it does not fit);
     /// `If-None-Match` with the ETag (the SHA-256) → 304.
     @Sendable func get(_ request: Request, context: StrypeRequestContext) async throws -> Response {
-        let owner = try Self.owner(context)
         let id = try context.uuidParameter("id", resource: "file")
-        guard let node = try await nodes.find(owner: owner, id: id) else { throw APIError.notFound("no such file") }
-        return try await serve(node, request)
+        return try await serve(try await access.reach(id, caller: try Self.owner(context), needs: .read).node, request)
     }
 
     /// A file's current version as a streamed response, honouring `Range` and `If-None-Match`.

@@ -152,5 +152,29 @@ enum FilesystemMigrations {
                 "CREATE INDEX loose_chunks_due ON fs.loose_chunks (collect_after)",
             ]
         ),
+        Migration(
+            version: 3,
+            name: "grants",
+            statements: [
+                // A directory shared with a user or group; everything below it is reachable with that access. The
+                // grantee's email or name is kept for listing without asking auth.
+                """
+                CREATE TABLE fs.grants (
+                    id uuid PRIMARY KEY,
+                    node_id uuid NOT NULL REFERENCES fs.nodes (id) ON DELETE CASCADE,
+                    owner_id uuid NOT NULL,
+                    grantee_kind text NOT NULL CHECK (grantee_kind IN ('user', 'group')),
+                    grantee_id uuid NOT NULL,
+                    grantee_name text NOT NULL,
+                    access text NOT NULL CHECK (access IN ('read', 'read-write')),
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    UNIQUE (node_id, grantee_kind, grantee_id)
+                )
+                """,
+                "CREATE INDEX grants_grantee ON fs.grants (grantee_id)",
+                // Who sent a tus upload when it goes into another user's shared directory (NULL: the owner).
+                "ALTER TABLE fs.tus_uploads ADD COLUMN uploader_id uuid",
+            ]
+        ),
     ]
 }

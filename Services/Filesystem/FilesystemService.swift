@@ -15,14 +15,15 @@ enum FilesystemService {
         build: { router, dependencies in
             let settings = (try? settings(dependencies.environment)) ?? Settings()
             let nodes = PostgresNodeRepository(client: dependencies.postgres, logger: dependencies.logger)
-            let chunks = ChunkClient(
-                chunk: dependencies.client(for: .chunk),
-                tokens: ServiceTokenProvider(
-                    auth: dependencies.client(for: .auth),
-                    service: "filesystem",
-                    secret: dependencies.config.serviceSecret
-                )
+            let tokens = ServiceTokenProvider(
+                auth: dependencies.client(for: .auth),
+                service: "filesystem",
+                secret: dependencies.config.serviceSecret
             )
+            let chunks = ChunkClient(chunk: dependencies.client(for: .chunk), tokens: tokens)
+            let grants = PostgresGrantRepository(client: dependencies.postgres, logger: dependencies.logger)
+            let directory = AuthGranteeDirectory(auth: dependencies.client(for: .auth), tokens: tokens)
+            let access = NodeAccess(nodes: nodes, grants: grants, directory: directory)
             let transfers = Transfers(
                 nodes: nodes,
                 chunks: chunks,
@@ -33,6 +34,7 @@ enum FilesystemService {
             let authentication = dependencies.authentication(dependencies.makeVerifier(), scopes: [Scope.user])
             let data = DataController(
                 nodes: nodes,
+                access: access,
                 transfers: transfers,
                 authentication: authentication,
                 defaultQuota: settings.defaultQuota
@@ -45,7 +47,10 @@ enum FilesystemService {
                 authentication: authentication,
                 expiry: Double(settings.tusExpiry.components.seconds)
             ).addRoutes(to: router)
-            InfoController(nodes: nodes, authentication: authentication).addRoutes(to: router)
+            InfoController(nodes: nodes, access: access, chunks: chunks, authentication: authentication)
+                .addRoutes(to: router)
+            GrantController(access: access, grants: grants, directory: directory, authentication: authentication)
+                .addRoutes(to: router)
             let sessions = UploadSessionRepository(client: dependencies.postgres, logger: dependencies.logger)
             UploadSessionController(
                 data: data,
@@ -60,10 +65,13 @@ enum FilesystemService {
             ).addRoutes(to: router)
             LinkController(
                 nodes: nodes,
+                access: access,
                 links: LinkRepository(client: dependencies.postgres, logger: dependencies.logger),
                 data: data,
                 authentication: authentication
             ).addRoutes(to: router)
+            DownloadController(access: access, data: data, redis: dependencies.redis, authentication: authentication)
+                .addRoutes(to: router)
             SettingsController(nodes: nodes, authentication: authentication, defaultQuota: settings.defaultQuota)
                 .addRoutes(to: router)
             return [

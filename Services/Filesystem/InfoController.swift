@@ -6,6 +6,8 @@ import StrypeService
 /// The tree: listing to a depth, one node by id, and creating directories.
 struct InfoController: Sendable {
     let nodes: any NodeRepository
+    let access: NodeAccess
+    let chunks: ChunkClient
     let authentication: AuthenticationMiddleware
 
     /// The deepest listing one request may ask for.
@@ -19,6 +21,7 @@ struct InfoController: Sendable {
         info.post("/{id}/move", use: move)
         info.delete("/{id}", use: delete)
         info.get("/{id}/versions", use: versions)
+        info.get("/{id}/chunks", use: placement)
         info.post("/{id}/versions/{version}/restore", use: restoreVersion)
         router.group("/dirs").add(middleware: authentication).post(use: makeDirectory)
         let trash = router.group("/trash").add(middleware: authentication)
@@ -30,48 +33,52 @@ struct InfoController: Sendable {
     @Sendable func tree(_ request: Request, context: StrypeRequestContext) async throws -> NodeResponse {
         let owner = try DataController.owner(context)
         let path = try DataController.path(request.uri.queryParameters.get("path") ?? "/")
-        let depthText = request.uri.queryParameters.get("depth") ?? "1"
-        guard let depth = Int(depthText), (0...Self.maximumDepth).contains(depth) else {
-            throw APIError.invalidField("depth", "a depth is 0 to \(Self.maximumDepth)")
-        }
+        let depth = try Self.depth(request, default: "1")
         guard let node = try await nodes.resolve(owner: owner, path: path) else {
             throw APIError.notFound("nothing at \(path)")
         }
         return try await expand(node, at: path, depth: depth)
     }
 
-    /// `GET /info/{id}` → the file or directory with its path (no entries).
+    /// `GET /info/{id}?depth=0` → the file or directory with its path, and a directory's entries down to `depth`;
+    /// the caller's own, or shared with them.
     @Sendable func node(_ request: Request, context: StrypeRequestContext) async throws -> NodeResponse {
-        let owner = try DataController.owner(context)
-        let id = try context.uuidParameter("id", resource: "file")
-        guard let node = try await nodes.find(owner: owner, id: id) else { throw APIError.notFound("no such file") }
-        return node.response(path: try await nodes.path(of: node.id))
+        let depth = try Self.depth(request, default: "0")
+        let reached = try await reach(context, needs: .read)
+        let view = try await access.response(reached)
+        return try await expand(reached.node, at: try DataController.path(view.path), depth: depth, as: reached.access)
     }
 
-    /// `POST /dirs {path}` → 201 with the directory (and any missing parents) created, 200 when it existed; 409
-    /// when a file is in the way.
+    /// `POST /dirs {path}` or `{parent_id, name}` → 201 with the directory (and any missing parents) created, 200
+    /// when it existed; 409 when a file is in the way.
     @Sendable func makeDirectory(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         NodeResponse
     > {
-        let owner = try DataController.owner(context)
+        let caller = try DataController.owner(context)
         let body = try await request.decode(as: MakeDirectoryRequest.self, context: context)
-        let path = try DataController.path(body.path)
-        if let existing = try await nodes.resolve(owner: owner, path: path) {
+        let target = try await access.destination(
+            caller: caller,
+            path: try body.path.map { try DataController.path($0) },
+            parent: body.parentID,
+            name: body.name
+        )
+        if let existing = try await nodes.resolve(owner: target.owner, path: target.path) {
             guard existing.kind == .dir else {
-                throw APIError(.conflict, code: "not_a_directory", message: "\(path) is a file")
+                throw APIError(.conflict, code: "not_a_directory", message: "\(existing.name) is a file")
             }
-            return EditedResponse(status: .ok, response: existing.response(path: path))
+            return EditedResponse(status: .ok, response: try await access.response(existing, at: target))
         }
-        let created = try await nodes.makeDirectories(owner: owner, path: path)
-        return EditedResponse(status: .created, response: created.response(path: path))
+        let created = try await nodes.makeDirectories(owner: target.owner, path: target.path)
+        return EditedResponse(status: .created, response: try await access.response(created, at: target))
     }
 
     /// `POST /info/{id} {name?, attrs?, tags?}` → the node renamed in place and its metadata replaced.
     @Sendable func update(_ request: Request, context: StrypeRequestContext) async throws -> NodeResponse {
-        let (owner, node) = try await live(context)
+        let reached = try await reach(context, needs: .readWrite)
         let body = try await request.decode(as: UpdateNodeRequest.self, context: context)
         var name: String?
         if let raw = body.name {
+            guard !reached.isGrantRoot else { throw APIError.forbidden("only the owner renames a shared folder") }
             do { name = try FilePath.name(raw) } catch { throw APIError.invalidField("name", error.description) }
         }
         if let tags = body.tags, tags.count > 100 || tags.contains(where: { $0.isEmpty || $0.utf8.count > 100 }) {
@@ -80,29 +87,57 @@ struct InfoController: Sendable {
         if let attrs = body.attrs, attrs.count > 100 || attrs.contains(where: { $0.key.utf8.count > 100 }) {
             throw APIError.invalidField("attrs", "at most 100 attributes with keys of at most 100 bytes")
         }
-        try await nodes.update(owner: owner, id: node.id, name: name, attrs: body.attrs, tags: body.tags)
-        return try await current(owner, node.id)
+        try await nodes.update(
+            owner: reached.node.ownerID,
+            id: reached.node.id,
+            name: name,
+            attrs: body.attrs,
+            tags: body.tags
+        )
+        return try await current(reached)
     }
 
-    /// `POST /info/{id}/move {to}` → the node at its new path (moved, renamed or both); 409 when the name is taken or
-    /// a folder would move into itself.
+    /// `POST /info/{id}/move {to}` or `{parent_id, name?}` → the node at its new place (moved, renamed or both);
+    /// 409 when the name is taken or a folder would move into itself. A node moves only within its owner's tree.
     @Sendable func move(_ request: Request, context: StrypeRequestContext) async throws -> NodeResponse {
-        let (owner, node) = try await live(context)
+        let caller = try DataController.owner(context)
+        let reached = try await reach(context, needs: .readWrite)
+        let node = reached.node
+        guard node.parentID != nil else { throw APIError.invalidField("to", "the root does not move") }
+        guard !reached.isGrantRoot else { throw APIError.forbidden("only the owner moves a shared folder") }
         let body = try await request.decode(as: MoveRequest.self, context: context)
-        let path = try DataController.path(body.to)
-        guard !path.isRoot, node.parentID != nil else { throw APIError.invalidField("to", "the root does not move") }
-        try await nodes.move(owner: owner, id: node.id, to: path)
-        return try await current(owner, node.id)
+        let target = try await access.destination(
+            caller: caller,
+            path: try body.to.map { try DataController.path($0) },
+            parent: body.parentID,
+            name: body.parentID == nil ? nil : body.name ?? node.name
+        )
+        guard !target.path.isRoot else { throw APIError.invalidField("to", "the root does not move") }
+        guard target.owner == node.ownerID else {
+            throw APIError(
+                .conflict,
+                code: "other_owner",
+                message: "a file moves only among its owner's folders; copy it instead"
+            )
+        }
+        try await nodes.move(owner: node.ownerID, id: node.id, to: target.path)
+        return try await current(reached)
     }
 
-    /// `DELETE /info/{id}` → 204, to the trash; `?purge=true` deletes it (and its chunks) for good, from the trash too.
+    /// `DELETE /info/{id}` → 204, to the trash (the owner's, also when a grantee deletes); `?purge=true` deletes it
+    /// (and its chunks) for good, from the trash too: the owner only.
     @Sendable func delete(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
         let owner = try DataController.owner(context)
         let id = try context.uuidParameter("id", resource: "file")
-        guard let node = try await nodes.findAny(owner: owner, id: id), node.parentID != nil else {
-            throw APIError.notFound("no such file")
+        let purge = request.uri.queryParameters.get("purge") == "true"
+        guard let node = try await nodes.findAny(owner: owner, id: id) else {
+            let reached = try await access.reach(id, caller: owner, needs: purge ? .owner : .readWrite)
+            guard !reached.isGrantRoot else { throw APIError.forbidden("only the owner deletes a shared folder") }
+            try await nodes.trash(owner: reached.node.ownerID, id: id)
+            return .noContent
         }
-        if request.uri.queryParameters.get("purge") == "true" {
+        guard node.parentID != nil else { throw APIError.notFound("no such file") }
+        if purge {
             try await nodes.purge(owner: owner, id: id)
         } else {
             guard node.trashedAt == nil else { throw APIError.notFound("no such file") }
@@ -113,7 +148,7 @@ struct InfoController: Sendable {
 
     /// `GET /info/{id}/versions` → the file's versions, latest first.
     @Sendable func versions(_ request: Request, context: StrypeRequestContext) async throws -> Items<VersionResponse> {
-        let (_, node) = try await live(context)
+        let node = try await reach(context, needs: .read).node
         guard node.kind == .file else { throw APIError.notFound("no such file") }
         return Items(
             try await nodes.versions(fileID: node.id).map {
@@ -131,14 +166,36 @@ struct InfoController: Sendable {
         )
     }
 
+    /// `GET /info/{id}/chunks?limit=50&offset=0` → the current version's chunks in order, each with where its shards
+    /// are and their health, as chunk tells it: what Cloudstrype did with the file.
+    @Sendable func placement(_ request: Request, context: StrypeRequestContext) async throws -> Page<ChunkResponse> {
+        let node = try await reach(context, needs: .read).node
+        guard node.kind == .file, let version = node.version else { throw APIError.notFound("no such file") }
+        let query = request.uri.queryParameters
+        let limit = min(max(query.get("limit", as: Int.self) ?? 50, 1), 200)
+        let offset = max(query.get("offset", as: Int.self) ?? 0, 0)
+        let parts = try await nodes.chunks(fileID: node.id, version: version.number)
+        let page = Array(parts.dropFirst(offset).prefix(limit))
+        var infos = [ChunkResponse?](repeating: nil, count: page.count)
+        try await withThrowingTaskGroup(of: (Int, ChunkResponse).self) { group in
+            for (index, part) in page.enumerated() {
+                // A few at a time: a page is up to 200 chunks, each one request to chunk.
+                if index >= 8, let (done, info) = try await group.next() { infos[done] = info }
+                group.addTask { (index, try await chunks.info(part.chunkID, owner: node.ownerID)) }
+            }
+            for try await (done, info) in group { infos[done] = info }
+        }
+        return Page(items: infos.compactMap { $0 }, total: parts.count, limit: limit, offset: offset)
+    }
+
     /// `POST /info/{id}/versions/{version}/restore` → the file with that version current again (as a new version).
     @Sendable func restoreVersion(_ request: Request, context: StrypeRequestContext) async throws -> NodeResponse {
-        let (owner, node) = try await live(context)
+        let reached = try await reach(context, needs: .readWrite)
         guard let version = context.parameters.get("version", as: Int.self) else {
             throw APIError.invalidField("version", "a version number")
         }
-        try await nodes.restoreVersion(owner: owner, fileID: node.id, version: version)
-        return try await current(owner, node.id)
+        try await nodes.restoreVersion(owner: reached.node.ownerID, fileID: reached.node.id, version: version)
+        return try await current(reached)
     }
 
     /// `GET /trash` → what the user trashed, latest first, each with the path it had.
@@ -156,28 +213,44 @@ struct InfoController: Sendable {
         let owner = try DataController.owner(context)
         let id = try context.uuidParameter("id", resource: "file")
         try await nodes.restore(owner: owner, id: id)
-        return try await current(owner, id)
-    }
-
-    /// The caller and their live node named in the route.
-    private func live(_ context: StrypeRequestContext) async throws -> (UUID, NodeRecord) {
-        let owner = try DataController.owner(context)
-        let id = try context.uuidParameter("id", resource: "file")
-        guard let node = try await nodes.find(owner: owner, id: id) else { throw APIError.notFound("no such file") }
-        return (owner, node)
-    }
-
-    private func current(_ owner: UUID, _ id: UUID) async throws -> NodeResponse {
         guard let node = try await nodes.find(owner: owner, id: id) else { throw APIError.notFound("no such file") }
         return node.response(path: try await nodes.path(of: id))
     }
 
-    private func expand(_ node: NodeRecord, at path: FilePath, depth: Int) async throws -> NodeResponse {
-        guard node.kind == .dir, depth > 0 else { return node.response(path: path) }
+    /// The node named in the route, if the caller has `needs` on it.
+    private func reach(_ context: StrypeRequestContext, needs: Access) async throws -> ReachedNode {
+        try await access.reach(
+            try context.uuidParameter("id", resource: "file"),
+            caller: try DataController.owner(context),
+            needs: needs
+        )
+    }
+
+    /// The node after a change, as the caller sees it.
+    private func current(_ reached: ReachedNode) async throws -> NodeResponse {
+        guard let node = try await nodes.find(id: reached.node.id) else { throw APIError.notFound("no such file") }
+        return try await access.response(ReachedNode(node: node, access: reached.access, grantRoot: reached.grantRoot))
+    }
+
+    /// `depth` from the query: 0 to `maximumDepth`.
+    private static func depth(_ request: Request, default fallback: String) throws -> Int {
+        let text = request.uri.queryParameters.get("depth") ?? fallback
+        guard let depth = Int(text), (0...maximumDepth).contains(depth) else {
+            throw APIError.invalidField("depth", "a depth is 0 to \(maximumDepth)")
+        }
+        return depth
+    }
+
+    private func expand(_ node: NodeRecord, at path: FilePath, depth: Int, as access: Access = .owner) async throws
+        -> NodeResponse
+    {
+        guard node.kind == .dir, depth > 0 else { return node.response(path: path, access: access) }
         var children: [NodeResponse] = []
         for child in try await nodes.children(of: node.id) {
-            children.append(try await expand(child, at: try path.appending(child.name), depth: depth - 1))
+            children.append(
+                try await expand(child, at: try path.appending(child.name), depth: depth - 1, as: access)
+            )
         }
-        return node.response(path: path, children: children)
+        return node.response(path: path, children: children, access: access)
     }
 }

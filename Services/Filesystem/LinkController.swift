@@ -11,6 +11,7 @@ import StrypeService
 /// it names, and for a folder whatever lies below it, without an account.
 struct LinkController: Sendable {
     let nodes: any NodeRepository
+    let access: NodeAccess
     let links: LinkRepository
     let data: DataController
     let authentication: AuthenticationMiddleware
@@ -34,9 +35,8 @@ struct LinkController: Sendable {
     > {
         let owner = try DataController.owner(context)
         let id = try context.uuidParameter("id", resource: "file")
-        guard let node = try await nodes.find(owner: owner, id: id), node.parentID != nil else {
-            throw APIError.notFound("no such file")
-        }
+        let node = try await access.reach(id, caller: owner, needs: .owner).node
+        guard node.parentID != nil else { throw APIError.notFound("no such file") }
         let body = try await request.decode(as: CreateLinkRequest.self, context: context)
         if let seconds = body.expiresIn, !(60...Self.maximumLifetime).contains(seconds) {
             throw APIError.invalidField("expires_in", "60 seconds to 366 days")
@@ -60,7 +60,7 @@ struct LinkController: Sendable {
     @Sendable func list(_ request: Request, context: StrypeRequestContext) async throws -> Items<LinkResponse> {
         let owner = try DataController.owner(context)
         let id = try context.uuidParameter("id", resource: "file")
-        guard try await nodes.find(owner: owner, id: id) != nil else { throw APIError.notFound("no such file") }
+        _ = try await access.reach(id, caller: owner, needs: .owner)
         return Items(try await links.live(nodeID: id).map(\.response))
     }
 

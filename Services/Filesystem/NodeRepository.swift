@@ -37,8 +37,8 @@ struct NodeRecord: Sendable {
     /// A directory's own storage choice for new files below it.
     var storage = StorageSettings()
 
-    /// The API view at `path`.
-    func response(path: FilePath, children: [NodeResponse]? = nil) -> NodeResponse {
+    /// The API view at `path`; `access` below an owner's is shown (the node is shared with the caller).
+    func response(path: FilePath, children: [NodeResponse]? = nil, access: Access = .owner) -> NodeResponse {
         NodeResponse(
             id: id,
             kind: kind.rawValue,
@@ -54,7 +54,8 @@ struct NodeRecord: Sendable {
             attrs: attrs,
             tags: tags,
             trashedAt: trashedAt,
-            children: children
+            children: children,
+            access: access == .owner ? nil : access.grantText
         )
     }
 }
@@ -83,8 +84,10 @@ protocol NodeRepository: Sendable {
     func resolve(owner: UUID, path: FilePath) async throws -> NodeRecord?
     /// The user's live node with this id, or nil.
     func find(owner: UUID, id: UUID) async throws -> NodeRecord?
-    /// Where a node is, from the root.
-    func path(of id: UUID) async throws -> FilePath
+    /// Any user's live node with this id (callers check access), or nil.
+    func find(id: UUID) async throws -> NodeRecord?
+    /// Where a node is, from the root, or from `top` (`/top-name/...`) when it is below that directory.
+    func path(of id: UUID, from top: UUID?) async throws -> FilePath
     /// The live entries of a directory, directories first, then by name.
     func children(of id: UUID) async throws -> [NodeRecord]
     /// `mkdir -p`: the directory at `path`, creating what is missing; 409 when a file is in the way.
@@ -133,6 +136,11 @@ protocol NodeRepository: Sendable {
     func looseChunkCollected(_ chunkID: String) async throws
     /// Deleting failed; try again later, backing off.
     func looseChunkFailed(_ chunkID: String) async throws
+}
+
+extension NodeRepository {
+    /// Where a node is, from its owner's root.
+    func path(of id: UUID) async throws -> FilePath { try await path(of: id, from: nil) }
 }
 
 /// `NodeRepository` on PostgreSQL.
@@ -252,13 +260,25 @@ struct PostgresNodeRepository: NodeRepository {
         return nil
     }
 
-    func path(of id: UUID) async throws -> FilePath {
+    func find(id: UUID) async throws -> NodeRecord? {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.from) WHERE n.id = \(id) AND n.trashed_at IS NULL
+            """,
+            logger: logger
+        )
+        for try await row in rows.decode(Row.self) { return Self.record(row) }
+        return nil
+    }
+
+    func path(of id: UUID, from top: UUID?) async throws -> FilePath {
         let rows = try await client.query(
             """
             WITH RECURSIVE up (id, parent_id, name, depth) AS (
                 SELECT id, parent_id, name, 0 FROM fs.nodes WHERE id = \(id)
                 UNION ALL
                 SELECT n.id, n.parent_id, n.name, up.depth + 1 FROM fs.nodes n JOIN up ON n.id = up.parent_id
+                WHERE up.id IS DISTINCT FROM \(top)
             )
             SELECT name FROM up WHERE parent_id IS NOT NULL ORDER BY depth DESC
             """,

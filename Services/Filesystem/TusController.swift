@@ -61,10 +61,11 @@ struct TusController: Sendable {
         )
     }
 
-    /// `POST /tus` with `Upload-Length` and `Upload-Metadata` (`filename`, `path`: the file's path, or a folder when
-    /// it ends in `/`) → 201 with `Location`; a body (`application/offset+octet-stream`) is its first bytes.
+    /// `POST /tus` with `Upload-Length` and `Upload-Metadata` (`filename`; `path`: the file's path, or a folder when
+    /// it ends in `/`; or `parent`: a folder's id, also one shared read-write) → 201 with `Location`; a body
+    /// (`application/offset+octet-stream`) is its first bytes.
     @Sendable func create(_ request: Request, context: StrypeRequestContext) async throws -> Response {
-        let owner = try DataController.owner(context)
+        let caller = try DataController.owner(context)
         guard let lengthText = request.headers[Header.length] else {
             if request.headers[Header.deferLength] != nil {
                 throw APIError.badRequest("Upload-Defer-Length is not supported; send Upload-Length")
@@ -81,13 +82,15 @@ struct TusController: Sendable {
                 message: "uploads are at most \(Self.maximumSize) bytes"
             )
         }
-        let path = try await destination(request.headers[Header.metadata], owner: owner)
+        let target = try await destination(request.headers[Header.metadata], caller: caller)
+        let (owner, path) = (target.owner, target.path)
         let terms = try await data.uploadTerms(request, owner: owner, directory: path.parent)
         if let room = terms.room, length > room { throw DataController.quotaExceeded(room) }
         let (durability, encryption) = (terms.durability, terms.encryption)
         var upload = TusUpload(
             id: UUID(),
             ownerID: owner,
+            uploaderID: caller,
             path: path,
             length: length,
             received: 0,
@@ -243,32 +246,42 @@ struct TusController: Sendable {
     }
 
     private func find(_ context: StrypeRequestContext) async throws -> TusUpload {
-        let owner = try DataController.owner(context)
+        let caller = try DataController.owner(context)
         let id = try context.uuidParameter("id", resource: "upload")
-        guard let upload = try await uploads.find(owner: owner, id: id) else {
+        guard let upload = try await uploads.find(uploader: caller, id: id) else {
             throw APIError.notFound("no such upload (finished, terminated or expired)")
         }
         return upload
     }
 
-    /// Where the file goes: metadata `path` (a folder when it ends in `/` or names one), else `/` + `filename`.
-    private func destination(_ header: String?, owner: UUID) async throws -> FilePath {
+    /// Where the file goes: `filename` in the folder `parent`; metadata `path` (a folder when it ends in `/` or names
+    /// one); else `/` + `filename`.
+    private func destination(_ header: String?, caller: UUID) async throws -> Destination {
         let metadata = try Self.metadata(header)
         let filename = try metadata["filename"].map { try DataController.fileName($0) }
+        if let parent = metadata["parent"] {
+            guard let filename else { throw APIError.invalidField("Upload-Metadata", "a parent needs a filename") }
+            return try await data.access.destination(
+                caller: caller,
+                path: nil,
+                parent: try DataController.id(parent, field: "parent"),
+                name: filename
+            )
+        }
         guard let text = metadata["path"] else {
             guard let filename else { throw APIError.invalidField("Upload-Metadata", "give filename or path") }
-            return try FilePath.root.appending(filename)
+            return .own(caller, try FilePath.root.appending(filename))
         }
         let path = try DataController.path(text)
         var isFolder = text.hasSuffix("/")
-        if !isFolder { isFolder = try await data.nodes.resolve(owner: owner, path: path)?.kind == .dir }
+        if !isFolder { isFolder = try await data.nodes.resolve(owner: caller, path: path)?.kind == .dir }
         guard isFolder else {
             guard !path.isRoot else { throw APIError.invalidField("path", "the root is a folder") }
-            return path
+            return .own(caller, path)
         }
         guard let filename else { throw APIError.invalidField("Upload-Metadata", "a folder path needs a filename") }
         do {
-            return try path.appending(filename)
+            return .own(caller, try path.appending(filename))
         } catch {
             throw APIError.invalidField("path", error.description)
         }

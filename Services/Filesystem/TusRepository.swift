@@ -10,7 +10,10 @@ import StrypeService
 /// A tus upload in progress.
 struct TusUpload: Sendable {
     var id: UUID
+    /// Whose tree the file goes into (and whose chunks it is).
     var ownerID: UUID
+    /// Who sends it: the owner, or a grantee writing into a folder shared with them.
+    var uploaderID: UUID
     var path: FilePath
     var length: Int64
     var received: Int64
@@ -26,8 +29,8 @@ struct TusUpload: Sendable {
 /// at, so two requests racing on one upload cannot both advance it.
 protocol TusRepository: Sendable {
     func create(_ upload: TusUpload) async throws
-    /// The user's unexpired upload, or nil.
-    func find(owner: UUID, id: UUID) async throws -> TusUpload?
+    /// The unexpired upload the user is sending, or nil.
+    func find(uploader: UUID, id: UUID) async throws -> TusUpload?
     /// The chunks stored so far, in order.
     func chunks(_ id: UUID) async throws -> [ChunkPart]
     /// Appends `parts`, saves the tail and hash, moves the offset from `from` to `upload.received`, extends the
@@ -47,38 +50,41 @@ struct PostgresTusRepository: TusRepository {
     func create(_ upload: TusUpload) async throws {
         try await client.query(
             """
-            INSERT INTO fs.tus_uploads (id, owner_id, path, length, received, durability, encryption, hash_state,
-                expires_at)
-            VALUES (\(upload.id), \(upload.ownerID), \(upload.path.description), \(upload.length), 0,
-                \(upload.durability), \(upload.encryption), \(Data(upload.hashState)), \(upload.expires))
+            INSERT INTO fs.tus_uploads (id, owner_id, uploader_id, path, length, received, durability, encryption,
+                hash_state, expires_at)
+            VALUES (\(upload.id), \(upload.ownerID), \(upload.uploaderID), \(upload.path.description), \(upload.length),
+                0, \(upload.durability), \(upload.encryption), \(Data(upload.hashState)), \(upload.expires))
             """,
             logger: logger
         )
     }
 
-    func find(owner: UUID, id: UUID) async throws -> TusUpload? {
+    func find(uploader: UUID, id: UUID) async throws -> TusUpload? {
         let rows = try await client.query(
             """
-            SELECT id, owner_id, path, length, received, durability, encryption, hash_state, tail, head, expires_at
-            FROM fs.tus_uploads WHERE id = \(id) AND owner_id = \(owner) AND expires_at > now()
+            SELECT id, owner_id, COALESCE(uploader_id, owner_id), path, length, received, durability, encryption,
+                hash_state, tail, head, expires_at
+            FROM fs.tus_uploads
+            WHERE id = \(id) AND COALESCE(uploader_id, owner_id) = \(uploader) AND expires_at > now()
             """,
             logger: logger
         )
         for try await row in rows.decode(
-            (UUID, UUID, String, Int64, Int64, String, String, Data, Data, Data, Date).self
+            (UUID, UUID, UUID, String, Int64, Int64, String, String, Data, Data, Data, Date).self
         ) {
             return TusUpload(
                 id: row.0,
                 ownerID: row.1,
-                path: try FilePath(row.2),
-                length: row.3,
-                received: row.4,
-                durability: row.5,
-                encryption: row.6,
-                hashState: Array(row.7),
-                tail: Array(row.8),
-                head: Array(row.9),
-                expires: row.10
+                uploaderID: row.2,
+                path: try FilePath(row.3),
+                length: row.4,
+                received: row.5,
+                durability: row.6,
+                encryption: row.7,
+                hashState: Array(row.8),
+                tail: Array(row.9),
+                head: Array(row.10),
+                expires: row.11
             )
         }
         return nil

@@ -22,6 +22,9 @@ public struct NodeResponse: Codable, Sendable, Equatable {
     public var trashedAt: Date?
     /// A directory's entries, down to the depth asked for (folders first, then by name).
     public var children: [NodeResponse]?
+    /// What the caller may do when the node is another user's, shared by a grant (`read` or `read-write`); the
+    /// path then starts at the shared directory.
+    public var access: String?
 
     public init(
         id: UUID,
@@ -38,7 +41,8 @@ public struct NodeResponse: Codable, Sendable, Equatable {
         attrs: [String: String]? = nil,
         tags: [String]? = nil,
         trashedAt: Date? = nil,
-        children: [NodeResponse]? = nil
+        children: [NodeResponse]? = nil,
+        access: String? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -55,21 +59,33 @@ public struct NodeResponse: Codable, Sendable, Equatable {
         self.tags = tags
         self.trashedAt = trashedAt
         self.children = children
+        self.access = access
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, path, name, size, sha256, version, durability, encryption, modified, attrs, tags, children
+        case id, kind, path, name, size, sha256, version, durability, encryption, modified, attrs, tags, children,
+            access
         case contentType = "content_type"
         case trashedAt = "trashed_at"
     }
 }
 
-/// `POST /dirs`: the directory to create, with any missing parents.
+/// `POST /dirs`: the directory to create, with any missing parents, by `path` in the caller's tree, or by `name`
+/// in the directory `parent_id` (which may be shared with the caller).
 public struct MakeDirectoryRequest: Codable, Sendable {
-    public var path: String
+    public var path: String?
+    public var parentID: UUID?
+    public var name: String?
 
-    public init(path: String) {
+    public init(path: String? = nil, parentID: UUID? = nil, name: String? = nil) {
         self.path = path
+        self.parentID = parentID
+        self.name = name
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, name
+        case parentID = "parent_id"
     }
 }
 
@@ -86,12 +102,22 @@ public struct UpdateNodeRequest: Codable, Sendable {
     }
 }
 
-/// `POST /info/{id}/move`: the node's new path (a move, a rename, or both).
+/// `POST /info/{id}/move`: the node's new path (a move, a rename, or both) in the caller's tree, or the directory
+/// `parent_id` to move it into (keeping its name unless `name` is given).
 public struct MoveRequest: Codable, Sendable {
-    public var to: String
+    public var to: String?
+    public var parentID: UUID?
+    public var name: String?
 
-    public init(to: String) {
+    public init(to: String? = nil, parentID: UUID? = nil, name: String? = nil) {
         self.to = to
+        self.parentID = parentID
+        self.name = name
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case to, name
+        case parentID = "parent_id"
     }
 }
 
@@ -264,5 +290,72 @@ public struct UploadSessionResponse: Codable, Sendable, Equatable {
         case path, size, expires, parts
         case uploadID = "upload_id"
         case partSize = "part_size"
+    }
+}
+
+/// `POST /info/{id}/grants`: shares a directory with a user (by email) or a group (by name), `read` or
+/// `read-write`.
+public struct CreateGrantRequest: Codable, Sendable {
+    public var user: String?
+    public var group: String?
+    public var access: String
+
+    public init(user: String? = nil, group: String? = nil, access: String) {
+        self.user = user
+        self.group = group
+        self.access = access
+    }
+}
+
+/// A user or a group, as directory grants name them (auth's `GET /lookup/...` answers one).
+public struct Grantee: Codable, Sendable, Equatable {
+    /// `user` or `group`.
+    public var kind: String
+    public var id: UUID
+    /// The user's email or the group's name.
+    public var name: String
+
+    public init(kind: String, id: UUID, name: String) {
+        self.kind = kind
+        self.id = id
+        self.name = name
+    }
+}
+
+/// A directory shared with a user or group.
+public struct GrantResponse: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var nodeID: UUID
+    public var grantee: Grantee
+    /// `read` or `read-write`.
+    public var access: String
+    public var created: Date
+    /// The shared directory, in `GET /shared` (with its path from itself: `/name`).
+    public var node: NodeResponse?
+
+    public init(id: UUID, nodeID: UUID, grantee: Grantee, access: String, created: Date, node: NodeResponse? = nil) {
+        self.id = id
+        self.nodeID = nodeID
+        self.grantee = grantee
+        self.access = access
+        self.created = created
+        self.node = node
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, grantee, access, created, node
+        case nodeID = "node_id"
+    }
+}
+
+/// `POST /info/{id}/download`: a URL that downloads the file without an `Authorization` header (a browser's plain
+/// navigation streams it to disk), valid until `expires`.
+public struct DownloadTicketResponse: Codable, Sendable, Equatable {
+    public var url: String
+    public var expires: Date
+
+    public init(url: String, expires: Date) {
+        self.url = url
+        self.expires = expires
     }
 }

@@ -2,6 +2,7 @@
 atomically, ranges and conditional requests work, bad paths change nothing, a truncated or killed upload leaves no
 visible file and its chunks are collected, and users stay apart."""
 
+import datetime
 import hashlib
 import json
 import os
@@ -414,6 +415,39 @@ def test_share_links_give_exactly_what_they_name(suite, user):
     assert anonymous.get(base).status_code == 404
 
 
+def test_download_tickets_stream_a_file_without_a_token_for_a_minute(suite, user):
+    headers, _ = user
+    data = os.urandom(3 * MiB + 7)
+    file = put(suite, headers, "/tickets/movie.mkv", data).json()
+    created = info(suite, headers, file["id"], "post", "/download")
+    assert created.status_code == 201, created.text
+    ticket = created.json()
+    assert ticket["url"].startswith("/api/filesystem/d/csd_")
+    assert 50 <= time_left(ticket["expires"]) <= 61
+    anonymous = requests.Session()
+    got = anonymous.get(suite.gateway + ticket["url"])
+    assert got.status_code == 200 and got.content == data
+    assert got.headers["Content-Disposition"].startswith('attachment; filename="movie.mkv"')
+    ranged = anonymous.get(suite.gateway + ticket["url"], headers={"Range": "bytes=5-14"})
+    assert ranged.status_code == 206 and ranged.content == data[5:15]
+    # Only the file's readers get tickets; folders, unknown and forged tickets are refused.
+    _, stranger = sign_in(suite)
+    assert info(suite, stranger, file["id"], "post", "/download").status_code == 404
+    folder = listing(suite, headers, "/tickets")
+    assert info(suite, headers, folder["id"], "post", "/download").status_code == 400
+    assert anonymous.get(suite.gateway + ticket["url"] + "x").status_code == 404
+    assert anonymous.get(f"{suite.gateway}/api/filesystem/d/{'a' * 200}").status_code == 404
+    # A ticket ends with the reader's access: a trashed file no longer downloads.
+    assert info(suite, headers, file["id"], "delete").status_code == 204
+    gone = anonymous.get(suite.gateway + ticket["url"])
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
+
+
+def time_left(stamp):
+    expires = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (expires - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+
+
 def test_multipart_sessions_take_parts_in_any_order(suite, user):
     headers, agents = user
     url = f"{suite.gateway}/api/filesystem/uploads"
@@ -457,3 +491,21 @@ def test_multipart_sessions_take_parts_in_any_order(suite, user):
     assert requests.delete(f"{url}/{aborted['upload_id']}", headers=headers).status_code == 204
     assert requests.put(suite.gateway + aborted["parts"][1]["url"], data=os.urandom(MiB)).status_code == 404
     assert wait_until(lambda: shard_files(agents) == before), "an aborted session's chunks were not collected"
+
+
+def test_a_file_shows_where_its_shards_are(suite, user):
+    headers, agents = user
+    data = os.urandom(9 * MiB)
+    file = put(suite, headers, "/placement/spread.bin", data, **{"X-Durability": "rs(2,1)"}).json()
+    url = f"{suite.gateway}/api/filesystem/info/{file['id']}/chunks"
+    page = requests.get(url, headers=headers).json()
+    assert page["total"] == 3 and [c["size"] for c in page["items"]] == [4 * MiB, 4 * MiB, MiB]
+    members = {a.member_id for a in agents}
+    for chunk in page["items"]:
+        assert chunk["durability"] == "rs(2,1)" and chunk["health"] == "healthy"
+        assert len(chunk["shards"]) == 3 and {s["backend_id"] for s in chunk["shards"]} == members
+        assert all(s["backend"] == "array" and s["state"] == "ok" for s in chunk["shards"])
+    second = requests.get(url, params={"limit": 1, "offset": 2}, headers=headers).json()
+    assert [c["chunk_id"] for c in second["items"]] == [page["items"][2]["chunk_id"]]
+    _, stranger = sign_in(suite)
+    assert requests.get(url, headers=stranger).status_code == 404

@@ -22,3 +22,4 @@ def test_no_secret_in_any_log(suite, http):
         assert "eyJ" not in text, f"something like a JWT appears in {path}"
         assert "csr_" not in text and "csa_" not in text, f"a refresh or agent token appears in {path}"
         assert "csl_" not in text, f"a share-link token appears in {path}"
+        assert "csd_" not in text, f"a download ticket appears in {path}"

@@ -35,3 +35,4 @@ extension ValidatedToken {
 
 extension ValidatedToken: ResponseEncodable {}
 extension Items: ResponseEncodable {}
+extension Page: ResponseEncodable {}

@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+import StrypeCodec
+import StrypeCore
+import StrypeService
+
+/// Download tickets: a short-lived URL for one file, so a browser can stream a download to disk by navigating to it
+/// instead of buffering it in the page to attach a bearer token.
+struct DownloadController: Sendable {
+    let access: NodeAccess
+    let data: DataController
+    let redis: RedisClient
+    let authentication: AuthenticationMiddleware
+    /// How long a ticket starts downloads; a download that started runs to its end.
+    var lifetime: Duration = .seconds(60)
+
+    func addRoutes(to router: Router<StrypeRequestContext>) {
+        router.group("/info").add(middleware: authentication).post("/{id}/download", use: create)
+        router.get("/d/{ticket}", use: open)
+    }
+
+    /// `POST /info/{id}/download` → 201 with the ticket's URL (`/api/filesystem/d/{ticket}`) and when it expires.
+    @Sendable func create(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
+        DownloadTicketResponse
+    > {
+        let caller = try DataController.owner(context)
+        let node = try await access.reach(
+            try context.uuidParameter("id", resource: "file"),
+            caller: caller,
+            needs: .read
+        ).node
+        guard node.kind == .file else { throw APIError.badRequest("only a file downloads", code: "not_a_file") }
+        let ticket = OpaqueToken.generate(prefix: "csd_")
+        try await redis.set(Self.key(ticket), "\(caller) \(node.id)", expiresIn: lifetime)
+        let expires = Date().addingTimeInterval(Double(lifetime.components.seconds))
+        return EditedResponse(
+            status: .created,
+            response: DownloadTicketResponse(url: "/api/filesystem/d/\(ticket)", expires: expires)
+        )
+    }
+
+    /// `GET /d/{ticket}` (anonymous) → the file as `GET /data/{id}` would give it to the ticket's holder, with
+    /// `Range`; 404 once the ticket expired or the caller lost access.
+    @Sendable func open(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        guard let ticket = context.parameters.get("ticket"), ticket.utf8.count <= 100,
+            let value = try await redis.get(Self.key(ticket))
+        else { throw APIError.notFound("this download link does not exist or has expired") }
+        let parts = value.split(separator: " ")
+        guard parts.count == 2, let caller = UUID(uuidString: String(parts[0])),
+            let id = UUID(uuidString: String(parts[1]))
+        else { throw APIError.notFound("this download link does not exist or has expired") }
+        // Access is checked again: a grant revoked or a file trashed since the ticket was made ends it.
+        return try await data.serve(try await access.reach(id, caller: caller, needs: .read).node, request)
+    }
+
+    /// Redis keeps the ticket's SHA-256, never the ticket.
+    private static func key(_ ticket: String) -> String {
+        "fs:download:" + Checksum.hex(OpaqueToken.digest(ticket))
+    }
+}
+
+extension DownloadTicketResponse: ResponseEncodable {}

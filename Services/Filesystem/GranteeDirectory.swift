@@ -1,0 +1,61 @@
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import StrypeCore
+import StrypeService
+
+/// Who may be granted a directory, and which groups a user is in: auth's answers.
+protocol GranteeDirectory: Sendable {
+    /// The active user with this email, or nil.
+    func user(email: String) async throws -> Grantee?
+    /// The group with this name, or nil.
+    func group(name: String) async throws -> Grantee?
+    /// The ids of the user's groups (kept for a few seconds: a membership change reaches grants that late).
+    func groups(of user: UUID) async throws -> [UUID]
+}
+
+/// `GranteeDirectory` over auth's `/lookup` and `/users/{id}/groups`, called with filesystem's service token.
+struct AuthGranteeDirectory: GranteeDirectory {
+    let auth: ServiceClient
+    let tokens: ServiceTokenProvider
+    let memberships = ExpiringCache<UUID, [UUID]>(lifetime: .seconds(5))
+
+    func user(email: String) async throws -> Grantee? {
+        try await lookUp("/lookup/user?email=\(Self.query(email))")
+    }
+
+    func group(name: String) async throws -> Grantee? {
+        try await lookUp("/lookup/group?name=\(Self.query(name))")
+    }
+
+    func groups(of user: UUID) async throws -> [UUID] {
+        try await memberships.value(for: user) {
+            let body = try await get("/users/\(user.uuidString.lowercased())/groups")
+            guard let body else { return [] }
+            return try JSONDecoder().decode(Items<GroupSummary>.self, from: body).items.map(\.id)
+        }
+    }
+
+    private func lookUp(_ path: String) async throws -> Grantee? {
+        try await get(path).map { try JSONDecoder().decode(Grantee.self, from: $0) }
+    }
+
+    /// The body of a 200, nil for a 404 or 400 (no such user or group, or a name auth refuses).
+    private func get(_ path: String) async throws -> ByteBuffer? {
+        var headers = HTTPHeaders()
+        headers.add(name: "Authorization", value: "Bearer \(try await tokens.token())")
+        let response = try await auth.send(.GET, path, headers: headers)
+        let body = try await response.body.collect(upTo: 1 << 20)
+        switch response.status.code {
+        case 200: return body
+        case 400, 404: return nil
+        default:
+            throw APIError(.badGateway, code: "auth_failed", message: "auth answered \(response.status.code)")
+        }
+    }
+
+    private static func query(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+    }
+}
