@@ -19,6 +19,8 @@ ensure_packages() {
     [ -f /usr/include/hiredis/hiredis.h ] || missing+=(libhiredis-dev)
     [ -f /usr/include/isa-l/erasure_code.h ] || missing+=(libisal-dev)
     [ -f /usr/include/sodium.h ] || missing+=(libsodium-dev)
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v chromedriver >/dev/null || missing+=(chromium-driver)
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing: ${missing[*]}"
         local sudo=""

@@ -1,0 +1,285 @@
+// A tus 1.0.0 client: creates an upload, sends the file in slices (XHR, for progress), resumes with HEAD after a
+// dropped connection or a reload (Locations kept in localStorage by fingerprint), and cancels with DELETE.
+import { ApiError, freshToken, errorFrom, describe, refresh, networkError } from "./api.js";
+
+const ENDPOINT = "/api/filesystem/tus";
+const STORE_PREFIX = "cloudstrype.tus.";
+export const SLICE = 8 * 1024 * 1024;
+// About two minutes of retries before giving up (choosing the file again resumes it later).
+const RETRY_DELAYS = [1000, 2000, 4000, 8000, 15000, 15000, 15000, 15000, 15000, 15000];
+
+function base64(text) {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/** Waits `ms`, or less when the browser comes back online; rejects when the upload is cancelled. */
+const pause = (ms, signal) => new Promise((resolve, reject) => {
+  const done = () => {
+    clearTimeout(timer);
+    window.removeEventListener("online", done);
+    resolve();
+  };
+  const timer = setTimeout(done, ms);
+  window.addEventListener("online", done);
+  signal?.addEventListener("abort", () => {
+    clearTimeout(timer);
+    window.removeEventListener("online", done);
+    reject(new DOMException("cancelled", "AbortError"));
+  }, { once: true });
+});
+
+/** Where an upload goes: `{path: "/docs/"}` (a folder of one's own) or `{parent: id}` (e.g. a shared folder). */
+function destinationKey(destination) {
+  return destination.parent ? `parent:${destination.parent}` : `path:${destination.path}`;
+}
+
+export function fingerprint(file, destination) {
+  return [file.name, file.size, file.lastModified, destinationKey(destination)].join("|");
+}
+
+function remember(key, record) {
+  try {
+    localStorage.setItem(STORE_PREFIX + key, JSON.stringify(record));
+  } catch {
+    // Storage full or refused: the upload still works, it just will not resume after a reload.
+  }
+}
+
+function recall(key) {
+  try {
+    return JSON.parse(localStorage.getItem(STORE_PREFIX + key) || "null");
+  } catch {
+    return null;
+  }
+}
+
+function forget(key) {
+  localStorage.removeItem(STORE_PREFIX + key);
+}
+
+/** Uploads left unfinished by an earlier page (a reload, a closed tab): choose the same file again to resume. */
+export function unfinishedUploads() {
+  const found = [];
+  for (let i = 0; i < localStorage.length; i += 1) {
+    const key = localStorage.key(i);
+    if (!key || !key.startsWith(STORE_PREFIX)) continue;
+    const record = recall(key.slice(STORE_PREFIX.length));
+    if (record) found.push({ key: key.slice(STORE_PREFIX.length), ...record });
+  }
+  return found.sort((a, b) => (a.saved < b.saved ? 1 : -1));
+}
+
+/** Gives up an unfinished upload: the server deletes what it stored. */
+export async function discardUpload(key) {
+  const record = recall(key);
+  forget(key);
+  if (record?.location) {
+    try {
+      await tusRequest("DELETE", record.location);
+    } catch {
+      // Gone already, or unreachable: it expires on the server by itself.
+    }
+  }
+}
+
+/**
+ * One request with the bearer token; a 401 refreshes the tokens and retries once. `onProgress(loaded)` reports
+ * bytes of the body sent so far. Resolves with the XHR (any status); rejects with a network ApiError or AbortError.
+ */
+async function tusRequest(method, url, { headers = {}, body = null, onProgress, signal } = {}) {
+  const once = async () => {
+    const token = await freshToken();
+    return send(token);
+  };
+  const send = (token) => new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    xhr.setRequestHeader("Tus-Resumable", "1.0.0");
+    if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    if (onProgress) xhr.upload.onprogress = (event) => onProgress(event.loaded);
+    xhr.onload = () => resolve(xhr);
+    xhr.onerror = () => reject(networkError());
+    xhr.ontimeout = () => reject(networkError());
+    xhr.onabort = () => reject(new DOMException("cancelled", "AbortError"));
+    if (signal) {
+      if (signal.aborted) {
+        reject(new DOMException("cancelled", "AbortError"));
+        return;
+      }
+      signal.addEventListener("abort", () => xhr.abort(), { once: true });
+    }
+    xhr.send(body);
+  });
+  let xhr = await once();
+  if (xhr.status === 401) {
+    await refresh();
+    xhr = await once();
+  }
+  return xhr;
+}
+
+function errorOf(xhr) {
+  return errorFrom(new Response(xhr.responseText || "", { status: xhr.status }));
+}
+
+/** Whether a failure is worth retrying after a pause (the connection or a service hiccup). */
+function transient(error) {
+  return error instanceof ApiError && [0, 502, 503, 504].includes(error.status);
+}
+
+/**
+ * One file's upload. `onProgress({sent, total})` as bytes go out; `start()` resolves when the file is in.
+ */
+export class TusUpload {
+  constructor(file, destination, { onProgress = () => {}, onState = () => {}, slice = SLICE } = {}) {
+    this.file = file;
+    this.destination = destination;
+    this.onProgress = onProgress;
+    this.onState = onState;
+    this.slice = slice;
+    this.key = fingerprint(file, destination);
+    this.controller = new AbortController();
+    this.location = null;
+    this.offset = 0;
+    this.resumed = false;
+  }
+
+  get total() {
+    return this.file.size;
+  }
+
+  async start() {
+    const { signal } = this.controller;
+    let attempt = 0;
+    let resync = false;
+    while (this.offset < this.total || this.location === null) {
+      try {
+        if (resync) {
+          await this.resync();
+          resync = false;
+        } else if (this.location === null) await this.open();
+        else await this.sendSlice();
+        attempt = 0;
+      } catch (error) {
+        if (signal.aborted || error.name === "AbortError") throw new DOMException("cancelled", "AbortError");
+        if (error.code === "offset_mismatch") {
+          resync = true;
+          continue;
+        }
+        if (!transient(error) || attempt >= RETRY_DELAYS.length) throw error;
+        this.onState(`Connection interrupted, retrying… (${describeShort(error)})`);
+        await pause(RETRY_DELAYS[attempt], signal);
+        attempt += 1;
+        // Where does the server stand? Some of the cut request may have arrived.
+        resync = this.location !== null;
+      }
+    }
+    forget(this.key);
+  }
+
+  /** Finds the upload's offset on the server, or starts it (anew if the saved one is gone). */
+  async open() {
+    const saved = recall(this.key);
+    if (saved?.location) {
+      const xhr = await tusRequest("HEAD", saved.location, { signal: this.controller.signal });
+      if (xhr.status === 200) {
+        this.location = saved.location;
+        this.offset = Number(xhr.getResponseHeader("Upload-Offset") || 0);
+        this.resumed = this.offset > 0;
+        this.onProgress({ sent: this.offset, total: this.total, resumed: this.resumed });
+        return;
+      }
+      forget(this.key);
+    }
+    await this.create();
+  }
+
+  async create() {
+    const metadata = [`filename ${base64(this.file.name)}`];
+    if (this.destination.parent) metadata.push(`parent ${base64(this.destination.parent)}`);
+    else metadata.push(`path ${base64(this.destination.path)}`);
+    const xhr = await tusRequest("POST", ENDPOINT, {
+      headers: { "Upload-Length": String(this.total), "Upload-Metadata": metadata.join(",") },
+      signal: this.controller.signal,
+    });
+    if (xhr.status !== 201) throw await errorOf(xhr);
+    this.location = xhr.getResponseHeader("Location");
+    if (!this.location) throw new ApiError(500, "internal", describe(500, "", "the server gave no upload address"));
+    this.offset = Number(xhr.getResponseHeader("Upload-Offset") || 0);
+    this.save();
+    this.onProgress({ sent: this.offset, total: this.total });
+  }
+
+  async sendSlice() {
+    const end = Math.min(this.offset + this.slice, this.total);
+    const start = this.offset;
+    const xhr = await tusRequest("PATCH", this.location, {
+      headers: { "Upload-Offset": String(start), "Content-Type": "application/offset+octet-stream" },
+      body: this.file.slice(start, end),
+      onProgress: (loaded) => this.onProgress({ sent: start + Math.min(loaded, end - start), total: this.total }),
+      signal: this.controller.signal,
+    });
+    if (xhr.status === 404) {
+      // Expired or removed on the server: start over.
+      forget(this.key);
+      this.location = null;
+      this.offset = 0;
+      return;
+    }
+    if (xhr.status !== 204) {
+      const error = await errorOf(xhr);
+      // A slice that was cut short may have left some bytes: the next attempt asks where the upload stands.
+      throw error;
+    }
+    this.offset = Number(xhr.getResponseHeader("Upload-Offset") || end);
+    this.save();
+    this.onProgress({ sent: this.offset, total: this.total });
+  }
+
+  /** After an interruption: where the server is, by HEAD. */
+  async resync() {
+    if (!this.location) return;
+    const xhr = await tusRequest("HEAD", this.location, { signal: this.controller.signal });
+    if (xhr.status === 200) {
+      this.offset = Number(xhr.getResponseHeader("Upload-Offset") || 0);
+      this.onProgress({ sent: this.offset, total: this.total });
+    } else if (xhr.status === 404) {
+      forget(this.key);
+      this.location = null;
+      this.offset = 0;
+    } else {
+      throw await errorOf(xhr);
+    }
+  }
+
+  save() {
+    remember(this.key, {
+      location: this.location,
+      name: this.file.name,
+      size: this.total,
+      offset: this.offset,
+      destination: this.destination,
+      saved: new Date().toISOString(),
+    });
+  }
+
+  /** Stops sending and deletes what the server stored. */
+  async cancel() {
+    this.controller.abort();
+    forget(this.key);
+    if (this.location) {
+      try {
+        await tusRequest("DELETE", this.location);
+      } catch {
+        // It expires on the server anyway.
+      }
+    }
+  }
+}
+
+function describeShort(error) {
+  return error.status ? `HTTP ${error.status}` : "offline";
+}
