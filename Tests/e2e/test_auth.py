@@ -15,6 +15,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from conftest import ADMIN_EMAIL
+from helpers import sign_in
+
 PASSWORD = "correct horse battery staple"
 
 
@@ -129,3 +132,29 @@ def test_agent_token_revocation_through_gateway(suite, http, account):
     assert http.post(f"{gateway}/api/auth/validate", json={"token": agent["token"]}).json()["scope"] == "array:member"
     assert http.delete(f"{gateway}/api/auth/agents/{agent['id']}", headers=auth).status_code == 204
     assert http.post(f"{gateway}/api/auth/validate", json={"token": agent["token"]}).status_code == 401
+
+
+def test_a_rotated_key_reaches_every_service_under_steady_traffic(suite, http):
+    """Every service keeps auth's keys and fetches them again when a token names a new kid; traffic that never
+    pauses must not keep the old copy alive."""
+    _, admin = sign_in(suite, ADMIN_EMAIL)
+    routes = ["cloud/whoami", "array/whoami", "chunk/whoami", "filesystem/whoami"]
+    for route in routes:
+        assert http.get(f"{suite.gateway}/api/{route}", headers=admin).status_code == 200
+    rotated = http.post(f"{suite.gateway}/api/auth/keys/rotate", headers=admin)
+    assert rotated.status_code == 200, rotated.text
+    email = f"rotated-{uuid.uuid4().hex[:8]}@example.com"
+    http.post(f"{suite.gateway}/api/auth/register", json={"email": email, "password": PASSWORD, "name": "R"})
+    token = http.post(f"{suite.gateway}/api/auth/login", json={"email": email, "password": PASSWORD}).json()
+    assert parts(token["access_token"])[0]["kid"] == rotated.json()["active"]
+    fresh = {"Authorization": f"Bearer {token['access_token']}"}
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        # The old token keeps every service busy between the tries of the new one.
+        for route in routes:
+            http.get(f"{suite.gateway}/api/{route}", headers=admin)
+        statuses = {route: http.get(f"{suite.gateway}/api/{route}", headers=fresh).status_code for route in routes}
+        if set(statuses.values()) == {200}:
+            break
+        time.sleep(0.05)
+    assert set(statuses.values()) == {200}, statuses

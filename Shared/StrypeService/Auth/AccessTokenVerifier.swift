@@ -40,16 +40,27 @@ package final class RemoteJWKS: VerificationKeySource {
 
     package func verificationKeys(refresh: Bool) async throws -> VerificationKeySet {
         let now = ContinuousClock.now
-        let task: Task<VerificationKeySet, any Error> = state.withLockedValue { state in
-            if let fetching = state.fetching { return fetching }
+        enum Source {
+            case cached(VerificationKeySet)
+            case fetch(Task<VerificationKeySet, any Error>)
+        }
+        let source: Source = state.withLockedValue { state in
+            if let fetching = state.fetching { return .fetch(fetching) }
             if let current = state.current {
                 let recent = state.fetchedAt.map { now - $0 < minimumRefreshInterval } ?? false
-                if !refresh || recent { return Task { current } }
+                if !refresh || recent { return .cached(current) }
             }
             let client = self.client
             let fetching = Task { try await Self.fetch(client) }
             state.fetching = fetching
-            return fetching
+            return .fetch(fetching)
+        }
+        // Only a fetch moves `fetchedAt`: were a cached answer to move it too, steady traffic would keep the copy
+        // "recent" for ever and a rotated key would never be fetched.
+        let task: Task<VerificationKeySet, any Error>
+        switch source {
+        case .cached(let keys): return keys
+        case .fetch(let fetching): task = fetching
         }
         do {
             let keys = try await task.value
