@@ -176,20 +176,21 @@ start_moto() {
 
 stop_moto() { stop_pidfile "$1/moto.pid" 10; }
 
-# start_service NAME BIN_DIR RUN_DIR ENV_FILE: runs one service in the background, logs in RUN_DIR/logs.
+# start_service NAME BIN_DIR RUN_DIR ENV_FILE [INSTANCE]: runs one instance of a service in the background, its pid
+# and log under RUN_DIR named INSTANCE (default NAME).
 start_service() {
-    local name="$1" bin="$2" run="$3" env_file="$4"
+    local name="$1" bin="$2" run="$3" env_file="$4" instance="${5:-$1}"
     mkdir -p "$run/logs" "$run/pids"
-    pid_alive "$run/pids/$name.pid" && return 0
+    pid_alive "$run/pids/$instance.pid" && return 0
     [ -x "$bin/$name" ] || die "no binary $bin/$name (build first)"
     (
         set -a
         # shellcheck disable=SC1090
         . "$env_file"
         set +a
-        exec "$bin/$name" >>"$run/logs/$name.log" 2>&1 </dev/null
+        exec "$bin/$name" >>"$run/logs/$instance.log" 2>&1 </dev/null
     ) &
-    echo $! >"$run/pids/$name.pid"
+    echo $! >"$run/pids/$instance.pid"
 }
 
 stop_pidfile() {

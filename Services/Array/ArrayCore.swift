@@ -129,11 +129,16 @@ struct ArrayCore: Sendable {
     }
 
     /// Whether each member is connected to some instance now.
-    func online(_ ids: [UUID]) async -> Set<UUID> {
+    func online(_ ids: [UUID]) async throws -> Set<UUID> {
         var online: Set<UUID> = []
         for id in ids {
-            let located = try? await presence.locate(id)
-            if connections[id] != nil || located != nil { online.insert(id) }
+            // Without Redis a member connected elsewhere is unknown, not offline: the error goes to the caller
+            // (a 503), so chunk never concludes there is no storage while Redis restarts.
+            if connections[id] != nil {
+                online.insert(id)
+            } else if try await presence.locate(id) != nil {
+                online.insert(id)
+            }
         }
         return online
     }

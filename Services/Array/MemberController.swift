@@ -32,7 +32,7 @@ struct MemberController: Sendable {
             guard let user = principal.userID else { throw APIError.forbidden("no user in this token") }
             records = try await core.members.visible(to: user)
         }
-        let online = await core.online(records.map(\.id))
+        let online = try await core.online(records.map(\.id))
         return Items(records.map { $0.response(online: online.contains($0.id)) })
     }
 
@@ -42,7 +42,7 @@ struct MemberController: Sendable {
             try context.uuidParameter("id", resource: "member"),
             by: try context.requirePrincipal()
         )
-        return member.response(online: await core.online([member.id]).contains(member.id))
+        return member.response(online: try await core.online([member.id]).contains(member.id))
     }
 
     /// `GET /members/me` with an agent token → the member as the server sees it (`cloudstrype-agent status`).
@@ -54,7 +54,7 @@ struct MemberController: Sendable {
             throw APIError.notFound("this member has not connected yet")
         }
         guard !member.removed else { throw APIError(.gone, code: "member_removed", message: "this member was removed") }
-        return member.response(online: await core.online([member.id]).contains(member.id))
+        return member.response(online: try await core.online([member.id]).contains(member.id))
     }
 
     /// `PATCH /members/{id} {name?, shared?}`: the owner renames; only admins share a member with every user.
@@ -71,7 +71,7 @@ struct MemberController: Sendable {
             throw APIError.notFound("no such member")
         }
         context.logger.info("member updated", metadata: ["member_id": "\(id)", "shared": "\(updated.shared)"])
-        return updated.response(online: await core.online([id]).contains(id))
+        return updated.response(online: try await core.online([id]).contains(id))
     }
 
     /// `DELETE /members/{id}` → 204: the member is disconnected and can no longer connect with its token.

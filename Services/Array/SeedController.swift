@@ -16,19 +16,29 @@ struct SeedController: Sendable {
         chunks.get("/{chunk}", use: read)
     }
 
-    /// `POST /{chunk_id}?replicas=N` → 201 with the members that hold it, the roomiest first; 507 when fewer than
-    /// N members are online with room for it.
+    /// `POST /{chunk_id}?replicas=N` → 201 with the members that hold it, the roomiest first; 422 when fewer than
+    /// N members are online, 507 when fewer than N of them have room for it.
     @Sendable func store(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         ArraySeedResponse
     > {
         let target = try SeedTarget(context)
         let (principal, owner, chunkID) = (target.principal, target.owner, target.chunkID)
         let replicas = try SeedTarget.replicas(request)
+        if let declared = request.headers[.contentLength].flatMap({ Int64($0) }),
+            declared > AgentFrameCodec.maximumPayloadBytes
+        {
+            throw APIError(.contentTooLarge, code: "too_large", message: "a chunk is at most 64 MiB")
+        }
         let body = try await request.body.collect(upTo: Int(AgentFrameCodec.maximumPayloadBytes))
         let visible = try await core.members.visible(to: owner)
-        let online = await core.online(visible.map(\.id))
-        let candidates = visible.filter { online.contains($0.id) && $0.free >= body.readableBytes }
-            .sorted { $0.free > $1.free }
+        let online = try await core.online(visible.map(\.id))
+        let reachable = visible.filter { online.contains($0.id) }
+        guard reachable.count >= replicas else {
+            throw APIError.insufficientBackends(
+                "\(replicas) replicas need \(replicas) online members; \(reachable.count) available"
+            )
+        }
+        let candidates = reachable.filter { $0.free >= body.readableBytes }.sorted { $0.free > $1.free }
         guard candidates.count >= replicas else {
             throw APIError(
                 .insufficientStorage,

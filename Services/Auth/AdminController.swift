@@ -126,7 +126,8 @@ struct AdminController: Sendable {
     /// `GET /lookup/group?name=` → the group with that name as a grantee; for services and admins only.
     @Sendable func lookUpGroup(_ request: Request, context: StrypeRequestContext) async throws -> Grantee {
         try Self.requireServiceOrAdmin(context)
-        guard let name = request.uri.queryParameters.get("name"), !name.isEmpty,
+        // A name no group could have (empty, too long, control characters) is simply not found.
+        guard let raw = request.uri.queryParameters.get("name"), let name = try? FieldRules.name(raw),
             let group = try await core.groups.find(name: name)
         else { throw APIError.notFound("no such group") }
         return Grantee(kind: "group", id: group.id, name: group.name)

@@ -60,6 +60,12 @@ struct ChunkCore: Sendable {
             : pieces.map { Checksum.sha256Hex($0) }
         metrics.codec("encode", bytes: size, elapsed: ContinuousClock.now - started)
         let candidates = try await shards.candidates(for: owner)
+        guard candidates.count >= durability.shardCount else {
+            throw APIError.insufficientBackends(
+                "\(durability) needs \(durability.shardCount) backends (healthy accounts or online members); "
+                    + "\(candidates.count) available"
+            )
+        }
         var generator = SystemRandomNumberGenerator()
         guard
             let chosen = Placement.choose(

@@ -55,11 +55,7 @@ struct RepairWorker: Service {
     func scan(fullRead: Bool) async throws {
         try await markGoneBackends()
         if settings.scrubBatch > 0 {
-            for (chunkID, shard) in try await core.chunks.sampleShards(limit: settings.scrubBatch) {
-                if try await core.scrub(shard, fullRead: fullRead) == false {
-                    try await core.chunks.markLost(chunkID: chunkID, index: shard.index, reason: "failed a scrub")
-                }
-            }
+            try await scrub(try await core.chunks.sampleShards(limit: settings.scrubBatch), fullRead: fullRead)
         }
         for chunkID in try await core.chunks.chunksNeedingRepair(limit: 500) {
             let marker = Self.queuedMarker(chunkID)
@@ -70,6 +66,45 @@ struct RepairWorker: Service {
         }
         core.metrics.refresh(try await core.chunks.statistics(), queueDepth: try await redis.streamLength(Self.stream))
     }
+
+    /// Repairs the chunk one stream entry names and acknowledges the entry.
+    private func repair(_ entry: StreamEntry) async throws {
+        if let chunkID = entry.fields["chunk"] {
+            var stillLost = 1
+            do {
+                stillLost = try await core.repair(chunkID)
+            } catch {
+                core.logger.warning("repair failed", metadata: ["chunk_id": "\(chunkID)", "error": "\(error)"])
+            }
+            try? await settle(chunkID, stillLost: stillLost)
+        }
+        // A chunk that could not be repaired now is found again by a later scan.
+        try await redis.streamAcknowledge(Self.stream, group: Self.group, ids: [entry.id])
+    }
+
+    /// Repairs at once per instance: a repair holds one chunk's ciphertext and its shards (three times a chunk), so
+    /// four keep memory bounded while a lost member's chunks come back four times as fast as one by one.
+    static let parallelRepairs = 4
+
+    /// Audits the sample a few shards at a time (each audit is a round trip to a member or provider that hashes the
+    /// shard, so one at a time a scan of hundreds took minutes) and marks lost the shards that fail.
+    private func scrub(_ sample: [(chunkID: String, shard: ShardRecord)], fullRead: Bool) async throws {
+        try await withThrowingTaskGroup(of: (chunkID: String, index: Int)?.self) { group in
+            func markFailed(_ failed: (chunkID: String, index: Int)?) async throws {
+                guard let failed else { return }
+                try await core.chunks.markLost(chunkID: failed.chunkID, index: failed.index, reason: "failed a scrub")
+            }
+            for (position, (chunkID, shard)) in sample.enumerated() {
+                if position >= Self.parallelAudits { try await markFailed(try await group.next() ?? nil) }
+                group.addTask {
+                    try await core.scrub(shard, fullRead: fullRead) == false ? (chunkID, shard.index) : nil
+                }
+            }
+            for try await failed in group { try await markFailed(failed) }
+        }
+    }
+
+    static let parallelAudits = 8
 
     /// Marks lost every shard on a backend `LostBackends` judges gone. Nothing is judged when either list cannot
     /// be had: a service that does not answer says nothing about its backends.
@@ -149,21 +184,12 @@ struct RepairWorker: Service {
                     consumer: settings.consumer,
                     block: .seconds(2)
                 )
-                for entry in stale + fresh {
-                    if let chunkID = entry.fields["chunk"] {
-                        var stillLost = 1
-                        do {
-                            stillLost = try await core.repair(chunkID)
-                        } catch {
-                            core.logger.warning(
-                                "repair failed",
-                                metadata: ["chunk_id": "\(chunkID)", "error": "\(error)"]
-                            )
-                        }
-                        try? await settle(chunkID, stillLost: stillLost)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (position, entry) in (stale + fresh).enumerated() {
+                        if position >= Self.parallelRepairs { try await group.next() }
+                        group.addTask { try await repair(entry) }
                     }
-                    // A chunk that could not be repaired now is found again by a later scan.
-                    try await redis.streamAcknowledge(Self.stream, group: Self.group, ids: [entry.id])
+                    try await group.waitForAll()
                 }
             } catch is CancellationError {
                 return

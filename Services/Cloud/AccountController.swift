@@ -184,9 +184,13 @@ struct AccountController: Sendable {
     }
 
     private static func s3Settings(_ body: CreateAccountRequest) throws -> AccountSettings {
-        guard let endpoint = body.endpoint,
-            (try? ConnectionURL(endpoint, schemes: ["http", "https"], variable: "endpoint")) != nil
-        else { throw APIError.invalidField("endpoint", "must be an http(s) URL") }
+        // A base URL only: printable ASCII without spaces, no credentials, query or fragment (they would end up
+        // in every signed request).
+        guard let endpoint = body.endpoint, endpoint.utf8.count <= 2048,
+            endpoint.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }), !endpoint.contains("#"),
+            let url = try? ConnectionURL(endpoint, schemes: ["http", "https"], variable: "endpoint"),
+            url.user == nil, url.password == nil, url.query.isEmpty, !endpoint.contains("?")
+        else { throw APIError.invalidField("endpoint", "must be an http(s) base URL like https://s3.example.com") }
         guard let region = body.region, !region.isEmpty, region.utf8.count <= 64,
             region.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })
         else { throw APIError.invalidField("region", "is required (e.g. us-east-1)") }

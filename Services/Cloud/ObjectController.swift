@@ -20,12 +20,19 @@ struct ObjectController: Sendable {
         objects.delete("/**", use: delete)
     }
 
+    /// The largest object one S3 PUT takes.
+    static let maximumObjectSize: Int64 = 5 << 30
+
     /// `PUT …/objects/{key}`: `Content-Length` required, `X-Content-SHA256` checked when sent → 201 `{key,size,sha256}`.
     @Sendable func put(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<ObjectResponse>
     {
         let (account, key, store) = try await target(context)
         guard let lengthText = request.headers[.contentLength], let length = Int64(lengthText), length >= 0 else {
             throw APIError(.lengthRequired, code: "length_required", message: "send Content-Length")
+        }
+        // S3's limit for one PUT; refused at once rather than after waiting for a body that large.
+        guard length <= Self.maximumObjectSize else {
+            throw APIError(.contentTooLarge, code: "too_large", message: "an object is at most 5 GiB")
         }
         let sha256 = request.headers[Self.sha256Header]?.lowercased()
         if let sha256, sha256.utf8.count != 64 || !sha256.allSatisfy(\.isHexDigit) {

@@ -17,8 +17,8 @@ struct SeedController: Sendable {
         chunks.get("/{chunk}", use: read)
     }
 
-    /// `POST /{chunk_id}?replicas=N` → 201 with the accounts that hold it; 507 when the caller has fewer healthy
-    /// accounts than N.
+    /// `POST /{chunk_id}?replicas=N` → 201 with the accounts that hold it; 422 when the caller has fewer healthy
+    /// accounts than N, 507 when fewer than N could take it.
     @Sendable func store(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         ChunkLocationsResponse
     > {
@@ -27,11 +27,12 @@ struct SeedController: Sendable {
         let replicas = try SeedTarget.replicas(request)
         let candidates = try await core.accounts.visible(to: owner).filter { $0.health == "healthy" }
         guard candidates.count >= replicas else {
-            throw APIError(
-                .insufficientStorage,
-                code: "insufficient_storage",
-                message: "\(replicas) replicas need \(replicas) healthy accounts; \(candidates.count) available"
+            throw APIError.insufficientBackends(
+                "\(replicas) replicas need \(replicas) healthy accounts; \(candidates.count) available"
             )
+        }
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > Self.maximumChunkSize {
+            throw APIError(.contentTooLarge, code: "too_large", message: "a chunk is at most 64 MiB")
         }
         // The whole chunk is held once (≤ 64 MiB), then written to each account in turn.
         let body = try await request.body.collect(upTo: Self.maximumChunkSize)

@@ -64,14 +64,14 @@ struct ChunkClient: Sendable {
         return headers
     }
 
-    /// Chunk's own client errors (507 no room, 503 data unavailable, 400 bad durability) reach the user as they
-    /// are; anything else is a 502.
+    /// Chunk's own client errors (422 too few backends, 507 no room, 503 data unavailable, 400 bad durability) reach
+    /// the user as they are; anything else is a 502.
     static func passOn(_ status: HTTPResponseStatus, _ body: ByteBuffer) -> APIError {
         let decoded = try? JSONDecoder().decode(ErrorBody.self, from: body)
         let code = decoded?.error.code ?? "chunk_failed"
         let message = decoded?.error.message ?? "chunk answered \(status.code)"
         switch status.code {
-        case 400, 413, 503, 507:
+        case 400, 413, 422, 503, 507:
             return APIError(HTTPResponse.Status(code: Int(status.code)), code: code, message: message)
         default:
             return APIError(.badGateway, code: "chunk_failed", message: "storing or reading a chunk failed: \(message)")

@@ -40,7 +40,8 @@ struct GrantController: Sendable {
             guard let user = try await directory.user(email: email) else { throw APIError.notFound("no such user") }
             guard user.id != caller else { throw APIError.invalidField("user", "the folder is yours already") }
             grantee = user
-        case (nil, let name?):
+        case (nil, let raw?):
+            let name = try FieldRules.name(raw, field: "group")
             guard let group = try await directory.group(name: name) else { throw APIError.notFound("no such group") }
             grantee = group
         default:

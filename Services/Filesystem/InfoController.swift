@@ -81,11 +81,25 @@ struct InfoController: Sendable {
             guard !reached.isGrantRoot else { throw APIError.forbidden("only the owner renames a shared folder") }
             do { name = try FilePath.name(raw) } catch { throw APIError.invalidField("name", error.description) }
         }
-        if let tags = body.tags, tags.count > 100 || tags.contains(where: { $0.isEmpty || $0.utf8.count > 100 }) {
-            throw APIError.invalidField("tags", "at most 100 tags of 1 to 100 bytes")
+        if let tags = body.tags,
+            tags.count > 100
+                || tags.contains(where: {
+                    $0.isEmpty || $0.utf8.count > 100 || FieldRules.containsControlCharacters($0)
+                })
+        {
+            throw APIError.invalidField("tags", "at most 100 tags of 1 to 100 bytes without control characters")
         }
-        if let attrs = body.attrs, attrs.count > 100 || attrs.contains(where: { $0.key.utf8.count > 100 }) {
-            throw APIError.invalidField("attrs", "at most 100 attributes with keys of at most 100 bytes")
+        if let attrs = body.attrs,
+            attrs.count > 100
+                || attrs.contains(where: { key, value in
+                    key.isEmpty || key.utf8.count > 100 || FieldRules.containsControlCharacters(key)
+                        || value.utf8.count > 10_000 || value.contains("\0")
+                })
+        {
+            throw APIError.invalidField(
+                "attrs",
+                "at most 100 attributes, keys of 1 to 100 bytes without control characters, values up to 10 kB without NUL"
+            )
         }
         try await nodes.update(
             owner: reached.node.ownerID,

@@ -9,7 +9,7 @@ import Testing
 extension CloudTests {
     @Suite("seed chunk routes")
     struct SeedRoutes {
-        @Test("POST /{chunk}?replicas=2 writes two accounts; GET falls back when one copy is gone; too few is 507")
+        @Test("POST /{chunk}?replicas=2 writes two accounts; GET falls back when one copy is gone; too few is 422")
         func replicas() async throws {
             let harness = try await CloudHarness()
             let user = UUID()
@@ -36,7 +36,7 @@ extension CloudTests {
                 _ = local
 
                 let tooMany = try await cloud.call(.post, "/\(chunk)?replicas=3", bytes: bytes, token: token)
-                #expect(tooMany.status == .insufficientStorage && tooMany.error?.code == "insufficient_storage")
+                #expect(tooMany.status == .unprocessableContent && tooMany.error?.code == "insufficient_backends")
                 #expect(
                     try await cloud.call(.get, "/\(String(repeating: "cd", count: 16))", token: token).status
                         == .notFound

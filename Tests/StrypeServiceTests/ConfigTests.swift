@@ -37,7 +37,7 @@ struct ConfigTests {
         #expect(config.database.path == "cloudstrype")
         #expect(config.redis.password == "secret")
         #expect(config.redis.path == "2")
-        #expect(config.peers[.auth] == "http://auth:8081")
+        #expect(config.peers[.auth] == ["http://auth:8081"])
         #expect(config.masterKey?.bytes == Array(repeating: 0xAB, count: 32))
         #expect(config.logLevel == .info)
         #expect(config.shutdownTimeout == .seconds(25))
@@ -75,6 +75,7 @@ struct ConfigTests {
             ("AUTH_URL", nil, "is required"),
             ("CLOUD_URL", "ftp://cloud", "scheme"),
             ("ARRAY_URL", "http://u:p@array:1", "plain base URL"),
+            ("CLOUD_URL", "http://cloud-1:8080,ftp://cloud-2", "scheme"),
             ("LOG_LEVEL", "loud", "must be one of"),
             ("LOG_FORMAT", "xml", "json or text"),
             ("SHUTDOWN_TIMEOUT", "-1", "between"),
@@ -89,6 +90,13 @@ struct ConfigTests {
             guard let error = error as? ConfigError else { return false }
             return error.variable == variable && error.reason.contains(reason)
         }
+    }
+
+    @Test("a peer's instances are listed comma-separated")
+    func severalInstances() throws {
+        var environment = valid
+        environment["AUTH_URL"] = "http://auth-1:8081/, http://auth-2:8081"
+        #expect(try load(environment).peers[.auth] == ["http://auth-1:8081", "http://auth-2:8081"])
     }
 
     @Test("a base64 master key is accepted too")

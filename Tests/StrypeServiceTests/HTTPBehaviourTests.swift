@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -23,6 +24,11 @@ struct HTTPBehaviourTests {
         let deps = try TestDependencies(logger: logger?.logger ?? TestEnvironment.logger)
         let app = buildApplication(testDefinition, dependencies: deps.dependencies) { router in
             router.get("/boom") { _, _ -> String in throw LeakyError() }
+            router.get("/peer-dropped") { _, _ -> String in throw HTTPClientError.remoteConnectionClosed }
+            router.get("/peer-slow") { _, _ -> String in throw HTTPClientError.deadlineExceeded }
+            router.get("/peer-unavailable") { _, _ -> String in throw ServiceCallError(status: 503, body: "{}") }
+            router.get("/peer-failed") { _, _ -> String in throw ServiceCallError(status: 500, body: "{}") }
+            router.get("/redis-down") { _, _ -> String in throw RedisError.connection("refused") }
             router.get("/teapot") { _, _ -> String in
                 throw APIError(.init(code: 418), code: "teapot", message: "short and stout")
             }
@@ -93,6 +99,24 @@ struct HTTPBehaviourTests {
         let errorLine = try #require(capture.text.split(separator: "\n").first { $0.contains("unexpected error") })
         #expect(errorLine.contains("\"request_id\":\"trace-me-42\""))
         #expect(errorLine.contains("LeakyError"))
+    }
+
+    @Test(
+        "a dependency's failure is a retryable 502, 503 or 504, not a 500",
+        arguments: [
+            ("/peer-dropped", 502), ("/peer-slow", 504), ("/peer-unavailable", 503), ("/peer-failed", 502),
+            ("/redis-down", 503),
+        ]
+    )
+    func dependencyFailure(route: String, status: Int) async throws {
+        try await withApp { client in
+            try await client.execute(uri: route, method: .get) { response in
+                #expect(response.status.code == status)
+                let body = try errorBody(response)
+                #expect(body.error.code == APIError.code(for: response.status))
+                #expect(body.error.message.contains("retry"))
+            }
+        }
     }
 
     @Test("an APIError keeps its status, code and message")

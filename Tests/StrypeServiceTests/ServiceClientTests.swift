@@ -64,6 +64,28 @@ struct ServiceClientTests {
         await deps.shutdown()
     }
 
+    @Test("a call skips an instance that refuses connections")
+    func failsOver() async throws {
+        let deps = try TestDependencies()
+        let peer = buildApplication(testDefinition, dependencies: deps.dependencies)
+        try await peer.test(.live) { peerClient in
+            let live = "http://127.0.0.1:\(try #require(peerClient.port))"
+            // The services' own client: a refused connection fails at once instead of being retried.
+            let http = HTTPClient.makeServiceClient()
+            // Port 1 on loopback: nothing listens, the connection is refused at once.
+            let client = ServiceClient(baseURLs: ["http://127.0.0.1:1", live], http: http)
+            for _ in 0..<4 {
+                let health = try await client.getJSON("/health", as: HealthResponse.self)
+                #expect(health.service == "auth")
+            }
+            // With only the refusing instance the error reaches the caller.
+            let dead = ServiceClient(baseURLs: ["http://127.0.0.1:1"], http: http)
+            await #expect(throws: (any Error).self) { _ = try await dead.send(.GET, "/health") }
+            try await http.shutdown()
+        }
+        await deps.shutdown()
+    }
+
     @Test("getJSON decodes 2xx bodies and throws on error statuses")
     func getJSON() async throws {
         let deps = try TestDependencies()

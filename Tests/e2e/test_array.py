@@ -239,7 +239,7 @@ def test_seed_routes_place_replicas_on_distinct_members(suite, tmp_path):
         agents[0].kill()
         assert requests.get(f"{suite.gateway}/api/array/{chunk}", headers=headers).content == data
         too_many = requests.post(f"{suite.gateway}/api/array/{uuid.uuid4().hex}?replicas=3", data=data, headers=headers)
-        assert too_many.status_code == 507
+        assert too_many.status_code == 422 and too_many.json()["error"]["code"] == "insufficient_backends"
     finally:
         for each in agents:
             each.kill()

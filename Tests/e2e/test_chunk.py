@@ -265,7 +265,8 @@ def test_bad_requests_store_nothing(suite, owner):
     reply = requests.put(url, data=b"", headers={**headers, "Content-Length": str(65 * MiB)})
     assert reply.status_code == 413
     reply = requests.put(url, data=b"x", headers={**headers, "X-Durability": "rs(8,4)"})
-    assert reply.status_code == 507 and "12 backends" in reply.json()["error"]["message"]
+    assert reply.status_code == 422 and "12 backends" in reply.json()["error"]["message"]
+    assert reply.json()["error"]["code"] == "insufficient_backends"
     assert requests.put(url, data=b"x").status_code == 401
 
 

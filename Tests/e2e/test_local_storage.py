@@ -38,7 +38,7 @@ def test_a_new_user_stores_files_at_once_on_the_shared_local_storage():
             assert hashlib.sha256(got.content).hexdigest() == hashlib.sha256(data).hexdigest()
         too_many = requests.put(f"{suite.gateway}/api/filesystem/data", params={"path": "/five.bin"}, data=b"x",
                                 headers={**headers, "X-Durability": "rs(3,2)"})
-        assert too_many.status_code == 507
+        assert too_many.status_code == 422 and too_many.json()["error"]["code"] == "insufficient_backends"
         status = deploy(env, "status").stdout
         assert status.count("agent") == 3 and "stopped" not in status
     finally:

@@ -75,6 +75,9 @@ export function describe(status, code, serverMessage) {
     const message = String(serverMessage || "this does not fit your quota").replace(/(\d+) bytes/, (_, n) => bytes(Number(n)));
     return `Quota exceeded: ${sentence(message)} Free up space (empty the trash, delete old versions) or ask an admin for more.`;
   }
+  if (code === "insufficient_backends") {
+    return `Not enough storage for this durability: ${sentence(serverMessage)} Add a cloud account or bring an array member online on the Storage page, or choose a lower durability.`;
+  }
   if (status === 507 || code === "insufficient_storage") {
     return `${STATUS_MESSAGES[507]}${serverMessage ? ` (${sentence(serverMessage)})` : ""}`;
   }

@@ -50,10 +50,10 @@ package struct ServiceDependencies: Sendable {
 
     /// A client for a peer this service declared in its definition.
     package func client(for peer: ServiceName) -> ServiceClient {
-        guard let base = config.peers[peer] else {
+        guard let bases = config.peers[peer] else {
             preconditionFailure("\(config.service) did not declare \(peer) as a peer")
         }
-        return ServiceClient(baseURL: base, http: http)
+        return ServiceClient(baseURLs: bases, http: http)
     }
 
     /// A subscriber for Redis pub/sub on its own connection.

@@ -1,23 +1,35 @@
 import AsyncHTTPClient
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import StrypeCore
 
-/// Calls another service of the suite: base URL, per-call deadline, and the current request id passed on in
-/// `X-Request-Id` so one id follows a request through every service.
+/// Calls another service of the suite: its instances in turn, the next one when an instance cannot be connected to,
+/// a per-call deadline, and the current request id passed on in `X-Request-Id` so one id follows a request through
+/// every service.
 package struct ServiceClient: Sendable {
-    package let baseURL: String
+    /// One base URL per instance of the peer.
+    package let baseURLs: [String]
     private let http: HTTPClient
     private let timeout: TimeAmount
+    private let turn = NIOLockedValueBox(0)
 
-    package init(baseURL: String, http: HTTPClient, timeout: TimeAmount = .seconds(30)) {
-        self.baseURL = baseURL
+    package init(baseURLs: [String], http: HTTPClient, timeout: TimeAmount = .seconds(30)) {
+        precondition(!baseURLs.isEmpty, "a peer needs at least one base URL")
+        self.baseURLs = baseURLs
         self.http = http
         self.timeout = timeout
     }
 
-    /// Sends a request to `path` (starting with `/`), streaming `body` when given.
+    package init(baseURL: String, http: HTTPClient, timeout: TimeAmount = .seconds(30)) {
+        self.init(baseURLs: [baseURL], http: http, timeout: timeout)
+    }
+
+    /// Sends a request to `path` (starting with `/`), streaming `body` when given. Instances take calls in turn; one
+    /// that refuses the connection (stopped, restarting) is skipped for the next, which is safe for any method and
+    /// body because nothing of the request was sent.
     package func send(
         _ method: HTTPMethod,
         _ path: String,
@@ -25,14 +37,36 @@ package struct ServiceClient: Sendable {
         body: HTTPClientRequest.Body? = nil,
         timeout: TimeAmount? = nil
     ) async throws -> HTTPClientResponse {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        request.headers = headers
-        if request.headers[RequestID.headerName].isEmpty {
-            request.headers.add(name: RequestID.headerName, value: CurrentRequest.id ?? RequestID.generate())
+        let first = turn.withLockedValue { value in
+            defer { value = value &+ 1 }
+            return value
         }
-        request.body = body
-        return try await http.execute(request, timeout: timeout ?? self.timeout)
+        var attempt = 0
+        while true {
+            let base = baseURLs[(first &+ attempt) % baseURLs.count]
+            var request = HTTPClientRequest(url: base + path)
+            request.method = method
+            request.headers = headers
+            if request.headers[RequestID.headerName].isEmpty {
+                request.headers.add(name: RequestID.headerName, value: CurrentRequest.id ?? RequestID.generate())
+            }
+            request.body = body
+            do {
+                return try await http.execute(request, timeout: timeout ?? self.timeout)
+            } catch  where attempt + 1 < baseURLs.count && Self.neverConnected(error) {
+                attempt += 1
+            }
+        }
+    }
+
+    /// Whether the call failed before a connection existed, so the request went nowhere.
+    private static func neverConnected(_ error: any Error) -> Bool {
+        if error is NIOConnectionError { return true }
+        if let error = error as? HTTPClientError, error == .connectTimeout { return true }
+        if let error = error as? IOError, [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH].contains(error.errnoCode) {
+            return true
+        }
+        return false
     }
 
     /// GETs `path` and decodes a JSON body of at most `limit` bytes; a non-2xx answer throws `ServiceCallError`.

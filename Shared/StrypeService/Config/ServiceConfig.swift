@@ -10,8 +10,9 @@ package struct ServiceConfig: Sendable {
     package var databasePoolSize: Int
     package var redis: ConnectionURL
     package var redisPoolSize: Int
-    /// Base URLs of the peers this service calls, e.g. `http://auth:8081`.
-    package var peers: [ServiceName: String]
+    /// Base URLs of the peers this service calls, e.g. `http://auth:8081`: one per instance when `<PEER>_URL` lists
+    /// several, comma-separated.
+    package var peers: [ServiceName: [String]]
     package var masterKey: MasterKey?
     package var serviceSecret: Secret
     package var logLevel: Logger.Level
@@ -46,9 +47,9 @@ package struct ServiceConfig: Sendable {
         if !redis.path.isEmpty, Int(redis.path) == nil {
             throw ConfigError("REDIS_URL", "database must be a number (redis://host:6379/0)")
         }
-        var peers: [ServiceName: String] = [:]
+        var peers: [ServiceName: [String]] = [:]
         for peer in peerNames {
-            peers[peer] = try peerURL(env, peer.urlVariable)
+            peers[peer] = try peerURLs(env, peer.urlVariable)
         }
         let masterKey: MasterKey? =
             needsMasterKey ? try MasterKey(parsing: try env.required("CLOUDSTRYPE_MASTER_KEY")) : nil
@@ -81,15 +82,19 @@ package struct ServiceConfig: Sendable {
         )
     }
 
-    private static func peerURL(_ env: EnvironmentReader, _ name: String) throws(ConfigError) -> String {
-        let value = try env.required(name)
-        let url = try ConnectionURL(value, schemes: ["http", "https"], variable: name)
-        guard url.user == nil, url.password == nil, url.query.isEmpty else {
-            throw ConfigError(name, "must be a plain base URL like http://host:port")
+    private static func peerURLs(_ env: EnvironmentReader, _ name: String) throws(ConfigError) -> [String] {
+        var bases: [String] = []
+        for value in try env.required(name).split(separator: ",", omittingEmptySubsequences: false) {
+            let text = value.trimmingCharacters(in: .whitespaces)
+            let url = try ConnectionURL(text, schemes: ["http", "https"], variable: name)
+            guard url.user == nil, url.password == nil, url.query.isEmpty else {
+                throw ConfigError(name, "must be plain base URLs like http://host:port, comma-separated")
+            }
+            var base = text
+            while base.hasSuffix("/") { base.removeLast() }
+            bases.append(base)
         }
-        var base = value
-        while base.hasSuffix("/") { base.removeLast() }
-        return base
+        return bases
     }
 }
 

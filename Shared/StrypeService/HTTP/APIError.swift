@@ -74,6 +74,13 @@ package struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         APIError(.conflict, code: "conflict", message: message)
     }
 
+    /// 422: the durability or replica count asks for more usable backends (healthy accounts, online members) than
+    /// the caller has; a 4xx because the request cannot succeed until the caller adds storage or asks for less.
+    /// Running out of room on enough backends stays a 507.
+    package static func insufficientBackends(_ message: String) -> APIError {
+        APIError(.unprocessableContent, code: "insufficient_backends", message: message)
+    }
+
     package static func notFound(_ message: String = "no such resource") -> APIError {
         APIError(.notFound, code: "not_found", message: message)
     }
