@@ -1,0 +1,79 @@
+"""Hostile clients at the gateway, bounded in time: an overlong request line and an oversized header get JSON
+errors, not nginx pages; clients that send their headers or bodies a byte at a time (slowloris) do not keep others
+out, and their uploads never appear. (An upload cut off midway: test_filesystem.py.)"""
+
+import socket
+import threading
+import time
+import urllib.parse
+
+import requests
+
+from helpers import MiB, sign_in
+
+
+def gateway_address(suite):
+    parsed = urllib.parse.urlparse(suite.gateway)
+    return parsed.hostname, parsed.port
+
+
+def test_an_overlong_request_line_is_a_json_414(suite):
+    reply = requests.get(f"{suite.gateway}/api/auth/lookup/group", params={"name": "a" * 100_000})
+    assert reply.status_code == 414 and reply.headers["Content-Type"].startswith("application/json")
+    assert reply.json()["error"]["code"] == "uri_too_long"
+
+
+def test_an_oversized_header_is_a_json_400(suite):
+    reply = requests.get(f"{suite.gateway}/api/auth/health", headers={"X-Big": "a" * 20_000})
+    assert reply.status_code == 400 and reply.headers["Content-Type"].startswith("application/json")
+    assert reply.json()["error"]["code"] == "bad_request"
+
+
+def trickle(suite, first_bytes, seconds, stop):
+    """Opens a connection, sends `first_bytes`, then one more byte a second until `stop` or `seconds` pass."""
+    try:
+        connection = socket.create_connection(gateway_address(suite), timeout=5)
+    except OSError:
+        return
+    try:
+        connection.sendall(first_bytes)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not stop.is_set():
+            connection.sendall(b"x")
+            stop.wait(1)
+    except OSError:
+        pass
+    finally:
+        connection.close()
+
+
+def test_slow_clients_do_not_keep_others_out(suite):
+    _, headers = sign_in(suite)
+    stop = threading.Event()
+    host = gateway_address(suite)[0]
+    slow_headers = f"GET /api/auth/health HTTP/1.1\r\nHost: {host}\r\nX-Slow: ".encode()
+    slow_body = (f"PUT /api/filesystem/data?path=/slow.bin HTTP/1.1\r\nHost: {host}\r\n"
+                 f"Authorization: {headers['Authorization']}\r\nContent-Length: {10 * MiB}\r\n\r\n").encode()
+    threads = [threading.Thread(target=trickle, args=(suite, slow_headers if n % 2 else slow_body, 8, stop))
+               for n in range(100)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1)
+        for _ in range(5):
+            started = time.monotonic()
+            assert requests.get(f"{suite.gateway}/api/auth/health", timeout=5).status_code == 200
+            listing = requests.get(f"{suite.gateway}/api/filesystem/info", params={"path": "/"}, headers=headers,
+                                   timeout=5)
+            assert listing.status_code == 200, listing.text
+            assert time.monotonic() - started < 2, "a normal request waited behind the slow clients"
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+    # The slow uploads never finished: no file appears.
+    names = [child["name"] for child in requests.get(f"{suite.gateway}/api/filesystem/info", params={"path": "/"},
+                                                     headers=headers).json()["children"]]
+    assert "slow.bin" not in names
+
