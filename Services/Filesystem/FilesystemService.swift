@@ -72,8 +72,13 @@ enum FilesystemService {
             ).addRoutes(to: router)
             DownloadController(access: access, data: data, redis: dependencies.redis, authentication: authentication)
                 .addRoutes(to: router)
-            SettingsController(nodes: nodes, authentication: authentication, defaultQuota: settings.defaultQuota)
-                .addRoutes(to: router)
+            SettingsController(
+                nodes: nodes,
+                authentication: authentication,
+                auth: dependencies.client(for: .auth),
+                defaultQuota: settings.defaultQuota
+            )
+            .addRoutes(to: router)
             return [
                 OrphanCollector(
                     nodes: nodes,

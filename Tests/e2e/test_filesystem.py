@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 import urllib.parse
+import uuid
 
 import pytest
 import requests
@@ -331,6 +332,8 @@ def test_usage_and_quota(suite, user):
     quota_url = f"{suite.gateway}/api/filesystem/quotas/{me}"
     assert requests.put(quota_url, json={"bytes": MiB}, headers=limited).status_code == 403
     assert requests.put(quota_url, json={"bytes": MiB}, headers=admin).status_code == 204
+    nobody = f"{suite.gateway}/api/filesystem/quotas/{uuid.uuid4()}"
+    assert requests.put(nobody, json={"bytes": MiB}, headers=admin).status_code == 404
     declared = put(suite, limited, "/big.bin", os.urandom(2 * MiB))
     assert declared.status_code == 413 and declared.json()["error"]["code"] == "quota_exceeded"
     streamed = put(suite, limited, "/big.bin", iter([os.urandom(MiB // 2) for _ in range(4)]))
