@@ -89,4 +89,31 @@ struct MultipartReaderTests {
         #expect(MultipartBoundary.parse("multipart/form-data; boundary=\"abc\"") == "abc")
         #expect(MultipartBoundary.parse("text/plain; boundary=abc") == nil)
     }
+
+    @Test("mutated forms: bytes flipped, duplicated or dropped anywhere are parsed or refused, never more than sent")
+    func mutated() async throws {
+        let boundary = "Mut4ted"
+        let good = Self.form(
+            [("path", nil, Array("/x/y.bin".utf8)), ("file", "y.bin", Array(repeating: 66, count: 300))],
+            boundary: boundary
+        )
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            var body = good
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                let at = Int.random(in: 0..<body.count, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: body[at] = UInt8.random(in: 0...255, using: &generator)
+                case 1: body.insert(body[at], at: at)
+                default: body.remove(at: at)
+                }
+            }
+            do {
+                let parsed = try await Self.parse(body, boundary: boundary, maxPiece: 13)
+                #expect(parsed.reduce(0) { $0 + $1.body.count } <= body.count, "\(body)")
+            } catch is MultipartMalformed {
+                // Refused: what a broken form should get.
+            }
+        }
+    }
 }
