@@ -34,18 +34,18 @@ package struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError where error.status.code < 500 {
             let apiError = APIError(error.status, code: APIError.code(for: error.status), message: "\(error.status)")
             return try apiError.response(from: request, context: context)
-        } catch let error where Self.unavailable(error) != nil {
-            // An instance killed mid-call, Redis restarting: nothing is wrong with the request, and a client that
-            // retries shortly succeeds, so the answer says so instead of a 500.
-            let status = Self.unavailable(error) ?? .badGateway
-            context.logger.warning(
-                "a dependency failed the request",
-                metadata: ["error.type": "\(String(reflecting: type(of: error)))", "error": "\(error)"]
-            )
-            let message = "a service this request needs did not answer; retry shortly"
-            return try APIError(status, code: APIError.code(for: status), message: message)
-                .response(from: request, context: context)
         } catch {
+            if let status = Self.unavailable(error) {
+                // An instance killed mid-call, Redis restarting: nothing is wrong with the request, and a client
+                // that retries shortly succeeds, so the answer says so instead of a 500.
+                context.logger.warning(
+                    "a dependency failed the request",
+                    metadata: ["error.type": "\(String(reflecting: type(of: error)))", "error": "\(error)"]
+                )
+                let message = "a service this request needs did not answer; retry shortly"
+                return try APIError(status, code: APIError.code(for: status), message: message)
+                    .response(from: request, context: context)
+            }
             context.logger.error(
                 "unexpected error",
                 metadata: ["error.type": "\(String(reflecting: type(of: error)))", "error": "\(error)"]
