@@ -3,7 +3,8 @@
 steady load of uploads and downloads of mixed sizes, while faults come one at a time — each service instance killed
 (SIGKILL) and restarted, Redis and PostgreSQL restarted, a stored shard corrupted on disk, the S3 endpoint failing,
 an agent killed for good. Afterwards: every acknowledged file reads back with its SHA-256, every visible file is
-whole, repair has restored full durability, and no orphan chunks remain. Prints a table per fault and exits 1 when
+whole, repair has restored full durability, no orphan chunks remain, no backend holds a byte of plaintext and no log
+holds a secret. Prints a table per fault and exits 1 when
 any promise is broken.
 
 Environment: GATEWAY, RUN_DIR, BIN_DIR, WORK, the S3_TEST_* settings of an S3 server, and Deploy/run's own settings
@@ -22,6 +23,7 @@ import threading
 import time
 import uuid
 
+import boto3
 import requests
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -34,6 +36,8 @@ PASSWORD = "fault run password 1"
 KiB, MiB = 1 << 10, 1 << 20
 SIZES = [4 * KiB, 200 * KiB, 1 * MiB, 5 * MiB]
 DURABILITIES = ["raid1(2)", "rs(2,1)"]
+# Every uploaded file starts with this: finding it on an agent's disk or in the bucket means plaintext was stored.
+MARKER = b"CLOUDSTRYPE-FAULT-RUN-PLAINTEXT-MARKER"
 # A client retries like a careful one would: the gateway's 502/503/504, a dropped connection, a 429.
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 ATTEMPTS = 10
@@ -51,13 +55,16 @@ def secrets():
     return values
 
 
-def sql(query):
-    """One value-per-line answer of `query` against the suite's database."""
+def sql(query, **params):
+    """One value-per-line answer of `query` against the suite's database; each of `params` is a psql variable the
+    query quotes as :'name', so no value is ever spliced into the SQL text."""
     env = {**os.environ, "PGPASSWORD": secrets()["POSTGRES_PASSWORD"]}
+    variables = [argument for name, value in params.items() for argument in ("-v", f"{name}={value}")]
+    # From standard input, not -c: psql interpolates variables only in what it reads as a script.
     result = subprocess.run(
         ["psql", "-h", "127.0.0.1", "-p", os.environ["POSTGRES_PORT"], "-U", "cloudstrype", "-d", "cloudstrype",
-         "-Atc", query],
-        env=env, capture_output=True, text=True, timeout=30,
+         "-At", "-v", "ON_ERROR_STOP=1", *variables, "-f", "-"],
+        input=query, env=env, capture_output=True, text=True, timeout=30,
     )
     if result.returncode != 0:
         raise RuntimeError(result.stderr.strip())
@@ -200,7 +207,8 @@ class Load:
         return response if ok else None
 
     def upload(self, http, rng, path):
-        data = rng.randbytes(rng.choice(SIZES))
+        size = rng.choice(SIZES)
+        data = MARKER + rng.randbytes(size - len(MARKER))
         digest = hashlib.sha256(data).hexdigest()
         with self.lock:
             self.attempted[path] = digest
@@ -236,11 +244,12 @@ class Run:
         self.headers = {}
         self.sign_in()
         self.agents = [self.start_agent(n) for n in range(3)]
+        self.prefix = f"fault-{uuid.uuid4().hex[:8]}"
         self.proxy = S3Proxy("127.0.0.1", int(os.environ["S3_TEST_ENDPOINT"].rsplit(":", 1)[1]))
         account = requests.post(f"{GATEWAY}/api/cloud/accounts", headers=self.headers, timeout=60, json={
             "provider": "s3", "name": "fault-s3", "endpoint": f"http://127.0.0.1:{self.proxy.port}",
             "region": os.environ["S3_TEST_REGION"], "bucket": os.environ["S3_TEST_BUCKET"],
-            "prefix": f"fault-{uuid.uuid4().hex[:8]}", "path_style": True,
+            "prefix": self.prefix, "path_style": True,
             "access_key_id": os.environ["S3_TEST_ACCESS_KEY_ID"],
             "secret_access_key": os.environ["S3_TEST_SECRET_ACCESS_KEY"],
         })
@@ -321,14 +330,14 @@ class Run:
                        and p.stat().st_size > 1024)
         target = random.Random(7).choice(files)
         original = hashlib.sha256(target.read_bytes()).hexdigest()
-        chunk_id, index = sql(f"SELECT chunk_id || '|' || index FROM chunk.shards WHERE sha256 = '{original}' "
-                              f"AND backend_id = '{agent['member']}' LIMIT 1")[0].split("|")
+        chunk_id, index = sql("SELECT chunk_id || '|' || index FROM chunk.shards WHERE sha256 = :'sha256' "
+                              "AND backend_id = :'member' LIMIT 1", sha256=original, member=agent["member"])[0].split("|")
         with open(target, "r+b") as handle:
             handle.seek(target.stat().st_size // 2)
             handle.write(os.urandom(64))
         log(f"corrupted shard {index} of chunk {chunk_id[:12]}… ({target.name})")
         # Reading the file at once must still give its bytes: a damaged shard is never passed on.
-        file_id = sql(f"SELECT file_id FROM fs.version_chunks WHERE chunk_id = '{chunk_id}' LIMIT 1")[0]
+        file_id = sql("SELECT file_id FROM fs.version_chunks WHERE chunk_id = :'chunk' LIMIT 1", chunk=chunk_id)[0]
         with self.load.lock:
             digest = next((known[1] for known in self.load.acknowledged.values() if known[0] == file_id), None)
         reply = requests.get(f"{GATEWAY}/api/filesystem/data/{file_id}", headers=self.headers, timeout=120)
@@ -336,8 +345,8 @@ class Run:
             self.broken.append(f"with a damaged shard the file read back {reply.status_code}, not its bytes")
 
         def whole():
-            state, backend = sql(f"SELECT state || '|' || backend_id FROM chunk.shards WHERE chunk_id = '{chunk_id}' "
-                                 f"AND index = {index}")[0].split("|")
+            state, backend = sql("SELECT state || '|' || backend_id FROM chunk.shards WHERE chunk_id = :'chunk' "
+                                 "AND index = :'index'", chunk=chunk_id, index=index)[0].split("|")
             if state != "ok":
                 return False
             if backend != agent["member"]:
@@ -349,15 +358,15 @@ class Run:
     def under_replicated(self):
         """Chunks with fewer whole shards on distinct live backends than their durability asks for (the dead agent's
         shards do not count, even before the grace period lets chunk call them lost)."""
-        dead = "', '".join(agent["member"] for agent in self.agents if agent["process"].poll() is not None)
-        return int(sql(f"""
+        dead = ",".join(agent["member"] for agent in self.agents if agent["process"].poll() is not None)
+        return int(sql("""
             SELECT count(*) FROM chunk.chunks c
             WHERE (SELECT count(DISTINCT s.backend_id) FROM chunk.shards s
-                   WHERE s.chunk_id = c.id AND s.state = 'ok' AND s.backend_id::text NOT IN ('{dead}'))
+                   WHERE s.chunk_id = c.id AND s.state = 'ok' AND s.backend_id::text <> ALL (string_to_array(:'dead', ',')))
                 < CASE WHEN c.durability LIKE 'raid1(%' THEN substring(c.durability FROM 'raid1\\((\\d+)\\)')::int
                        WHEN c.durability LIKE 'rs(%' THEN substring(c.durability FROM 'rs\\((\\d+),')::int
                                                          + substring(c.durability FROM ',(\\d+)\\)')::int
-                       ELSE 1 END""")[0])
+                       ELSE 1 END""", dead=dead)[0])
 
     def account_healthy(self):
         reply = requests.get(f"{GATEWAY}/api/cloud/accounts/{self.account_id}", headers=self.headers, timeout=5)
@@ -426,6 +435,33 @@ class Run:
                          "WHERE NOT EXISTS (SELECT 1 FROM fs.version_chunks v WHERE v.chunk_id = c.id))")
         if not wait_for(lambda: sql(orphans_query) == ["0"], 120, step=2):
             self.broken.append(f"orphan chunks remain after collection: {sql(orphans_query)[0]}")
+        self.broken += self.leaks()
+
+    def leaks(self):
+        """Plaintext on any backend (the marker every upload starts with, on the agents' disks or in the bucket) and
+        secrets in any log of the run."""
+        found = []
+        for agent in self.agents:
+            for path in (agent["home"] / "data").rglob("*"):
+                if path.is_file() and MARKER in path.read_bytes():
+                    found.append(f"plaintext on agent disk: {path}")
+        s3 = boto3.client("s3", endpoint_url=os.environ["S3_TEST_ENDPOINT"], region_name=os.environ["S3_TEST_REGION"],
+                          aws_access_key_id=os.environ["S3_TEST_ACCESS_KEY_ID"],
+                          aws_secret_access_key=os.environ["S3_TEST_SECRET_ACCESS_KEY"])
+        bucket, objects = os.environ["S3_TEST_BUCKET"], 0
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=self.prefix):
+            for item in page.get("Contents", []):
+                objects += 1
+                if MARKER in s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read():
+                    found.append(f"plaintext in the bucket: {item['Key']}")
+        if objects == 0:
+            found.append("the S3 account holds no objects: the plaintext scan of the bucket saw nothing")
+        hidden = {**secrets(), "S3 secret access key": os.environ["S3_TEST_SECRET_ACCESS_KEY"], "password": PASSWORD}
+        for path in [*RUN_DIR.rglob("*.log"), *WORK.rglob("*.log")]:
+            text = path.read_text(errors="replace")
+            found += [f"{name} appears in {path}" for name, value in hidden.items() if value and value in text]
+        log(f"scanned the agents' disks and {objects} objects in the bucket for plaintext, and the logs for secrets")
+        return found
 
     def report(self):
         ops = self.load.operations

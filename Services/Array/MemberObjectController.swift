@@ -29,20 +29,16 @@ struct MemberObjectController: Sendable {
         MemberObjectResponse
     > {
         let (member, key, principal) = try await target(context)
-        guard let lengthText = request.headers[.contentLength], let length = Int64(lengthText), length >= 0 else {
-            throw APIError(.lengthRequired, code: "length_required", message: "send Content-Length")
-        }
-        guard length <= AgentFrameCodec.maximumPayloadBytes else {
-            throw APIError(.contentTooLarge, code: "too_large", message: "an object is at most 64 MiB")
-        }
+        let length = try request.requiredLength(
+            atMost: AgentFrameCodec.maximumPayloadBytes,
+            "an object is at most 64 MiB"
+        )
         let expected = request.headers[Self.sha256Header]?.lowercased()
         if let expected, expected.utf8.count != 64 || !expected.allSatisfy(\.isHexDigit) {
             throw APIError.invalidField("X-Content-SHA256", "must be 64 hex digits")
         }
         let data = try await request.body.collect(upTo: Int(length))
-        guard data.readableBytes == length else {
-            throw APIError(.badRequest, code: "length_mismatch", message: "the body is shorter than Content-Length")
-        }
+        try Request.checkComplete(received: data.readableBytes, declared: length)
         let sha256 = expected ?? AuditChallenges.sha256(data)
         var header = AgentFrameHeader(op: .put, id: 0)
         header.key = key

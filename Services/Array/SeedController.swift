@@ -24,11 +24,7 @@ struct SeedController: Sendable {
         let target = try SeedTarget(context)
         let (principal, owner, chunkID) = (target.principal, target.owner, target.chunkID)
         let replicas = try SeedTarget.replicas(request)
-        if let declared = request.headers[.contentLength].flatMap({ Int64($0) }),
-            declared > AgentFrameCodec.maximumPayloadBytes
-        {
-            throw APIError(.contentTooLarge, code: "too_large", message: "a chunk is at most 64 MiB")
-        }
+        _ = try request.declaredLength(atMost: AgentFrameCodec.maximumPayloadBytes, "a chunk is at most 64 MiB")
         let body = try await request.body.collect(upTo: Int(AgentFrameCodec.maximumPayloadBytes))
         let visible = try await core.members.visible(to: owner)
         let online = try await core.online(visible.map(\.id))

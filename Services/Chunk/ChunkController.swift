@@ -171,18 +171,15 @@ struct ChunkController: Sendable {
 
     /// The whole body, refusing more than `limit` bytes (413) and a body shorter than its `Content-Length` (400).
     static func collect(_ request: Request, limit: Int) async throws -> [UInt8] {
-        let declared = request.headers[.contentLength].flatMap { Int($0) }
-        if let declared, declared > limit { throw tooLarge }
+        let declared = try request.declaredLength(atMost: Int64(limit), tooLarge.message)
         // Straight into one array of the declared size: no growing buffer and no second copy of the chunk.
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(declared ?? 0)
+        bytes.reserveCapacity(Int(declared ?? 0))
         for try await piece in request.body {
             guard bytes.count + piece.readableBytes <= limit else { throw tooLarge }
             bytes.append(contentsOf: piece.readableBytesView)
         }
-        if let declared, declared != bytes.count {
-            throw APIError(.badRequest, code: "length_mismatch", message: "the body is shorter than Content-Length")
-        }
+        try Request.checkComplete(received: bytes.count, declared: declared)
         return bytes
     }
 }

@@ -27,13 +27,8 @@ struct ObjectController: Sendable {
     @Sendable func put(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<ObjectResponse>
     {
         let (account, key, store) = try await target(context)
-        guard let lengthText = request.headers[.contentLength], let length = Int64(lengthText), length >= 0 else {
-            throw APIError(.lengthRequired, code: "length_required", message: "send Content-Length")
-        }
-        // S3's limit for one PUT; refused at once rather than after waiting for a body that large.
-        guard length <= Self.maximumObjectSize else {
-            throw APIError(.contentTooLarge, code: "too_large", message: "an object is at most 5 GiB")
-        }
+        // S3's limit for one PUT.
+        let length = try request.requiredLength(atMost: Self.maximumObjectSize, "an object is at most 5 GiB")
         let sha256 = request.headers[Self.sha256Header]?.lowercased()
         if let sha256, sha256.utf8.count != 64 || !sha256.allSatisfy(\.isHexDigit) {
             throw APIError.invalidField("X-Content-SHA256", "must be 64 hex digits")

@@ -31,9 +31,7 @@ struct SeedController: Sendable {
                 "\(replicas) replicas need \(replicas) healthy accounts; \(candidates.count) available"
             )
         }
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > Self.maximumChunkSize {
-            throw APIError(.contentTooLarge, code: "too_large", message: "a chunk is at most 64 MiB")
-        }
+        _ = try request.declaredLength(atMost: Int64(Self.maximumChunkSize), "a chunk is at most 64 MiB")
         // The whole chunk is held once (≤ 64 MiB), then written to each account in turn.
         let body = try await request.body.collect(upTo: Self.maximumChunkSize)
         var stored: [UUID] = []

@@ -55,7 +55,7 @@ struct DownloadController: Sendable {
 
     /// Redis keeps the ticket's SHA-256, never the ticket.
     private static func key(_ ticket: String) -> String {
-        "fs:download:" + Checksum.hex(OpaqueToken.digest(ticket))
+        "fs:download:" + OpaqueToken.hexDigest(ticket)
     }
 }
 

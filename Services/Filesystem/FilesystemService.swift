@@ -75,7 +75,7 @@ enum FilesystemService {
             SettingsController(
                 nodes: nodes,
                 authentication: authentication,
-                auth: dependencies.client(for: .auth),
+                directory: directory,
                 defaultQuota: settings.defaultQuota
             )
             .addRoutes(to: router)

@@ -13,6 +13,8 @@ protocol GranteeDirectory: Sendable {
     func group(name: String) async throws -> Grantee?
     /// The ids of the user's groups (kept for a few seconds: a membership change reaches grants that late).
     func groups(of user: UUID) async throws -> [UUID]
+    /// Whether the user exists, asked with the caller's own credentials (an admin's bearer token).
+    func userExists(_ id: UUID, authorization: String) async throws -> Bool
 }
 
 /// `GranteeDirectory` over auth's `/lookup` and `/users/{id}/groups`, called with filesystem's service token.
@@ -37,14 +39,23 @@ struct AuthGranteeDirectory: GranteeDirectory {
         }
     }
 
+    func userExists(_ id: UUID, authorization: String) async throws -> Bool {
+        try await get("/users/\(id.uuidString.lowercased())", authorization: authorization) != nil
+    }
+
     private func lookUp(_ path: String) async throws -> Grantee? {
         try await get(path).map { try JSONDecoder().decode(Grantee.self, from: $0) }
     }
 
-    /// The body of a 200, nil for a 404 or 400 (no such user or group, or a name auth refuses).
-    private func get(_ path: String) async throws -> ByteBuffer? {
+    /// The body of a 200, nil for a 404 or 400 (no such user or group, or a name auth refuses); asked with
+    /// filesystem's service token unless `authorization` is given.
+    private func get(_ path: String, authorization: String? = nil) async throws -> ByteBuffer? {
         var headers = HTTPHeaders()
-        headers.add(name: "Authorization", value: "Bearer \(try await tokens.token())")
+        if let authorization {
+            headers.add(name: "Authorization", value: authorization)
+        } else {
+            headers.add(name: "Authorization", value: "Bearer \(try await tokens.token())")
+        }
         let response = try await auth.send(.GET, path, headers: headers)
         let body = try await response.body.collect(upTo: 1 << 20)
         switch response.status.code {

@@ -183,7 +183,8 @@ struct InfoController: Sendable {
     /// `GET /info/{id}/chunks?limit=50&offset=0` → the current version's chunks in order, each with where its shards
     /// are and their health, as chunk tells it: what Cloudstrype did with the file.
     @Sendable func placement(_ request: Request, context: StrypeRequestContext) async throws -> Page<ChunkResponse> {
-        let node = try await reach(context, needs: .read).node
+        let reached = try await reach(context, needs: .read)
+        let node = reached.node
         guard node.kind == .file, let version = node.version else { throw APIError.notFound("no such file") }
         let query = request.uri.queryParameters
         let limit = min(max(query.get("limit", as: Int.self) ?? 50, 1), 200)
@@ -199,7 +200,13 @@ struct InfoController: Sendable {
             }
             for try await (done, info) in group { infos[done] = info }
         }
-        return Page(items: infos.compactMap { $0 }, total: parts.count, limit: limit, offset: offset)
+        var items = infos.compactMap { $0 }
+        if reached.access != .owner {
+            for chunk in items.indices {
+                for shard in items[chunk].shards.indices { items[chunk].shards[shard].backendID = nil }
+            }
+        }
+        return Page(items: items, total: parts.count, limit: limit, offset: offset)
     }
 
     /// `POST /info/{id}/versions/{version}/restore` → the file with that version current again (as a new version).

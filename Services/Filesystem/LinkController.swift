@@ -49,7 +49,7 @@ struct LinkController: Sendable {
             expires: body.expiresIn.map { Date() + Double($0) },
             created: Date()
         )
-        try await links.insert(link, tokenSHA256: Self.digest(token))
+        try await links.insert(link, tokenSHA256: OpaqueToken.hexDigest(token))
         var response = link.response
         response.token = token
         response.url = "\(request.headers[TusController.Header.prefix] ?? "")/s/\(token)"
@@ -102,7 +102,7 @@ struct LinkController: Sendable {
     /// The node a live link names; 404 alike for unknown, expired, revoked links and trashed nodes.
     private func linked(_ context: StrypeRequestContext) async throws -> NodeRecord {
         guard let token = context.parameters.get("token"), token.utf8.count <= 100,
-            let link = try await links.find(tokenSHA256: Self.digest(token)),
+            let link = try await links.find(tokenSHA256: OpaqueToken.hexDigest(token)),
             let node = try await nodes.find(owner: link.ownerID, id: link.nodeID)
         else { throw APIError.notFound("this link does not exist or has expired") }
         return node
@@ -123,8 +123,6 @@ struct LinkController: Sendable {
         }
         return view
     }
-
-    static func digest(_ token: String) -> String { Checksum.hex(OpaqueToken.digest(token)) }
 }
 
 /// A share link row.

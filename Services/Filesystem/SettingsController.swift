@@ -8,8 +8,8 @@ import StrypeService
 struct SettingsController: Sendable {
     let nodes: any NodeRepository
     let authentication: AuthenticationMiddleware
-    /// Auth, asked with the admin's own token whether the user a quota names exists.
-    let auth: ServiceClient
+    /// Asked, with the admin's own token, whether the user a quota names exists.
+    let directory: any GranteeDirectory
     /// The quota of users without one of their own (nil: none).
     let defaultQuota: Int64?
 
@@ -66,14 +66,8 @@ struct SettingsController: Sendable {
         let user = try context.uuidParameter("user", resource: "user")
         let body = try await request.decode(as: QuotaRequest.self, context: context)
         if let bytes = body.bytes, bytes < 0 { throw APIError.invalidField("bytes", "a quota is not negative") }
-        var headers = HTTPHeaders()
-        headers.add(name: "Authorization", value: request.headers[.authorization] ?? "")
-        let found = try await auth.send(.GET, "/users/\(user.uuidString.lowercased())", headers: headers)
-        _ = try await found.body.collect(upTo: 1 << 20)
-        switch found.status.code {
-        case 200: break
-        case 404: throw APIError.notFound("no such user")
-        default: throw ServiceCallError(status: Int(found.status.code), body: "")
+        guard try await directory.userExists(user, authorization: request.headers[.authorization] ?? "") else {
+            throw APIError.notFound("no such user")
         }
         try await nodes.saveQuota(owner: user, bytes: body.bytes)
         return .noContent

@@ -5,13 +5,14 @@ public struct ShardResponse: Codable, Sendable, Equatable {
     public var index: Int
     /// `cloud` (a provider account) or `array` (a desktop member).
     public var backend: String
-    public var backendID: UUID
+    /// Nil (omitted) for someone the file is shared with: which of the owner's backends hold it is the owner's.
+    public var backendID: UUID?
     public var size: Int64
     public var sha256: String
     /// `ok` or `lost` (failed a check, an audit, or its backend is gone).
     public var state: String
 
-    public init(index: Int, backend: String, backendID: UUID, size: Int64, sha256: String, state: String) {
+    public init(index: Int, backend: String, backendID: UUID?, size: Int64, sha256: String, state: String) {
         self.index = index
         self.backend = backend
         self.backendID = backendID

@@ -12,6 +12,8 @@ import requests
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVICES = ["auth", "cloud", "array", "chunk", "filesystem"]
 ADMIN_EMAIL = "admin@e2e.example.com"
+# Short, so test_hostile can watch the gateway close slow clients.
+CLIENT_TIMEOUT_SECONDS = 10
 
 
 def suite_env(run_dir, base_port):
@@ -32,6 +34,7 @@ def suite_env(run_dir, base_port):
         LOCAL_STORAGE="0",
         ORPHAN_AGE_SECONDS="10",
         ORPHAN_SCAN_SECONDS="2",
+        GATEWAY_CLIENT_TIMEOUT=f"{CLIENT_TIMEOUT_SECONDS}s",
     )
     for offset, name in enumerate(SERVICES, start=1):
         env[f"{name.upper()}_PORT"] = str(base_port + offset)
@@ -87,6 +90,53 @@ class Suite:
         return values
 
 
+class ResponseWatch:
+    """Every response any test receives through requests, checked as it arrives for the suite's secrets (passwords,
+    keys, the S3 secret): test_zz_secrets asserts none was ever seen."""
+
+    TEXT_TYPES = ("json", "text", "html", "javascript", "xml")
+
+    def __init__(self):
+        self.secrets = {}
+        self.found = []
+        self.checked = 0
+
+    def check(self, response, streamed):
+        if not self.secrets:
+            return
+        parts = [response.url, "\n".join(f"{k}: {v}" for k, v in response.headers.items())]
+        kind = response.headers.get("Content-Type", "")
+        if not streamed and any(name in kind for name in self.TEXT_TYPES):
+            parts.append(response.content.decode(errors="replace"))
+        text = "\n".join(parts)
+        self.checked += 1
+        for name, value in self.secrets.items():
+            if value in text:
+                self.found.append(f"{name} in the answer to {response.request.method} {response.url}")
+
+
+RESPONSES = ResponseWatch()
+_send = requests.Session.send
+
+
+def _watched_send(session, request, **kwargs):
+    response = _send(session, request, **kwargs)
+    RESPONSES.check(response, kwargs.get("stream", False))
+    return response
+
+
+requests.Session.send = _watched_send
+
+
+def secrets_to_hide(running):
+    """What must never appear in a log or an answer: the suite's own secrets, the test password, the S3 secret."""
+    hidden = {key: value for key, value in running.secrets().items() if value}
+    hidden["E2E_PASSWORD"] = "correct horse battery staple"
+    if os.environ.get("S3_TEST_SECRET_ACCESS_KEY"):
+        hidden["S3_TEST_SECRET_ACCESS_KEY"] = os.environ["S3_TEST_SECRET_ACCESS_KEY"]
+    return hidden
+
+
 @pytest.fixture(scope="session")
 def suite(tmp_path_factory):
     run_dir = pathlib.Path(os.environ.get("E2E_RUN_DIR") or tmp_path_factory.mktemp("run"))
@@ -95,6 +145,7 @@ def suite(tmp_path_factory):
     env = suite_env(run_dir, int(os.environ.get("E2E_BASE_PORT", "18080")))
     deploy(env, "start")
     running = Suite(run_dir, env)
+    RESPONSES.secrets = secrets_to_hide(running)
     yield running
     deploy(env, "stop")
 

@@ -66,6 +66,12 @@ def test_a_user_grant_gives_read_then_read_write_and_nothing_more(suite, owner):
     assert [(c["name"], c["path"], c["access"]) for c in tree["children"]] == [("doc.txt", "/team/doc.txt", "read")]
     assert call(suite, "GET", f"/data/{doc['id']}", bob).content == b"team notes"
     assert call(suite, "GET", f"/info/{doc['id']}/versions", bob).status_code == 200
+    # Bob sees the health of the file's shards, not which of alice's backends hold them.
+    owner_chunks = call(suite, "GET", f"/info/{doc['id']}/chunks", alice).json()["items"]
+    bob_chunks = call(suite, "GET", f"/info/{doc['id']}/chunks", bob).json()["items"]
+    assert owner_chunks and all("backend_id" in s for c in owner_chunks for s in c["shards"])
+    assert [[s["state"] for s in c["shards"]] for c in bob_chunks] == [[s["state"] for s in c["shards"]] for c in owner_chunks]
+    assert all("backend_id" not in s for c in bob_chunks for s in c["shards"])
     # Alice's other folders stay hidden; bob's own tree is untouched.
     assert call(suite, "GET", f"/info/{private['id']}", bob).status_code == 404
     assert call(suite, "GET", f"/data/{secret['id']}", bob).status_code == 404

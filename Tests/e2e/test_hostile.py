@@ -1,14 +1,17 @@
 """Hostile clients at the gateway, bounded in time: an overlong request line and an oversized header get JSON
 errors, not nginx pages; clients that send their headers or bodies a byte at a time (slowloris) do not keep others
-out, and their uploads never appear. (An upload cut off midway: test_filesystem.py.)"""
+out, and their uploads never appear; the gateway closes a client that takes too long over its headers or stalls in
+its body. (An upload cut off midway: test_filesystem.py.)"""
 
 import socket
 import threading
 import time
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from conftest import CLIENT_TIMEOUT_SECONDS
 from helpers import MiB, sign_in
 
 
@@ -77,3 +80,50 @@ def test_slow_clients_do_not_keep_others_out(suite):
                                                      headers=headers).json()["children"]]
     assert "slow.bin" not in names
 
+
+
+def seconds_until_closed(suite, first_bytes, keep_sending, limit):
+    """Sends `first_bytes`, then (when `keep_sending`) one byte a second, and returns how long the gateway took to
+    close the connection, or None if it was still open after `limit` seconds."""
+    connection = socket.create_connection(gateway_address(suite), timeout=5)
+    started = time.monotonic()
+    try:
+        connection.sendall(first_bytes)
+        connection.settimeout(1)
+        while time.monotonic() - started < limit:
+            try:
+                if keep_sending:
+                    connection.sendall(b"x")
+                if connection.recv(65536) == b"":
+                    return time.monotonic() - started
+            except socket.timeout:
+                continue
+            except OSError:
+                return time.monotonic() - started
+        return None
+    finally:
+        connection.close()
+
+
+def test_the_gateway_closes_clients_too_slow_with_their_headers_or_body(suite):
+    _, headers = sign_in(suite)
+    host = gateway_address(suite)[0]
+    # One header a byte a second: the header timeout counts from the start, so trickling does not reset it.
+    trickled_header = f"GET /api/auth/health HTTP/1.1\r\nHost: {host}\r\nX-Slow: ".encode()
+    # A body that stops after its first bytes.
+    stalled_body = (f"PUT /api/filesystem/data?path=/stalled.bin HTTP/1.1\r\nHost: {host}\r\n"
+                    f"Authorization: {headers['Authorization']}\r\nContent-Length: {MiB}\r\n\r\n").encode()
+    stalled_body += b"0123456789"
+    limit = CLIENT_TIMEOUT_SECONDS + 10
+    with ThreadPoolExecutor(2) as pool:
+        header_wait = pool.submit(seconds_until_closed, suite, trickled_header, True, limit)
+        body_wait = pool.submit(seconds_until_closed, suite, stalled_body, False, limit)
+        header_closed, body_closed = header_wait.result(), body_wait.result()
+    assert header_closed is not None, "a client trickling its header was never closed"
+    assert body_closed is not None, "a client stalled in its body was never closed"
+    for closed in (header_closed, body_closed):
+        assert CLIENT_TIMEOUT_SECONDS - 1 <= closed <= CLIENT_TIMEOUT_SECONDS + 5, closed
+    # The stalled upload stored nothing.
+    names = [child["name"] for child in requests.get(f"{suite.gateway}/api/filesystem/info", params={"path": "/"},
+                                                     headers=headers).json()["children"]]
+    assert "stalled.bin" not in names

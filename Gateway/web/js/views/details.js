@@ -32,8 +32,14 @@ export async function detailsPage(main, route) {
   const backends = new Map();
   for (const account of accounts) backends.set(`cloud:${account.id}`, { name: account.name, kind: "Cloud account", detail: account.bucket ? `${account.provider} · ${account.bucket}` : account.provider, healthy: account.health === "healthy", state: account.health });
   for (const member of members) backends.set(`array:${member.id}`, { name: member.name, kind: "Array member", detail: `${fmt.bytes(member.free)} free of ${fmt.bytes(member.capacity)}`, healthy: member.online, state: member.online ? "online" : "offline" });
-  const backendOf = (shard) => backends.get(`${shard.backend}:${shard.backend_id}`) ||
-    { name: `${shard.backend === "cloud" ? "Cloud account" : "Array member"} ${shard.backend_id.slice(0, 8)}`, kind: shard.backend === "cloud" ? "Cloud account" : "Array member", detail: "not one of yours", healthy: null, state: "unknown" };
+  // Someone the file is shared with is not told which of the owner's backends hold it: one row per shard then.
+  const shardKey = (shard) => shard.backend_id ? `${shard.backend}:${shard.backend_id}` : `${shard.backend}:shard-${shard.index}`;
+  const backendOf = (shard) => {
+    const kind = shard.backend === "cloud" ? "Cloud account" : "Array member";
+    if (!shard.backend_id) return { name: `Shard ${shard.index + 1}`, kind, detail: "the owner's storage", healthy: null, state: "unknown" };
+    return backends.get(shardKey(shard)) ||
+      { name: `${kind} ${shard.backend_id.slice(0, 8)}`, kind, detail: "not one of yours", healthy: null, state: "unknown" };
+  };
 
   const folder = parentPath(node.path);
   const refresh = () => detailsPage(main, route);
@@ -106,7 +112,7 @@ export async function detailsPage(main, route) {
     for (const chunk of page0.items) {
       healthCounts[chunk.health || "healthy"] = (healthCounts[chunk.health || "healthy"] || 0) + 1;
       for (const shard of chunk.shards) {
-        const key = `${shard.backend}:${shard.backend_id}`;
+        const key = shardKey(shard);
         const entry = seen.get(key) || { backend: backendOf(shard), shards: 0, bytes: 0, lost: 0 };
         entry.shards += 1;
         entry.bytes += shard.size;
