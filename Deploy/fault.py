@@ -480,7 +480,8 @@ class Run:
         print()
         total = len(self.load.acknowledged)
         print(f"Afterwards: {total - len(self.lost)} of {total} acknowledged files read back with their SHA-256 "
-              f"(data lost: {len(self.lost)}); every visible file whole, every chunk healthy and no orphan chunks: "
+              f"(data lost: {len(self.lost)}); every visible file whole, every chunk healthy, no orphan chunks, no "
+              f"plaintext on any backend and no secret in any log: "
               f"{'yes' if not self.broken else 'NO'}.")
         for problem in self.broken:
             print(f"BROKEN: {problem}")
