@@ -24,6 +24,7 @@ struct AgentEndpoint: Sendable {
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
             ws: WebSocketServerConfiguration(
                 maxFrameSize: AgentTransport.fragmentBytes + AgentFrameCodec.maximumHeaderBytes + 4,
+                extensions: [.nonNegotiatedExtension { WordwiseUnmasking() }],
                 autoPing: .enabled(timePeriod: .seconds(30))
             )
         )
