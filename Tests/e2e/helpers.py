@@ -5,7 +5,9 @@ import os
 import pathlib
 import signal
 import subprocess
+import socket
 import time
+import urllib.parse
 import uuid
 
 import requests
@@ -77,3 +79,18 @@ def wait_online(suite, headers, agent, online=True, timeout=20):
             return found
         time.sleep(0.1)
     raise AssertionError(f"member {agent.name} not {'online' if online else 'offline'}; agent said:\n{agent.output()}")
+
+
+def truncated_put(base, path, headers, declared=100, sent=b"0123456789"):
+    """PUT declaring `declared` bytes, sending only `sent`, then closing the sending side: (status, raw answer)."""
+    parsed = urllib.parse.urlparse(base)
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    with socket.create_connection((parsed.hostname, parsed.port), timeout=30) as connection:
+        connection.sendall((f"PUT {path} HTTP/1.1\r\nHost: {parsed.hostname}\r\n{lines}"
+                            f"Content-Length: {declared}\r\nConnection: close\r\n\r\n").encode() + sent)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while piece := connection.recv(65536):
+            answer += piece
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else None
+    return status, answer

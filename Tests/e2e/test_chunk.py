@@ -11,7 +11,7 @@ import boto3
 import pytest
 import requests
 
-from helpers import MiB, Agent, sign_in, wait_online
+from helpers import MiB, Agent, sign_in, truncated_put, wait_online
 from test_cloud import account_request, s3_settings
 
 
@@ -268,6 +268,9 @@ def test_bad_requests_store_nothing(suite, owner):
     assert reply.status_code == 422 and "12 backends" in reply.json()["error"]["message"]
     assert reply.json()["error"]["code"] == "insufficient_backends"
     assert requests.put(url, data=b"x").status_code == 401
+    # A body that breaks off before its length (straight to chunk: the gateway drops such a client) is a 400.
+    status, answer = truncated_put(suite.service_url("chunk"), "/", headers)
+    assert status == 400 and b"truncated_body" in answer, answer[:300]
 
 
 def test_other_users_cannot_reach_a_chunk(suite, owner):

@@ -9,6 +9,8 @@ import uuid
 import pytest
 import requests
 
+from helpers import truncated_put
+
 PASSWORD = "correct horse battery staple"
 
 
@@ -84,3 +86,22 @@ def test_another_user_cannot_reach_the_account(suite, owner):
     assert requests.get(base, headers=stranger).status_code == 404
     assert requests.get(f"{base}/objects/private.bin", headers=owner["headers"]).content == b"mine"
     assert requests.get(f"{suite.gateway}/api/cloud/accounts", headers=stranger).json()["items"] == []
+
+
+def test_object_lengths_are_checked_before_the_body(suite, owner):
+    """Over 5 GiB declared: 413 at once, without waiting for the body; a body shorter than declared: 400. Neither
+    leaves an object. (A small chunked body reaches cloud with a length: nginx reads it whole first.)"""
+    import time
+
+    url = f"{suite.gateway}/api/cloud/accounts/{owner['account']['id']}/objects/e2e/lengths.bin"
+    started = time.monotonic()
+    huge = requests.put(url, data=b"", headers={**owner["headers"], "Content-Length": str(6 << 30)}, timeout=10)
+    assert huge.status_code == 413 and huge.json()["error"]["code"] == "too_large"
+    assert time.monotonic() - started < 5
+
+    object_path = f"/accounts/{owner['account']['id']}/objects/e2e/lengths.bin"
+    # The gateway drops a client that hangs up mid-body (nothing to answer); cloud itself answers 400.
+    truncated_put(suite.gateway, "/api/cloud" + object_path, owner["headers"])
+    status, answer = truncated_put(suite.service_url("cloud"), object_path, owner["headers"])
+    assert status == 400 and b"length_mismatch" in answer, answer[:300]
+    assert requests.get(url, headers=owner["headers"]).status_code == 404

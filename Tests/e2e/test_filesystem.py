@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from conftest import ADMIN_EMAIL, kill
-from helpers import MiB, Agent, sign_in, wait_online
+from helpers import MiB, Agent, sign_in, truncated_put, wait_online
 
 
 @pytest.fixture(scope="module")
@@ -142,9 +142,14 @@ def test_bad_requests(suite, user):
                          headers={**headers, "Content-Type": "application/json"}).status_code == 400
     assert requests.get(f"{suite.gateway}/api/filesystem/info", params={"depth": "99"},
                         headers=headers).status_code == 400
+    # A body that breaks off before its length, straight to filesystem (the gateway drops such a client): 400.
+    status, answer = truncated_put(suite.service_url("filesystem"), "/data?path=/truncated.bin", headers)
+    assert status == 400 and b"truncated_body" in answer, answer[:300]
+    assert requests.get(f"{suite.gateway}/api/filesystem/info", params={"path": "/truncated.bin"},
+                        headers=headers).status_code == 404
 
 
-def truncated_put(suite, headers, path, declared, sent):
+def hang_up_mid_upload(suite, headers, path, declared, sent):
     """Declares `declared` bytes, sends `sent` and hangs up, as a client that dies mid-upload."""
     port = int(suite.env["GATEWAY_PORT"])
     query = urllib.parse.urlencode({"path": path})
@@ -170,7 +175,7 @@ def wait_until(condition, timeout=40, step=0.5):
 def test_a_client_hanging_up_leaves_no_file_and_its_chunks_are_collected(suite, user):
     headers, agents = user
     baseline = shard_files(agents)
-    truncated_put(suite, headers, "/cut/short.bin", declared=20 * MiB, sent=10 * MiB)
+    hang_up_mid_upload(suite, headers, "/cut/short.bin", declared=20 * MiB, sent=10 * MiB)
     assert wait_until(lambda: len(shard_files(agents)) > len(baseline), timeout=10), "no chunk was stored"
     reply = requests.get(f"{suite.gateway}/api/filesystem/info", params={"path": "/cut/short.bin"}, headers=headers)
     assert reply.status_code == 404

@@ -212,7 +212,8 @@ final class HashingCounter: Sendable {
     }
 }
 
-/// A body passed through unchanged while counted and hashed; more bytes than `limit` is an error.
+/// A body passed through unchanged while counted and hashed; more bytes than `limit`, or a body that ends or breaks
+/// off before `limit` (the client hung up mid-upload), is a length mismatch: the client's fault, not the provider's.
 struct CountingHashingSequence<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable
 where Base.Element == ByteBuffer {
     typealias Element = ByteBuffer
@@ -226,7 +227,17 @@ where Base.Element == ByteBuffer {
         let counter: HashingCounter
 
         mutating func next() async throws -> ByteBuffer? {
-            guard let buffer = try await base.next() else { return nil }
+            let next: ByteBuffer?
+            do {
+                next = try await base.next()
+            } catch {
+                throw ObjectStoreError.lengthMismatch(expected: limit, received: counter.result().count)
+            }
+            guard let buffer = next else {
+                let received = counter.result().count
+                if received < limit { throw ObjectStoreError.lengthMismatch(expected: limit, received: received) }
+                return nil
+            }
             let total = counter.add(buffer)
             if total > limit { throw ObjectStoreError.lengthMismatch(expected: limit, received: total) }
             return buffer

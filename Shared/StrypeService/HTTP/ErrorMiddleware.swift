@@ -1,11 +1,12 @@
 import AsyncHTTPClient
 import Hummingbird
 import Logging
+import NIOHTTP1
 import NIOPosix
 import PostgresNIO
 
 /// Turns every error into the JSON error shape: `APIError` as it is, Hummingbird's `HTTPError` with a code
-/// derived from its status (unknown routes become 404 `not_found`), a peer, provider or Redis that failed the call a
+/// derived from its status (unknown routes become 404 `not_found`), a request body that broke off a 400, a peer, provider or Redis that failed the call a
 /// retryable 502/503/504, anything else a logged 500 without internals.
 package struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     package init() {}
@@ -31,6 +32,11 @@ package struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 headers: error.headers
             )
             return try apiError.response(from: request, context: context)
+        } catch is HTTPParserError {
+            // The request's own bytes: a body that broke off before its length (the client hung up) or garbled.
+            let message = "the request broke off before its end, or is not well-formed HTTP"
+            return try APIError(.badRequest, code: "truncated_body", message: message)
+                .response(from: request, context: context)
         } catch let error as any HTTPResponseError where error.status.code < 500 {
             let apiError = APIError(error.status, code: APIError.code(for: error.status), message: "\(error.status)")
             return try apiError.response(from: request, context: context)
