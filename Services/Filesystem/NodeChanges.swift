@@ -7,19 +7,16 @@ import StrypeService
 /// Changes to the tree beyond uploads: metadata, moves, trash, purge, versions, usage and settings.
 extension PostgresNodeRepository {
     func storage(owner: UUID, directory: FilePath) async throws -> StorageSettings {
-        try await client.withConnection { connection in
-            var node = try await Self.root(owner: owner, on: connection, logger: logger)
-            var chosen = node.storage
-            for name in directory.segments {
-                guard let next = try await Self.child(of: node.id, named: name, on: connection, logger: logger) else {
-                    break
-                }
-                node = next
-                chosen.durability = node.storage.durability ?? chosen.durability
-                chosen.encryption = node.storage.encryption ?? chosen.encryption
-            }
-            return chosen
+        let chain = try await client.withConnection {
+            try await Self.chain(owner: owner, path: directory, on: $0, logger: logger)
         }
+        // The nearest directory's choice wins, field by field.
+        var chosen = chain[0].storage
+        for node in chain.dropFirst() {
+            chosen.durability = node.storage.durability ?? chosen.durability
+            chosen.encryption = node.storage.encryption ?? chosen.encryption
+        }
+        return chosen
     }
 
     func findAny(owner: UUID, id: UUID) async throws -> NodeRecord? {

@@ -236,16 +236,38 @@ struct PostgresNodeRepository: NodeRepository {
     }
 
     func resolve(owner: UUID, path: FilePath) async throws -> NodeRecord? {
-        try await client.withConnection { connection in
-            var node = try await Self.root(owner: owner, on: connection, logger: logger)
-            for name in path.segments {
-                guard node.kind == .dir,
-                    let next = try await Self.child(of: node.id, named: name, on: connection, logger: logger)
-                else { return nil }
-                node = next
-            }
-            return node
+        let chain = try await client.withConnection {
+            try await Self.chain(owner: owner, path: path, on: $0, logger: logger)
         }
+        return chain.count == path.segments.count + 1 ? chain.last : nil
+    }
+
+    /// The live nodes along `path`, the root first, as far as the path exists: one round trip however deep the
+    /// path (the root is made when the user has none yet).
+    static func chain(
+        owner: UUID,
+        path: FilePath,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [NodeRecord] {
+        let names = path.segments
+        let rows = try await connection.query(
+            """
+            WITH RECURSIVE walk(id, depth) AS (
+                SELECT id, 0 FROM fs.nodes WHERE owner_id = \(owner) AND parent_id IS NULL
+                UNION ALL
+                SELECT c.id, w.depth + 1 FROM walk w JOIN fs.nodes c
+                    ON c.parent_id = w.id AND c.trashed_at IS NULL AND c.name = (\(names)::text[])[w.depth + 1]
+                WHERE w.depth < \(names.count)
+            )
+            SELECT \(unescaped: columns) FROM \(unescaped: from) JOIN walk ON walk.id = n.id ORDER BY walk.depth
+            """,
+            logger: logger
+        )
+        var chain: [NodeRecord] = []
+        for try await row in rows.decode(Row.self) { chain.append(record(row)) }
+        if chain.isEmpty { chain = [try await root(owner: owner, on: connection, logger: logger)] }
+        return chain
     }
 
     func find(owner: UUID, id: UUID) async throws -> NodeRecord? {
