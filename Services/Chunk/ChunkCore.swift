@@ -16,6 +16,9 @@ struct ChunkCore: Sendable {
     /// Stores running at once in this instance (`CHUNK_STORE_SLOTS`): each holds its chunk several times over
     /// (plaintext, ciphertext, shards), so this bounds chunk's memory however many uploads arrive.
     let storeSlots: AsyncLock
+    /// Owners' key-encryption keys, opened: a user's key never changes once made, and asking PostgreSQL for it
+    /// on every chunk was one round trip of each small upload.
+    let openedKeys = ExpiringCache<UUID, [UInt8]>(lifetime: .seconds(60))
 
     /// The largest chunk (DESIGN: chunks are at most 64 MiB).
     static let maximumChunkSize = 64 << 20
@@ -380,10 +383,12 @@ struct ChunkCore: Sendable {
 
     /// The owner's key-encryption key, made on first use and kept sealed under the master key.
     func keyEncryptionKey(_ owner: UUID) async throws -> [UInt8] {
-        let context = owner.uuidString.lowercased()
-        let sealed = try await chunks.sealedUserKey(owner) {
-            try userKeys.seal(ChunkCipher.makeDataKey(), context: context)
+        try await openedKeys.value(for: owner) {
+            let context = owner.uuidString.lowercased()
+            let sealed = try await chunks.sealedUserKey(owner) {
+                try userKeys.seal(ChunkCipher.makeDataKey(), context: context)
+            }
+            return try userKeys.open(sealed, context: context)
         }
-        return try userKeys.open(sealed, context: context)
     }
 }
