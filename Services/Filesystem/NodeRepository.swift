@@ -338,6 +338,11 @@ struct PostgresNodeRepository: NodeRepository {
     static func makeDirectories(owner: UUID, path: FilePath, on connection: PostgresConnection, logger: Logger)
         async throws -> NodeRecord
     {
+        // Usually the directory is there already: one query finds it.
+        let existing = try await chain(owner: owner, path: path, on: connection, logger: logger)
+        if existing.count == path.segments.count + 1, let directory = existing.last, directory.kind == .dir {
+            return directory
+        }
         var node = try await root(owner: owner, on: connection, logger: logger)
         var walked = FilePath.root
         for name in path.segments {
@@ -448,18 +453,24 @@ struct PostgresNodeRepository: NodeRepository {
                 )
                 // The version's chunks are no longer loose; any other chunk of this upload (a request that died
                 // after storing it, before recording it) is collectable at once.
+                let kept = version.chunks.map(\.chunkID)
                 try await connection.query(
-                    "DELETE FROM fs.loose_chunks WHERE chunk_id = ANY(\(version.chunks.map(\.chunkID)))",
+                    """
+                    WITH committed AS (DELETE FROM fs.loose_chunks WHERE chunk_id = ANY(\(kept)))
+                    UPDATE fs.loose_chunks SET collect_after = now()
+                    WHERE upload_id = \(upload) AND chunk_id <> ALL(\(kept))
+                    """,
                     logger: logger
                 )
+                // A finished tus upload or multipart session (its id is the upload's) goes in the same transaction:
+                // its chunks now belong to the version, and an expiry must never loosen them.
                 try await connection.query(
-                    "UPDATE fs.loose_chunks SET collect_after = now() WHERE upload_id = \(upload)",
+                    """
+                    WITH tus AS (DELETE FROM fs.tus_uploads WHERE id = \(upload))
+                    DELETE FROM fs.upload_sessions WHERE id = \(upload)
+                    """,
                     logger: logger
                 )
-                // A finished tus upload or multipart session (its id is the upload's) goes in the same transaction: its chunks now belong
-                // to the version, and an expiry must never loosen them.
-                try await connection.query("DELETE FROM fs.tus_uploads WHERE id = \(upload)", logger: logger)
-                try await connection.query("DELETE FROM fs.upload_sessions WHERE id = \(upload)", logger: logger)
                 guard
                     let committed = try await Self.child(
                         of: parent.id,
