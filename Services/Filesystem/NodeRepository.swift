@@ -338,14 +338,15 @@ struct PostgresNodeRepository: NodeRepository {
     static func makeDirectories(owner: UUID, path: FilePath, on connection: PostgresConnection, logger: Logger)
         async throws -> NodeRecord
     {
-        // Usually the directory is there already: one query finds it.
+        // One query finds what exists (usually all of it); only the missing directories are made, one by one.
         let existing = try await chain(owner: owner, path: path, on: connection, logger: logger)
-        if existing.count == path.segments.count + 1, let directory = existing.last, directory.kind == .dir {
-            return directory
-        }
-        var node = try await root(owner: owner, on: connection, logger: logger)
+        var node = existing[existing.count - 1]
         var walked = FilePath.root
-        for name in path.segments {
+        for name in path.segments.prefix(existing.count - 1) { walked = try walked.appending(name) }
+        guard node.kind == .dir else {
+            throw APIError(.conflict, code: "not_a_directory", message: "\(walked) is a file")
+        }
+        for name in path.segments.dropFirst(existing.count - 1) {
             walked = try walked.appending(name)
             try await connection.query(
                 """

@@ -4,6 +4,7 @@ apart."""
 
 import hashlib
 import os
+import time
 import uuid
 
 import pytest
@@ -91,8 +92,6 @@ def test_another_user_cannot_reach_the_account(suite, owner):
 def test_object_lengths_are_checked_before_the_body(suite, owner):
     """Over 5 GiB declared: 413 at once, without waiting for the body; a body shorter than declared: 400. Neither
     leaves an object. (A small chunked body reaches cloud with a length: nginx reads it whole first.)"""
-    import time
-
     url = f"{suite.gateway}/api/cloud/accounts/{owner['account']['id']}/objects/e2e/lengths.bin"
     started = time.monotonic()
     huge = requests.put(url, data=b"", headers={**owner["headers"], "Content-Length": str(6 << 30)}, timeout=10)

@@ -20,6 +20,23 @@ def gateway_address(suite):
     return parsed.hostname, parsed.port
 
 
+def upload_head(suite, headers, path, length):
+    """The request line and headers of an upload of `length` bytes to `path`, sent raw by a slow client."""
+    return (f"PUT /api/filesystem/data?path={path} HTTP/1.1\r\nHost: {gateway_address(suite)[0]}\r\n"
+            f"Authorization: {headers['Authorization']}\r\nContent-Length: {length}\r\n\r\n").encode()
+
+
+def unfinished_header(suite):
+    """A request whose last header is never finished: what a slowloris client sends before trickling."""
+    return f"GET /api/auth/health HTTP/1.1\r\nHost: {gateway_address(suite)[0]}\r\nX-Slow: ".encode()
+
+
+def root_names(suite, headers):
+    """The names in the user's root folder."""
+    reply = requests.get(f"{suite.gateway}/api/filesystem/info", params={"path": "/"}, headers=headers)
+    return [child["name"] for child in reply.json()["children"]]
+
+
 def test_an_overlong_request_line_is_a_json_414(suite):
     reply = requests.get(f"{suite.gateway}/api/auth/lookup/group", params={"name": "a" * 100_000})
     assert reply.status_code == 414 and reply.headers["Content-Type"].startswith("application/json")
@@ -53,10 +70,8 @@ def trickle(suite, first_bytes, seconds, stop):
 def test_slow_clients_do_not_keep_others_out(suite):
     _, headers = sign_in(suite)
     stop = threading.Event()
-    host = gateway_address(suite)[0]
-    slow_headers = f"GET /api/auth/health HTTP/1.1\r\nHost: {host}\r\nX-Slow: ".encode()
-    slow_body = (f"PUT /api/filesystem/data?path=/slow.bin HTTP/1.1\r\nHost: {host}\r\n"
-                 f"Authorization: {headers['Authorization']}\r\nContent-Length: {10 * MiB}\r\n\r\n").encode()
+    slow_headers = unfinished_header(suite)
+    slow_body = upload_head(suite, headers, "/slow.bin", 10 * MiB)
     threads = [threading.Thread(target=trickle, args=(suite, slow_headers if n % 2 else slow_body, 8, stop))
                for n in range(100)]
     for thread in threads:
@@ -76,9 +91,7 @@ def test_slow_clients_do_not_keep_others_out(suite):
         for thread in threads:
             thread.join(10)
     # The slow uploads never finished: no file appears.
-    names = [child["name"] for child in requests.get(f"{suite.gateway}/api/filesystem/info", params={"path": "/"},
-                                                     headers=headers).json()["children"]]
-    assert "slow.bin" not in names
+    assert "slow.bin" not in root_names(suite, headers)
 
 
 
@@ -107,13 +120,10 @@ def seconds_until_closed(suite, first_bytes, keep_sending, limit):
 
 def test_the_gateway_closes_clients_too_slow_with_their_headers_or_body(suite):
     _, headers = sign_in(suite)
-    host = gateway_address(suite)[0]
     # One header a byte a second: the header timeout counts from the start, so trickling does not reset it.
-    trickled_header = f"GET /api/auth/health HTTP/1.1\r\nHost: {host}\r\nX-Slow: ".encode()
+    trickled_header = unfinished_header(suite)
     # A body that stops after its first bytes.
-    stalled_body = (f"PUT /api/filesystem/data?path=/stalled.bin HTTP/1.1\r\nHost: {host}\r\n"
-                    f"Authorization: {headers['Authorization']}\r\nContent-Length: {MiB}\r\n\r\n").encode()
-    stalled_body += b"0123456789"
+    stalled_body = upload_head(suite, headers, "/stalled.bin", MiB) + b"0123456789"
     limit = CLIENT_TIMEOUT_SECONDS + 10
     with ThreadPoolExecutor(2) as pool:
         header_wait = pool.submit(seconds_until_closed, suite, trickled_header, True, limit)
@@ -124,6 +134,4 @@ def test_the_gateway_closes_clients_too_slow_with_their_headers_or_body(suite):
     for closed in (header_closed, body_closed):
         assert CLIENT_TIMEOUT_SECONDS - 1 <= closed <= CLIENT_TIMEOUT_SECONDS + 5, closed
     # The stalled upload stored nothing.
-    names = [child["name"] for child in requests.get(f"{suite.gateway}/api/filesystem/info", params={"path": "/"},
-                                                     headers=headers).json()["children"]]
-    assert "stalled.bin" not in names
+    assert "stalled.bin" not in root_names(suite, headers)

@@ -207,6 +207,9 @@ final class HashingCounter: Sendable {
         }
     }
 
+    /// The bytes counted so far (without finishing the hash).
+    var count: Int64 { state.withLockedValue { $0.count } }
+
     func result() -> (count: Int64, sha256: String) {
         state.withLockedValue { ($0.count, Checksum.hex($0.hasher.finalize())) }
     }
@@ -231,11 +234,12 @@ where Base.Element == ByteBuffer {
             do {
                 next = try await base.next()
             } catch {
-                throw ObjectStoreError.lengthMismatch(expected: limit, received: counter.result().count)
+                throw ObjectStoreError.lengthMismatch(expected: limit, received: counter.count)
             }
             guard let buffer = next else {
-                let received = counter.result().count
-                if received < limit { throw ObjectStoreError.lengthMismatch(expected: limit, received: received) }
+                if counter.count < limit {
+                    throw ObjectStoreError.lengthMismatch(expected: limit, received: counter.count)
+                }
                 return nil
             }
             let total = counter.add(buffer)

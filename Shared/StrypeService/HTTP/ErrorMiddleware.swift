@@ -6,8 +6,8 @@ import NIOPosix
 import PostgresNIO
 
 /// Turns every error into the JSON error shape: `APIError` as it is, Hummingbird's `HTTPError` with a code
-/// derived from its status (unknown routes become 404 `not_found`), a request body that broke off a 400, a peer, provider or Redis that failed the call a
-/// retryable 502/503/504, anything else a logged 500 without internals.
+/// derived from its status (unknown routes become 404 `not_found`), a request body that broke off a 400, a peer,
+/// provider or Redis that failed the call a retryable 502/503/504, anything else a logged 500 without internals.
 package struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     package init() {}
 
