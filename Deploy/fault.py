@@ -410,10 +410,10 @@ class Run:
         self.sign_in()
         self.lost = []
         for path, (file_id, digest, size) in sorted(self.load.acknowledged.items()):
-            reply = requests.get(f"{GATEWAY}/api/filesystem/data/{file_id}", headers=self.headers, timeout=120)
-            if reply.status_code != 200 or hashlib.sha256(reply.content).hexdigest() != digest:
+            status, content = self.read_back(file_id)
+            if status != 200 or hashlib.sha256(content).hexdigest() != digest:
                 self.lost.append(path)
-                self.broken.append(f"acknowledged {path} reads back {reply.status_code}, {len(reply.content)} bytes")
+                self.broken.append(f"acknowledged {path} reads back {status}, {len(content)} bytes")
         self.broken += self.load.wrong_bytes
         tree = requests.get(f"{GATEWAY}/api/filesystem/info", params={"path": "/load", "depth": 2},
                             headers=self.headers, timeout=60).json()
@@ -425,17 +425,35 @@ class Run:
             if known and (known[0], known[1], known[2]) == (entry["id"], entry["sha256"], entry["size"]):
                 continue  # read back above
             # Visible but never acknowledged (the answer was lost to a fault): it must be whole all the same.
-            reply = requests.get(f"{GATEWAY}/api/filesystem/data/{entry['id']}", headers=self.headers, timeout=120)
-            digest = hashlib.sha256(reply.content).hexdigest()
-            if digest != entry["sha256"] or len(reply.content) != entry["size"] or digest != self.load.attempted.get(path):
-                self.broken.append(f"visible {path} is not whole: {len(reply.content)} of {entry['size']} bytes")
+            _, content = self.read_back(entry["id"])
+            digest = hashlib.sha256(content).hexdigest()
+            if digest != entry["sha256"] or len(content) != entry["size"] or digest != self.load.attempted.get(path):
+                self.broken.append(f"visible {path} is not whole: {len(content)} of {entry['size']} bytes")
         if not wait_for(lambda: self.under_replicated() == 0, 120, step=2):
             self.broken.append(f"{self.under_replicated()} chunks are still short of their durability after 120 s")
         orphans_query = ("SELECT (SELECT count(*) FROM fs.loose_chunks) + (SELECT count(*) FROM chunk.chunks c "
                          "WHERE NOT EXISTS (SELECT 1 FROM fs.version_chunks v WHERE v.chunk_id = c.id))")
         if not wait_for(lambda: sql(orphans_query) == ["0"], 120, step=2):
-            self.broken.append(f"orphan chunks remain after collection: {sql(orphans_query)[0]}")
+            orphans = sql("SELECT chunk_id FROM fs.loose_chunks UNION ALL SELECT c.id FROM chunk.chunks c "
+                          "WHERE NOT EXISTS (SELECT 1 FROM fs.version_chunks v WHERE v.chunk_id = c.id)")
+            self.broken.append(f"orphan chunks remain after collection: {', '.join(orphans)}")
         self.broken += self.leaks()
+
+    def read_back(self, file_id):
+        """(status, bytes) of a file as a client reads it, in up to three attempts. Faults are over by now, so every
+        failed attempt is logged with its cause: the run shows a read that fails now and then."""
+        problem = None
+        for attempt in range(3):
+            try:
+                reply = requests.get(f"{GATEWAY}/api/filesystem/data/{file_id}", headers=self.headers, timeout=120)
+                if reply.status_code == 200:
+                    return 200, reply.content
+                problem = (reply.status_code, reply.text[:300])
+            except requests.RequestException as error:
+                problem = (None, str(error)[:300])
+            log(f"reading {file_id} failed (attempt {attempt + 1} of 3): {problem[1]}")
+            time.sleep(1)
+        return problem[0], b""
 
     def leaks(self):
         """Plaintext on any backend (the marker every upload starts with, on the agents' disks or in the bucket) and
@@ -485,6 +503,13 @@ class Run:
               f"{'yes' if not self.broken else 'NO'}.")
         for problem in self.broken:
             print(f"BROKEN: {problem}")
+        if self.broken:
+            # The run's directory is gone after it: the services' last complaints are all CI keeps of them.
+            lines = [line for path in (RUN_DIR / "logs").glob("*.log") for line in path.read_text(errors="replace")
+                     .splitlines() if '"level":"error"' in line or '"level":"warning"' in line]
+            print("\nThe services' last 40 errors and warnings:")
+            for line in sorted(lines)[-40:]:
+                print(line[:600])
 
 
 if __name__ == "__main__":

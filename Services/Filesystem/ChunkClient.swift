@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import NIOHTTP1
 import StrypeCore
@@ -10,6 +11,7 @@ import StrypeService
 struct ChunkClient: Sendable {
     let chunk: ServiceClient
     let tokens: ServiceTokenProvider
+    let logger: Logger
 
     /// Stores one chunk under the id filesystem chose (recorded as loose beforehand).
     func store(
@@ -30,8 +32,38 @@ struct ChunkClient: Sendable {
         return try JSONDecoder().decode(ChunkResponse.self, from: body)
     }
 
-    /// The chunk's bytes, or the part `range` of them.
+    /// The chunk's bytes, or the part `range` of them. A read changes nothing, so one that failed in a way that may
+    /// pass (a chunk instance restarting, too few shards reachable for a moment) is tried again with backoff: a
+    /// download whose headers are sent can no longer answer an error, only cut the connection short.
     func read(_ id: String, owner: UUID, range: ClosedRange<Int64>?, size: Int64) async throws -> ByteBuffer {
+        var attempt = 1
+        while true {
+            do {
+                return try await readOnce(id, owner: owner, range: range, size: size)
+            } catch  where attempt < Self.readAttempts && Self.mayPass(error) {
+                logger.warning(
+                    "chunk read failed; trying again",
+                    metadata: ["chunk_id": "\(id)", "attempt": "\(attempt)", "error": "\(error)"]
+                )
+                try await Task.sleep(for: .milliseconds(250 << (attempt - 1)))
+                attempt += 1
+            }
+        }
+    }
+
+    /// Six attempts span about eight seconds, time for a peer to restart or an agent to reconnect.
+    static let readAttempts = 6
+
+    /// Whether trying again may succeed: a failed connection or a 502, 503 or 504; not a 4xx or a cancellation.
+    static func mayPass(_ error: any Error) -> Bool {
+        if error is CancellationError { return false }
+        guard let error = error as? APIError else { return true }
+        return [502, 503, 504].contains(error.status.code)
+    }
+
+    private func readOnce(_ id: String, owner: UUID, range: ClosedRange<Int64>?, size: Int64) async throws
+        -> ByteBuffer
+    {
         var headers = try await headers(owner: owner)
         if let range { headers.add(name: "Range", value: "bytes=\(range.lowerBound)-\(range.upperBound)") }
         let response = try await chunk.send(.GET, "/\(id)", headers: headers, timeout: .seconds(300))

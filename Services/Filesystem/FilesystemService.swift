@@ -20,7 +20,11 @@ enum FilesystemService {
                 service: "filesystem",
                 secret: dependencies.config.serviceSecret
             )
-            let chunks = ChunkClient(chunk: dependencies.client(for: .chunk), tokens: tokens)
+            let chunks = ChunkClient(
+                chunk: dependencies.client(for: .chunk),
+                tokens: tokens,
+                logger: dependencies.logger
+            )
             let grants = PostgresGrantRepository(client: dependencies.postgres, logger: dependencies.logger)
             let directory = AuthGranteeDirectory(auth: dependencies.client(for: .auth), tokens: tokens)
             let access = NodeAccess(nodes: nodes, grants: grants, directory: directory)

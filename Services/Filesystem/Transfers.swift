@@ -177,13 +177,20 @@ struct Transfers: Sendable {
     ) async throws -> ChunkPart {
         let id = ChunkID.generate()
         try await nodes.addLooseChunk(id, owner: owner, upload: upload, collectAfter: Date() + orphanAge)
-        let stored = try await chunks.store(
-            bytes,
-            id: id,
-            owner: owner,
-            durability: storage.durability,
-            encryption: storage.encryption
-        )
+        // The store runs to its end even when the upload is cancelled (another chunk failed, the client left): chunk
+        // finishes a store whose body it has, so the upload must learn the outcome before it lets its chunks be
+        // collected. Otherwise the collector could delete the id while it does not exist yet, and the chunk stored
+        // just after would be an orphan nobody records.
+        let chunks = self.chunks
+        let stored = try await Task {
+            try await chunks.store(
+                bytes,
+                id: id,
+                owner: owner,
+                durability: storage.durability,
+                encryption: storage.encryption
+            )
+        }.value
         return ChunkPart(chunkID: id, size: stored.size)
     }
 
@@ -214,8 +221,15 @@ struct Transfers: Sendable {
             pieces.append((part, from == 0 && to == part.size - 1 ? nil : from...to))
         }
         let wanted = pieces
+        let logger = chunks.logger
         return ResponseBody(contentLength: Int(range.upperBound - range.lowerBound + 1)) { writer in
-            try await readAhead(wanted, owner: owner) { try await writer.write($0) }
+            do {
+                try await readAhead(wanted, owner: owner) { try await writer.write($0) }
+            } catch {
+                // The status is out: the client sees only an early end (or has left), so the cause is logged.
+                logger.warning("download ended early", metadata: ["error": "\(error)"])
+                throw error
+            }
             try await writer.finish(nil)
         }
     }

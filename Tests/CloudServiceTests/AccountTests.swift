@@ -11,9 +11,9 @@ extension CloudTests {
     struct Accounts {
         @Test("an S3 account is probed, saved with its secret sealed, and shown without it")
         func createS3Account() async throws {
+            let s3 = try TestEnvironment.s3
             let harness = try await CloudHarness()
             let owner = UUID()
-            let s3 = try TestEnvironment.s3
             let core = harness.core
             try await harness.run { cloud in
                 let token = try await cloud.tokens.token(user: owner)

@@ -12,8 +12,8 @@ extension CloudTests {
     struct Health {
         @Test("a provider failure marks the account unhealthy and says so on Redis; a probe that succeeds heals it")
         func failureAndRecovery() async throws {
-            let harness = try await CloudHarness()
             let redisURL = try TestEnvironment.redisURL
+            let harness = try await CloudHarness()
             let core = harness.core
             let postgres = harness.dependencies.dependencies.postgres
             try await harness.run { cloud in

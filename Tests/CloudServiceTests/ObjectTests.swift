@@ -178,32 +178,35 @@ extension CloudTests {
 
         @Test("the S3 store refuses a body shorter or longer than its length, and leaves no object")
         func s3LengthMismatch() async throws {
-            let harness = try await CloudHarness()
             let s3 = try TestEnvironment.s3
-            let store = try harness.core.s3Store(
-                settings: AccountSettings(
-                    endpoint: s3.endpoint,
-                    region: s3.region,
-                    bucket: s3.bucket,
-                    prefix: "len/",
-                    pathStyle: true
-                ),
-                accessKeyID: s3.accessKeyID,
-                secret: s3.secret
-            )
-            let body = ByteBuffer(bytes: Self.random(1000))
-            await #expect(throws: (any Error).self) {
-                _ = try await store.put(key: "short", length: 2000, sha256: nil, body: BufferSequence([body]))
+            let harness = try await CloudHarness()
+            let core = harness.core
+            // Run inside the harness, which shuts its clients down whatever the outcome.
+            try await harness.run { _ in
+                let store = try core.s3Store(
+                    settings: AccountSettings(
+                        endpoint: s3.endpoint,
+                        region: s3.region,
+                        bucket: s3.bucket,
+                        prefix: "len/",
+                        pathStyle: true
+                    ),
+                    accessKeyID: s3.accessKeyID,
+                    secret: s3.secret
+                )
+                let body = ByteBuffer(bytes: Self.random(1000))
+                await #expect(throws: (any Error).self) {
+                    _ = try await store.put(key: "short", length: 2000, sha256: nil, body: BufferSequence([body]))
+                }
+                await #expect(throws: ObjectStoreError.self) {
+                    _ = try await store.put(key: "long", length: 500, sha256: nil, body: BufferSequence([body]))
+                }
+                #expect(try await store.head(key: "short") == nil)
+                #expect(try await store.head(key: "long") == nil)
+                let stored = try await store.put(key: "exact", length: 1000, sha256: nil, body: BufferSequence([body]))
+                #expect(stored.size == 1000)
+                try await store.delete(key: "exact")
             }
-            await #expect(throws: ObjectStoreError.self) {
-                _ = try await store.put(key: "long", length: 500, sha256: nil, body: BufferSequence([body]))
-            }
-            #expect(try await store.head(key: "short") == nil)
-            #expect(try await store.head(key: "long") == nil)
-            let stored = try await store.put(key: "exact", length: 1000, sha256: nil, body: BufferSequence([body]))
-            #expect(stored.size == 1000)
-            try await store.delete(key: "exact")
-            await harness.dependencies.shutdown()
         }
 
         @Test("only admins add local-directory accounts")

@@ -212,6 +212,30 @@ def test_killing_filesystem_mid_overwrite_keeps_the_old_version(suite, user):
     assert wait_until(lambda: shard_files(agents) == baseline, timeout=60), "orphan chunks were not collected"
 
 
+def test_a_download_outlives_a_chunk_restart_in_its_middle(suite, user):
+    headers, _ = user
+    data = os.urandom(40 * MiB)
+    file = put(suite, headers, "/restart/read.bin", data).json()
+    reply = requests.get(f"{suite.gateway}/api/filesystem/data/{file['id']}", headers=headers, stream=True)
+    assert reply.status_code == 200
+    got = hashlib.sha256()
+    received = 0
+    restarted = False
+    # Read slowly: a few chunks are read ahead, the rest must come from a chunk service that was killed meanwhile.
+    for piece in reply.iter_content(MiB):
+        got.update(piece)
+        received += len(piece)
+        if not restarted and received >= 4 * MiB:
+            pid = suite.pid("chunk")
+            kill(pid)
+            assert suite.wait_gone(pid)
+            suite.start()
+            restarted = True
+        time.sleep(0.05)
+    assert restarted and received == len(data) and got.hexdigest() == file["sha256"]
+    assert "chunk read failed; trying again" in suite.log("filesystem")
+
+
 def test_a_large_file_streams_through_curl(suite, user, tmp_path):
     headers, _ = user
     source = tmp_path / "large.bin"
