@@ -66,5 +66,15 @@ enum ChunkMigrations {
                 """,
             ]
         ),
+        Migration(
+            version: 3,
+            name: "shard_audit_cycle",
+            statements: [
+                // When the scrubber last audited each shard: it takes the longest-unaudited first, so every shard is
+                // audited once per cycle instead of at random.
+                "ALTER TABLE chunk.shards ADD COLUMN audited_at timestamptz",
+                "CREATE INDEX shards_audit ON chunk.shards (audited_at NULLS FIRST) WHERE state = 'ok'",
+            ]
+        ),
     ]
 }

@@ -75,8 +75,9 @@ protocol ChunkRepository: Sendable {
         async throws
     /// Totals for the metrics.
     func statistics() async throws -> ChunkStatistics
-    /// A random sample of intact shards, for the scrubber.
-    func sampleShards(limit: Int) async throws -> [(chunkID: String, shard: ShardRecord)]
+    /// Up to `limit` intact shards audited longest ago (never first), stamped as audited now so that another
+    /// instance's scrub takes the next ones: every shard is audited once per cycle.
+    func shardsDueForAudit(limit: Int) async throws -> [(chunkID: String, shard: ShardRecord)]
     func pendingDeletions(limit: Int) async throws -> [ShardLocation]
     func deletionDone(_ location: ShardLocation) async throws
     func deletionFailed(_ location: ShardLocation, error: String) async throws
@@ -284,11 +285,16 @@ struct PostgresChunkRepository: ChunkRepository {
         return stats
     }
 
-    func sampleShards(limit: Int) async throws -> [(chunkID: String, shard: ShardRecord)] {
+    func shardsDueForAudit(limit: Int) async throws -> [(chunkID: String, shard: ShardRecord)] {
         let rows = try await client.query(
             """
-            SELECT chunk_id, index, backend, backend_id, key, size, sha256 FROM chunk.shards
-            WHERE state = 'ok' ORDER BY random() LIMIT \(limit)
+            UPDATE chunk.shards s SET audited_at = now()
+            FROM (
+                SELECT chunk_id, index FROM chunk.shards WHERE state = 'ok'
+                ORDER BY audited_at NULLS FIRST LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            ) due
+            WHERE s.chunk_id = due.chunk_id AND s.index = due.index
+            RETURNING s.chunk_id, s.index, s.backend, s.backend_id, s.key, s.size, s.sha256
             """,
             logger: logger
         )

@@ -4,8 +4,9 @@ import ServiceLifecycle
 import StrypeService
 
 /// Finds chunks below their shard count and restores them. Every instance scans (members gone past the grace
-/// period, a scrub of random shards, chunks with lost shards) and queues what it finds on a Redis Stream; a
-/// consumer group shares the repairs among instances, and entries a crashed instance left are claimed again.
+/// period, a scrub of the shards audited longest ago, chunks with lost shards) and queues what it finds on a Redis
+/// Stream; a consumer group shares the repairs among instances, and entries a crashed instance left are claimed
+/// again.
 struct RepairWorker: Service {
     let core: ChunkCore
     let redis: RedisClient
@@ -55,7 +56,7 @@ struct RepairWorker: Service {
     func scan(fullRead: Bool) async throws {
         try await markGoneBackends()
         if settings.scrubBatch > 0 {
-            try await scrub(try await core.chunks.sampleShards(limit: settings.scrubBatch), fullRead: fullRead)
+            try await scrub(try await core.chunks.shardsDueForAudit(limit: settings.scrubBatch), fullRead: fullRead)
         }
         for chunkID in try await core.chunks.chunksNeedingRepair(limit: 500) {
             let marker = Self.queuedMarker(chunkID)
