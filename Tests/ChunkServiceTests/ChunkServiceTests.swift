@@ -21,9 +21,7 @@ struct ChunkServiceTests {
 
     @Test("the scrub takes every intact shard once per cycle, never a lost one, and instances take different shards")
     func auditCycle() async throws {
-        let deps = try TestDependencies(service: .chunk)
-        do {
-            let postgres = deps.dependencies.postgres
+        try await TestEnvironment.withPostgres { postgres in
             let logger = TestEnvironment.logger
             try await Migrator(client: postgres, schema: "chunk", migrations: ChunkMigrations.all, logger: logger)
                 .run()
@@ -59,10 +57,6 @@ struct ChunkServiceTests {
             let next = Set(try await repository.shardsDueForAudit(limit: 2).map(\.shard.index))
             #expect(next.count == 2 && next.isSubset(of: taken[0].union(taken[1])))
             try await postgres.query("TRUNCATE chunk.chunks CASCADE", logger: logger)
-        } catch {
-            await deps.shutdown()
-            throw error
         }
-        await deps.shutdown()
     }
 }
