@@ -116,7 +116,8 @@ class S3Proxy:
         self.failing = False
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
+        # A fixed port (Deploy/fault's S3_RELAY_PORT), allowed in ALLOWED_PRIVATE_ENDPOINTS like the S3 server's.
+        self.listener.bind(("127.0.0.1", int(os.environ.get("S3_RELAY_PORT", "0"))))
         self.listener.listen(64)
         self.port = self.listener.getsockname()[1]
         threading.Thread(target=self.accept, daemon=True).start()

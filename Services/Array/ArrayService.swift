@@ -47,7 +47,7 @@ enum ArrayService {
         let config = dependencies.config
         let settings: Settings
         do {
-            settings = try Settings(environment: dependencies.environment, port: config.port, host: config.host)
+            settings = try Settings(environment: dependencies.environment, port: config.internalPort, host: config.host)
         } catch {
             preconditionFailure("array's settings are validated at start: \(error)")
         }

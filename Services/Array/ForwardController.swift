@@ -11,8 +11,8 @@ struct ForwardController: Sendable {
     let authentication: AuthenticationMiddleware
 
     func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.group("/internal/members").add(middleware: authentication).add(middleware: RoleMiddleware(Role.service))
-            .post("/{id}/frames", use: relay)
+        router.group("/internal/members").add(middleware: InternalOnlyMiddleware()).add(middleware: authentication)
+            .add(middleware: RoleMiddleware(Role.service)).post("/{id}/frames", use: relay)
     }
 
     /// `POST /internal/members/{id}/frames` with one frame → 200 with the agent's reply frame (errors included);

@@ -12,7 +12,7 @@ struct TokenController: Sendable {
     func addRoutes(to router: Router<StrypeRequestContext>) {
         router.get("/.well-known/jwks.json", use: jwks)
         router.post("/validate", use: validate)
-        router.post("/service-token", use: serviceToken)
+        router.group().add(middleware: InternalOnlyMiddleware()).post("/service-token", use: serviceToken)
         let keys = router.group("/keys").add(middleware: authentication).add(middleware: RoleMiddleware(Role.admin))
         keys.get(use: listKeys)
         keys.post("/rotate", use: rotate)

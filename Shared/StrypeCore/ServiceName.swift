@@ -16,6 +16,11 @@ public enum ServiceName: String, CaseIterable, Codable, Sendable {
         rawValue.uppercased() + "_URL"
     }
 
+    /// The variable naming the internal listeners of a peer, e.g. `CHUNK_INTERNAL_URL`.
+    public var internalURLVariable: String {
+        rawValue.uppercased() + "_INTERNAL_URL"
+    }
+
     /// The port each service listens on by default; `Deploy/run` and the compose file use the same.
     public var defaultPort: Int {
         switch self {

@@ -49,7 +49,7 @@ struct AuthHarness {
             migrations: [],
             build: { router, deps in AuthService.addRoutes(core: core, dependencies: deps, to: router) }
         )
-        let app = buildApplication(definition, dependencies: dependencies.dependencies)
+        let app = buildApplication(definition, dependencies: dependencies.dependencies, listener: .internalPort)
         do {
             let result = try await app.test(.router) { client in try await body(AuthClient(client: client)) }
             await dependencies.shutdown()

@@ -106,8 +106,11 @@ extension AuthTests {
                 keys: FixedJWKS(ring: harness.core.keys),
                 revocations: SessionRevocations()
             )
-            let app = buildApplication(ServiceDefinition(name: .cloud, migrations: []), dependencies: deps.dependencies)
-            { router in
+            let app = buildApplication(
+                ServiceDefinition(name: .cloud, migrations: []),
+                dependencies: deps.dependencies,
+                listener: .internalPort
+            ) { router in
                 WhoAmIController(authentication: AuthenticationMiddleware(verifier: verifier)).addRoutes(to: router)
             }
             var forgeries: [ForgedToken: String] = [:]

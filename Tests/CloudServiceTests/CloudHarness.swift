@@ -43,7 +43,7 @@ struct CloudHarness {
                 CloudService.addRoutes(core: core, dependencies: deps, verifier: verifier, to: router)
             }
         )
-        let app = buildApplication(definition, dependencies: dependencies.dependencies)
+        let app = buildApplication(definition, dependencies: dependencies.dependencies, listener: .internalPort)
         do {
             let result = try await app.test(.router) { client in
                 try await body(CloudClient(client: client, tokens: tokens))

@@ -5,11 +5,12 @@ import Testing
 
 @Suite("Configuration from the environment")
 struct ConfigTests {
+    static let masterKeyHex = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
     let valid: [String: String] = [
         "DATABASE_URL": "postgres://strype:p%40ss@db.local:5433/cloudstrype?sslmode=disable",
         "REDIS_URL": "redis://:secret@cache:6380/2",
-        "SERVICE_SECRET": "0123456789abcdef0123",
-        "CLOUDSTRYPE_MASTER_KEY": String(repeating: "ab", count: 32),
+        "SERVICE_SECRET": "0123456789abcdef0123456789abcdef01",
+        "CLOUDSTRYPE_MASTER_KEY": Self.masterKeyHex,
         "AUTH_URL": "http://auth:8081/",
         "CLOUD_URL": "http://cloud:8082",
         "ARRAY_URL": "http://array:8083",
@@ -37,8 +38,10 @@ struct ConfigTests {
         #expect(config.database.path == "cloudstrype")
         #expect(config.redis.password == "secret")
         #expect(config.redis.path == "2")
-        #expect(config.peers[.auth] == ["http://auth:8081"])
-        #expect(config.masterKey?.bytes == Array(repeating: 0xAB, count: 32))
+        // Peers are called on their internal listeners: the public port + 100 unless <PEER>_INTERNAL_URL says.
+        #expect(config.peers[.auth] == ["http://auth:8181"])
+        #expect(config.internalPort == ServiceName.chunk.defaultPort + 100)
+        #expect(config.masterKey?.bytes.prefix(2) == [0xA1, 0xB2])
         #expect(config.logLevel == .info)
         #expect(config.shutdownTimeout == .seconds(25))
     }
@@ -50,7 +53,7 @@ struct ConfigTests {
         #expect(!printed.contains("p@ss"))
         #expect(!printed.contains("secret@"))
         #expect(!printed.contains("0123456789abcdef0123"))
-        #expect(!printed.contains(String(repeating: "ab", count: 32)))
+        #expect(!printed.contains(Self.masterKeyHex))
         #expect(config.database.description == "postgres://strype:***@db.local:5433/cloudstrype")
     }
 
@@ -68,7 +71,18 @@ struct ConfigTests {
             ("PORT", "eighty", "whole number"),
             ("PORT", "70000", "between 1 and 65535"),
             ("SERVICE_SECRET", nil, "is required"),
-            ("SERVICE_SECRET", "short", "at least 16"),
+            ("SERVICE_SECRET", "short", "at least 32"),
+            ("SERVICE_SECRET", "0123456789abcdef0123", "at least 32"),
+            ("SERVICE_SECRET", "change-me-to-a-long-random-string", "example value"),
+            ("SERVICE_SECRET", "an-example-secret-for-the-documentation", "example value"),
+            ("SERVICE_SECRET", String(repeating: "x", count: 40), "one character repeated"),
+            ("CLOUDSTRYPE_MASTER_KEY", String(repeating: "0", count: 64), "example value"),
+            ("CLOUDSTRYPE_MASTER_KEY", String(repeating: "ab", count: 32), "example value"),
+            ("DATABASE_URL", "postgres://u:change-me@db/x", "example value"),
+            ("REDIS_URL", "redis://:changeme@cache:6379/0", "example value"),
+            ("INTERNAL_PORT", "8084", "must differ from PORT"),
+            ("INTERNAL_PORT", "0", "between 1 and 65535"),
+            ("AUTH_URL", "http://auth", "must name a port"),
             ("CLOUDSTRYPE_MASTER_KEY", nil, "is required"),
             ("CLOUDSTRYPE_MASTER_KEY", "abcd", "32 bytes"),
             ("CLOUDSTRYPE_MASTER_KEY", String(repeating: "zz", count: 32), "32 bytes"),
@@ -96,14 +110,23 @@ struct ConfigTests {
     func severalInstances() throws {
         var environment = valid
         environment["AUTH_URL"] = "http://auth-1:8081/, http://auth-2:8081"
-        #expect(try load(environment).peers[.auth] == ["http://auth-1:8081", "http://auth-2:8081"])
+        #expect(try load(environment).peers[.auth] == ["http://auth-1:8181", "http://auth-2:8181"])
+    }
+
+    @Test("<PEER>_INTERNAL_URL names a peer's internal listeners when they are not at the public port + 100")
+    func explicitInternalURL() throws {
+        var environment = valid
+        environment["AUTH_INTERNAL_URL"] = "http://auth-internal:9000"
+        #expect(try load(environment).peers[.auth] == ["http://auth-internal:9000"])
+        environment["INTERNAL_PORT"] = "9100"
+        #expect(try load(environment).internalPort == 9100)
     }
 
     @Test("a base64 master key is accepted too")
     func base64MasterKey() throws {
         var environment = valid
-        environment["CLOUDSTRYPE_MASTER_KEY"] = "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s="
-        #expect(try load(environment).masterKey?.bytes == Array(repeating: 0xAB, count: 32))
+        environment["CLOUDSTRYPE_MASTER_KEY"] = "CzBVep/E6Q4zWH2ix+wRNluApcrvFDleg6jN8hc8YYY="
+        #expect(try load(environment).masterKey?.bytes == (0..<32).map { UInt8(($0 * 37 + 11) % 256) })
     }
 
     @Test("services without the master key or peers do not ask for them")

@@ -15,6 +15,7 @@ struct GracefulShutdownTests {
         let app = buildApplication(
             testDefinition,
             dependencies: deps.dependencies,
+            listener: .internalPort,
             extraRoutes: { router in
                 router.get("/slow") { _, _ -> String in
                     try await Task.sleep(for: .milliseconds(1500))

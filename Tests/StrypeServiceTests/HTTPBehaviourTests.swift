@@ -22,7 +22,7 @@ struct HTTPBehaviourTests {
         _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
         let deps = try TestDependencies(logger: logger?.logger ?? TestEnvironment.logger)
-        let app = buildApplication(testDefinition, dependencies: deps.dependencies) { router in
+        let app = buildApplication(testDefinition, dependencies: deps.dependencies, listener: .internalPort) { router in
             router.get("/boom") { _, _ -> String in throw LeakyError() }
             router.get("/peer-dropped") { _, _ -> String in throw HTTPClientError.remoteConnectionClosed }
             router.get("/peer-slow") { _, _ -> String in throw HTTPClientError.deadlineExceeded }

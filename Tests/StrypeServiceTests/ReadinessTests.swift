@@ -11,7 +11,7 @@ struct ReadinessTests {
     func redisOutage() async throws {
         let server = try await RedisServerProcess()
         let deps = try TestDependencies(redis: server.url)
-        let app = buildApplication(testDefinition, dependencies: deps.dependencies)
+        let app = buildApplication(testDefinition, dependencies: deps.dependencies, listener: .internalPort)
         try await app.test(.router) { client in
             try await client.execute(uri: "/ready", method: .get) { response in
                 #expect(response.status == .ok)

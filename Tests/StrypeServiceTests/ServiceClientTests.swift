@@ -13,7 +13,8 @@ struct ServiceClientTests {
     func propagatesRequestID() async throws {
         let deps = try TestDependencies()
         // The peer echoes the X-Request-Id it received.
-        let peer = buildApplication(testDefinition, dependencies: deps.dependencies) { router in
+        let peer = buildApplication(testDefinition, dependencies: deps.dependencies, listener: .internalPort) {
+            router in
             router.get("/whoami") { request, _ in request.headers[.requestID] ?? "none" }
         }
         try await peer.test(.live) { peerClient in
@@ -24,7 +25,8 @@ struct ServiceClientTests {
                 timeout: .seconds(5)
             )
             // A service whose handler calls the peer.
-            let caller = buildApplication(testDefinition, dependencies: deps.dependencies) { router in
+            let caller = buildApplication(testDefinition, dependencies: deps.dependencies, listener: .internalPort) {
+                router in
                 router.get("/relay") { _, _ -> String in
                     let response = try await client.send(.GET, "/whoami")
                     return String(buffer: try await response.body.collect(upTo: 1024))
@@ -47,7 +49,8 @@ struct ServiceClientTests {
     @Test("a call past its deadline fails instead of hanging")
     func deadline() async throws {
         let deps = try TestDependencies()
-        let peer = buildApplication(testDefinition, dependencies: deps.dependencies) { router in
+        let peer = buildApplication(testDefinition, dependencies: deps.dependencies, listener: .internalPort) {
+            router in
             router.get("/stall") { _, _ -> String in
                 try await Task.sleep(for: .seconds(2))
                 return "late"
@@ -67,7 +70,7 @@ struct ServiceClientTests {
     @Test("a call skips an instance that refuses connections")
     func failsOver() async throws {
         let deps = try TestDependencies()
-        let peer = buildApplication(testDefinition, dependencies: deps.dependencies)
+        let peer = buildApplication(testDefinition, dependencies: deps.dependencies, listener: .internalPort)
         try await peer.test(.live) { peerClient in
             let live = "http://127.0.0.1:\(try #require(peerClient.port))"
             // The services' own client: a refused connection fails at once instead of being retried.
@@ -89,7 +92,7 @@ struct ServiceClientTests {
     @Test("getJSON decodes 2xx bodies and throws on error statuses")
     func getJSON() async throws {
         let deps = try TestDependencies()
-        let peer = buildApplication(testDefinition, dependencies: deps.dependencies)
+        let peer = buildApplication(testDefinition, dependencies: deps.dependencies, listener: .internalPort)
         try await peer.test(.live) { peerClient in
             let client = ServiceClient(baseURL: "http://127.0.0.1:\(peerClient.port!)", http: HTTPClient.shared)
             let health = try await client.getJSON("/health", as: HealthResponse.self)

@@ -31,8 +31,8 @@ package enum ServiceConformance {
         var environment = [
             "DATABASE_URL": "postgres://u@localhost/db",
             "REDIS_URL": "redis://localhost:6379",
-            "SERVICE_SECRET": "0123456789abcdef",
-            "CLOUDSTRYPE_MASTER_KEY": String(repeating: "0f", count: 32),
+            "SERVICE_SECRET": "conformance-secret-0123456789-abcdef",
+            "CLOUDSTRYPE_MASTER_KEY": "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
         ]
         for peer in definition.peers { environment[peer.urlVariable] = "http://\(peer.rawValue):8080" }
         var required = ["DATABASE_URL", "REDIS_URL", "SERVICE_SECRET"] + definition.peers.map(\.urlVariable)
@@ -98,7 +98,7 @@ package enum ServiceConformance {
     /// The service answers the operational routes under its own name.
     private static func routeProblems(_ definition: ServiceDefinition) async throws -> [String] {
         let deps = try TestDependencies(service: definition.name, peers: definition.peers)
-        let app = buildApplication(definition, dependencies: deps.dependencies)
+        let app = buildApplication(definition, dependencies: deps.dependencies, listener: .internalPort)
         let problems = try await app.test(.router) { client -> [String] in
             var problems: [String] = []
             try await client.execute(uri: "/health", method: .get) { response in

@@ -21,10 +21,10 @@ package struct TestDependencies {
         let redisURL = try redis ?? TestEnvironment.redisURL
         // Peers point at a closed port: tests that need a peer give it another way (e.g. a token issuer).
         var environment = [
-            "CLOUDSTRYPE_MASTER_KEY": String(repeating: "5a", count: 32),
+            "CLOUDSTRYPE_MASTER_KEY": "5a4b3c2d1e0f5a4b3c2d1e0f5a4b3c2d1e0f5a4b3c2d1e0f5a4b3c2d1e0f5a4b",
             "DATABASE_URL": database.urlString,
             "REDIS_URL": redisURL.urlString,
-            "SERVICE_SECRET": "test-secret-0123456789",
+            "SERVICE_SECRET": "test-service-secret-0123456789-abcdef",
             "HOST": "127.0.0.1",
         ]
         for peer in peers { environment[peer.urlVariable] = "http://127.0.0.1:9" }
@@ -35,6 +35,7 @@ package struct TestDependencies {
             environment: environment
         )
         config.port = 0
+        config.internalPort = 0
         let postgres = try PostgresFactory.makeClient(url: database, poolSize: 2, logger: TestEnvironment.logger)
         runner = Task { await postgres.run() }
         dependencies = ServiceDependencies(

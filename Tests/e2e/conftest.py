@@ -61,7 +61,12 @@ class Suite:
         self.gateway = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
 
     def service_url(self, name):
+        """The service's public port: what the gateway proxies."""
         return f"http://127.0.0.1:{self.env[name.upper() + '_PORT']}"
+
+    def internal_url(self, name):
+        """The service's internal listener (its port + 100): service tokens, metrics, relays between instances."""
+        return f"http://127.0.0.1:{int(self.env[name.upper() + '_PORT']) + 100}"
 
     def pid(self, name):
         return int((self.run_dir / "pids" / f"{name}.pid").read_text().strip())

@@ -21,8 +21,12 @@ def agent_binary():
 
 
 def sign_in(suite, email=None):
+    """Registers (if new) and signs in; the suite's ADMIN_EMAIL registers with the operator's setup token."""
     email = email or f"array-{uuid.uuid4().hex[:8]}@example.com"
-    requests.post(f"{suite.gateway}/api/auth/register", json={"email": email, "password": PASSWORD, "name": "A"})
+    body = {"email": email, "password": PASSWORD, "name": "A"}
+    if email == suite.env.get("ADMIN_EMAIL"):
+        body["setup_token"] = suite.secrets()["ADMIN_SETUP_TOKEN"]
+    requests.post(f"{suite.gateway}/api/auth/register", json=body)
     reply = requests.post(f"{suite.gateway}/api/auth/login", json={"email": email, "password": PASSWORD})
     assert reply.status_code == 200, reply.text
     return email, {"Authorization": f"Bearer {reply.json()['access_token']}"}

@@ -366,7 +366,7 @@ def test_metrics_show_codec_throughput_and_what_is_stored(suite, owner):
     deadline = time.monotonic() + 20
     text = ""
     while time.monotonic() < deadline:
-        text = requests.get(suite.service_url("chunk") + "/metrics").text
+        text = requests.get(suite.internal_url("chunk") + "/metrics").text
         if 'chunk_stored_bytes{durability="rs(2,1)"}' in text and "chunk_repair_queue_depth" in text:
             break
         time.sleep(0.5)

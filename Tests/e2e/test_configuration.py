@@ -11,8 +11,8 @@ from conftest import SERVICES
 GOOD = {
     "DATABASE_URL": "postgres://u:p@127.0.0.1:1/db",
     "REDIS_URL": "redis://127.0.0.1:1/0",
-    "SERVICE_SECRET": "0123456789abcdef0123",
-    "CLOUDSTRYPE_MASTER_KEY": "ab" * 32,
+    "SERVICE_SECRET": "0123456789abcdef0123456789abcdef01",
+    "CLOUDSTRYPE_MASTER_KEY": "a1b2c3d4e5f60718293a4b5c6d7e8f90" * 2,
     "AUTH_URL": "http://127.0.0.1:1",
     "CLOUD_URL": "http://127.0.0.1:1",
     "ARRAY_URL": "http://127.0.0.1:1",

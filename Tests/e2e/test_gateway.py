@@ -37,7 +37,7 @@ def test_metrics_hidden_at_gateway_but_served_by_service(suite, http, name):
     hidden = http.get(f"{suite.gateway}/api/{name}/metrics")
     assert hidden.status_code == 404
     assert hidden.json()["error"]["code"] == "not_found"
-    direct = http.get(f"{suite.service_url(name)}/metrics")
+    direct = http.get(f"{suite.internal_url(name)}/metrics")
     assert direct.status_code == 200
     assert "http_requests_total" in direct.text
 

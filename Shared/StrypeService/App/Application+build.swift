@@ -4,13 +4,15 @@ import NIOCore
 import ServiceLifecycle
 import StrypeCore
 
-/// The concrete application type every service runs.
-package typealias StrypeApplication = Application<RouterResponder<StrypeRequestContext>>
+/// The concrete application type every service runs (twice: on its public and on its internal port).
+package typealias StrypeApplication = Application<ListenerResponder>
 
-/// Builds a service's HTTP application: shared middleware, the operational routes, then the service's own routes.
+/// Builds a service's HTTP application for one listener: shared middleware, the operational routes, then the
+/// service's own routes. The process itself runs both listeners over one router (`buildApplications`).
 package func buildApplication(
     _ definition: ServiceDefinition,
     dependencies: ServiceDependencies,
+    listener: Listener,
     readiness: [ReadinessCheck]? = nil,
     extraRoutes: (Router<StrypeRequestContext>) -> Void = { _ in },
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
@@ -21,11 +23,53 @@ package func buildApplication(
         readiness: readiness,
         extraRoutes: extraRoutes
     )
-    return Application(
-        router: router,
+    return makeApplication(
+        definition,
+        responder: ListenerResponder(router: router.buildResponder(), listener: listener),
+        port: listener == .internalPort ? dependencies.config.internalPort : dependencies.config.port,
+        parts: parts,
+        dependencies: dependencies,
+        onServerRunning: onServerRunning
+    )
+}
+
+/// The two applications of a service process over one router: the public one (proxied by the gateway) runs the
+/// background work; the internal one, on `INTERNAL_PORT`, is plain HTTP/1 for peers.
+package func buildApplications(_ definition: ServiceDefinition, dependencies: ServiceDependencies)
+    -> (publicApp: StrypeApplication, internalApp: StrypeApplication)
+{
+    let (router, parts) = buildRouterAndServices(definition, dependencies: dependencies)
+    let responder = router.buildResponder()
+    let publicApp = makeApplication(
+        definition,
+        responder: ListenerResponder(router: responder, listener: .publicPort),
+        port: dependencies.config.port,
+        parts: parts,
+        dependencies: dependencies
+    )
+    let internalApp = makeApplication(
+        definition,
+        responder: ListenerResponder(router: responder, listener: .internalPort),
+        port: dependencies.config.internalPort,
+        parts: ServiceParts(),
+        dependencies: dependencies
+    )
+    return (publicApp, internalApp)
+}
+
+private func makeApplication(
+    _ definition: ServiceDefinition,
+    responder: ListenerResponder,
+    port: Int,
+    parts: ServiceParts,
+    dependencies: ServiceDependencies,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) -> StrypeApplication {
+    Application(
+        responder: responder,
         server: parts.server,
         configuration: .init(
-            address: .hostname(dependencies.config.host, port: dependencies.config.port),
+            address: .hostname(dependencies.config.host, port: port),
             serverName: "cloudstrype-\(definition.name.rawValue)"
         ),
         services: parts.services,

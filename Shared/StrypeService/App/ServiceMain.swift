@@ -70,7 +70,8 @@ package enum ServiceMain {
             metrics: PrometheusCollectorRegistry(),
             logger: logger
         )
-        var app = buildApplication(definition, dependencies: dependencies)
+        let applications = buildApplications(definition, dependencies: dependencies)
+        var app = applications.publicApp
         let migrator = Migrator(
             client: postgres,
             schema: definition.name.schema,
@@ -82,7 +83,8 @@ package enum ServiceMain {
             logger.info(
                 "listening",
                 metadata: [
-                    "address": "\(config.host):\(config.port)", "database": "\(config.database)",
+                    "address": "\(config.host):\(config.port)", "internal_port": "\(config.internalPort)",
+                    "database": "\(config.database)",
                     "redis": "\(config.redis)", "version": "\(definition.version)",
                 ]
             )
@@ -94,6 +96,7 @@ package enum ServiceMain {
                     .init(service: redis),
                     .init(service: HTTPClientService(client: http)),
                     .init(service: app),
+                    .init(service: applications.internalApp),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],

@@ -20,6 +20,11 @@ package struct AuthenticationMiddleware: RouterMiddleware {
             throw APIError.unauthorized("this route needs an Authorization: Bearer token")
         }
         let principal = try await verifier.verify(token)
+        // Peers call each other on the internal port: a service token that reaches the public port (through the
+        // gateway or not) is refused, so holding one is worth nothing from outside.
+        guard !principal.isService || context.listener == .internalPort else {
+            throw APIError.unauthorized("service tokens are accepted on the internal port only", code: "invalid_token")
+        }
         guard !principal.scopes.isDisjoint(with: allowedScopes) else {
             throw APIError.forbidden("this token's scope does not allow this route")
         }

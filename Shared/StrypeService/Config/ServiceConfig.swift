@@ -6,12 +6,15 @@ package struct ServiceConfig: Sendable {
     package var service: ServiceName
     package var host: String
     package var port: Int
+    /// The port of the internal listener (`INTERNAL_PORT`, default `PORT` + 100): service-to-service routes, service
+    /// tokens and metrics; the gateway never proxies it.
+    package var internalPort: Int
     package var database: ConnectionURL
     package var databasePoolSize: Int
     package var redis: ConnectionURL
     package var redisPoolSize: Int
-    /// Base URLs of the peers this service calls, e.g. `http://auth:8081`: one per instance when `<PEER>_URL` lists
-    /// several, comma-separated.
+    /// Base URLs of the internal listeners of the peers this service calls, e.g. `http://auth:8181`: one per instance
+    /// when `<PEER>_INTERNAL_URL` (or `<PEER>_URL`, whose ports + 100 it defaults to) lists several, comma-separated.
     package var peers: [ServiceName: [String]]
     package var masterKey: MasterKey?
     package var serviceSecret: Secret
@@ -32,6 +35,8 @@ package struct ServiceConfig: Sendable {
         let env = EnvironmentReader(environment)
         let host = env.optional("HOST") ?? "0.0.0.0"
         let port = try env.integer("PORT", default: service.defaultPort, in: 1...65535)
+        let internalPort = try env.integer("INTERNAL_PORT", default: min(port + 100, 65535), in: 1...65535)
+        guard internalPort != port else { throw ConfigError("INTERNAL_PORT", "must differ from PORT") }
         let database = try ConnectionURL(
             try env.required("DATABASE_URL"),
             schemes: ["postgres", "postgresql"],
@@ -49,12 +54,14 @@ package struct ServiceConfig: Sendable {
         }
         var peers: [ServiceName: [String]] = [:]
         for peer in peerNames {
-            peers[peer] = try peerURLs(env, peer.urlVariable)
+            peers[peer] = try internalPeerURLs(env, peer)
         }
         let masterKey: MasterKey? =
             needsMasterKey ? try MasterKey(parsing: try env.required("CLOUDSTRYPE_MASTER_KEY")) : nil
         let secret = try env.required("SERVICE_SECRET")
-        guard secret.utf8.count >= 16 else { throw ConfigError("SERVICE_SECRET", "must be at least 16 characters") }
+        try ExampleSecrets.refuse(secret, variable: "SERVICE_SECRET")
+        try ExampleSecrets.refuse(password: database.password, variable: "DATABASE_URL")
+        try ExampleSecrets.refuse(password: redis.password, variable: "REDIS_URL")
         let levelName = (env.optional("LOG_LEVEL") ?? "info").lowercased()
         guard let level = Logger.Level(rawValue: levelName) else {
             throw ConfigError("LOG_LEVEL", "must be one of trace, debug, info, notice, warning, error, critical")
@@ -67,6 +74,7 @@ package struct ServiceConfig: Sendable {
             service: service,
             host: host,
             port: port,
+            internalPort: internalPort,
             database: database,
             databasePoolSize: try env.integer("DATABASE_POOL_SIZE", default: 10, in: 1...200),
             redis: redis,
@@ -80,6 +88,27 @@ package struct ServiceConfig: Sendable {
             startupTimeout: .seconds(try env.integer("STARTUP_TIMEOUT", default: 60, in: 1...3600)),
             environment: env
         )
+    }
+
+    /// `<PEER>_INTERNAL_URL` when given, else each base URL of `<PEER>_URL` with its port + 100 (the default
+    /// `INTERNAL_PORT` of a peer).
+    private static func internalPeerURLs(_ env: EnvironmentReader, _ peer: ServiceName) throws(ConfigError)
+        -> [String]
+    {
+        let internalName = peer.internalURLVariable
+        if env.optional(internalName) != nil { return try peerURLs(env, internalName) }
+        var bases: [String] = []
+        for base in try peerURLs(env, peer.urlVariable) {
+            let url = try ConnectionURL(base, schemes: ["http", "https"], variable: peer.urlVariable)
+            guard let port = url.port else {
+                throw ConfigError(peer.urlVariable, "must name a port, or give \(internalName) as well")
+            }
+            guard let range = base.range(of: ":\(port)", options: .backwards) else {
+                throw ConfigError(peer.urlVariable, "must be plain base URLs like http://host:port, comma-separated")
+            }
+            bases.append(base.replacingCharacters(in: range, with: ":\(port + 100)"))
+        }
+        return bases
     }
 
     private static func peerURLs(_ env: EnvironmentReader, _ name: String) throws(ConfigError) -> [String] {
@@ -129,6 +158,12 @@ package struct MasterKey: Sendable, CustomStringConvertible, CustomDebugStringCo
             throw ConfigError(
                 "CLOUDSTRYPE_MASTER_KEY",
                 "must be 32 bytes as 64 hex digits or base64 (generate one with: openssl rand -hex 32)"
+            )
+        }
+        if Set(bytes).count == 1 || bytes == Array(0..<32) {
+            throw ConfigError(
+                "CLOUDSTRYPE_MASTER_KEY",
+                "is an example value, not a key; generate one with: openssl rand -hex 32"
             )
         }
     }

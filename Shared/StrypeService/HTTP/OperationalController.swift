@@ -22,7 +22,7 @@ package struct OperationalController: Sendable {
     package func addRoutes(to router: Router<StrypeRequestContext>) {
         router.get("/health", use: health)
         router.get("/ready", use: ready)
-        router.get("/metrics", use: exposition)
+        router.group().add(middleware: InternalOnlyMiddleware()).get("/metrics", use: exposition)
     }
 
     /// The process is up and serving.

@@ -10,12 +10,15 @@ package struct StrypeRequestContext: RequestContext {
     package var principal: Principal?
     /// The address of the client as the gateway saw it (`X-Real-IP`), else the peer of this connection.
     package let remoteAddress: String?
+    /// The port the request arrived on; `ListenerResponder` sets it, and anything else counts as public.
+    package var listener: Listener
 
     package init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
         self.principal = nil
         self.remoteAddress = source.channel.remoteAddress?.ipAddress
+        self.listener = .publicPort
     }
 
     /// JSON with ISO 8601 dates and sorted keys, so answers are stable to read and compare.
