@@ -4,15 +4,18 @@ Findings on accounts, sign-in, uploads and limits are in test_attacks_cloud.py, 
 test_attacks_filesystem.py. Each test failed on the code before the fix (the docstrings say how)."""
 
 import http.client
-import pathlib
+import json
+import os
 import re
+import socket
+import subprocess
 import urllib.parse
 import uuid
 
 import pytest
 import requests
 
-from conftest import ROOT, SERVICES
+from conftest import ROOT, SERVICES, deploy
 from helpers import sign_in
 from test_configuration import GOOD, run
 
@@ -81,8 +84,6 @@ def service_secret(suite):
 def test_service_token_is_refused_through_the_gateway_in_every_spelling(suite, service_secret, path):
     """Before: `POST /api/auth/service-token/` reached auth (the exact-match block missed it) and, with the secret,
     answered a service token that read any user's chunks."""
-    import json
-
     status, text = raw(suite.gateway, "POST", path, {"Content-Type": "application/json"},
                        json.dumps(service_token_request(service_secret)))
     assert status in (400, 404), (path, status, text)
@@ -216,3 +217,39 @@ def test_the_web_client_has_no_inline_script_or_style():
     for script in (ROOT / "Gateway" / "web").rglob("*.js"):
         text = script.read_text()
         assert "eval(" not in text and "new Function" not in text, script
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_gateway_serves_https_with_hsts_when_given_a_certificate(suite, tmp_path):
+    """Before: the gateway spoke plain HTTP only and Deploy/run had no way to give it a certificate. A second gateway
+    for the running suite, made by `Deploy/run gateway` with GATEWAY_TLS_CERT and GATEWAY_TLS_KEY."""
+    os.chmod(tmp_path, 0o755)
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    port, local_port = free_port(), free_port()
+    run_dir = tmp_path / "run"
+    env = dict(suite.env, RUN_DIR=str(run_dir), GATEWAY_PORT=str(port), GATEWAY_LOCAL_PORT=str(local_port),
+               GATEWAY_TLS_CERT=str(cert), GATEWAY_TLS_KEY=str(key))
+    deploy(env, "gateway")
+    try:
+        answer = requests.get(f"https://127.0.0.1:{port}/api/auth/health", verify=str(cert))
+        assert answer.status_code == 200 and answer.json()["service"] == "auth"
+        assert answer.headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(f"https://127.0.0.1:{port}/api/auth/health")  # a self-signed certificate is not trusted
+        plain = requests.get(f"http://127.0.0.1:{port}/api/auth/health")
+        assert plain.status_code == 400  # plain HTTP on the TLS port
+        local = requests.get(f"http://127.0.0.1:{local_port}/api/auth/health")
+        assert local.status_code == 200  # the loopback listener Deploy/run and its agents use
+    finally:
+        conf = run_dir / "nginx" / "nginx.conf"
+        subprocess.run(["nginx", "-p", str(run_dir / "nginx"), "-e", str(run_dir / "nginx" / "error.log"), "-c",
+                        str(conf), "-s", "quit"], capture_output=True)
