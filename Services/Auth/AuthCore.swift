@@ -111,7 +111,8 @@ struct AuthCore: Sendable {
 
     /// Revokes all of a user's agent tokens, and announces each.
     func revokeAgents(of userID: UUID) async throws {
-        await announceRevoked(agents: try await agents.revokeAll(userID: userID))
+        let ids = try await agents.revokeAll(userID: userID)
+        await announceRevoked(agents: ids)
     }
 
     /// The user as the API shows it.
