@@ -119,7 +119,9 @@ extension AuthTests {
                             return Int(reply.status.code)
                         }
                     }
-                    return try await group.reduce(into: []) { $0.append($1) }
+                    var all: [Int] = []
+                    for try await status in group { all.append(status) }
+                    return all
                 }
                 #expect(statuses.sorted() == [201, 409, 409, 409])
                 #expect(try await harness.core.users.activeAdminCount(excluding: nil) == 1)
