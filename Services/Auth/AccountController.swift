@@ -13,27 +13,56 @@ struct AccountController: Sendable {
         router.post("/login", use: login)
         router.post("/refresh", use: refresh)
         router.post("/logout", use: logout)
+        router.group("/logout-all").add(middleware: authentication).post(use: logoutAll)
         router.group("/me").add(middleware: authentication).get(use: me).patch(use: updateMe)
     }
 
-    /// `POST /register {email,password,name}` → 201 user; the first user (or `ADMIN_EMAIL`) becomes admin.
+    /// `POST /register {email,password,name,setup_token?,invitation?}` → 201 user. Nobody becomes admin by being
+    /// first: only `ADMIN_EMAIL` with `ADMIN_SETUP_TOKEN`, while no enabled admin exists (in every mode).
+    /// `REGISTRATION=invite` needs an invitation, `closed` refuses everyone else.
     @Sendable func register(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         UserResponse
     > {
-        guard core.settings.registrationOpen else {
-            throw APIError.forbidden("registration is closed; ask an admin for an account")
-        }
         let body = try await request.decode(as: RegisterRequest.self, context: context)
         let email = try InputRules.email(body.email)
         let password = try InputRules.password(body.password)
         let name = try InputRules.name(body.name)
-        let roles = email == core.settings.adminEmail ? [Role.user, Role.admin] : [Role.user]
+        let settings = core.settings
+        let reserved = email == settings.adminEmail
+        var policy = RegistrationPolicy(reservedAdmin: reserved, mode: settings.registration)
+        if reserved, let expected = settings.adminSetupToken, let given = body.setupToken {
+            policy.setupTokenValid = given.utf8.count <= 1024 && OpaqueToken.constantTimeEquals(given, expected.value)
+        }
+        // Refuse what cannot succeed before paying for a hash; the reserved address is decided in the transaction.
+        if !reserved {
+            switch settings.registration {
+            case .open:
+                break
+            case .invite:
+                guard let invitation = body.invitation, !invitation.isEmpty else {
+                    throw APIError(
+                        .forbidden,
+                        code: "invitation_required",
+                        message: "registration is by invitation; ask an admin for one",
+                        field: "invitation"
+                    )
+                }
+            case .closed:
+                throw APIError.forbidden("registration is closed; ask an admin for an account")
+            }
+        }
+        if let invitation = body.invitation, settings.registration == .invite {
+            guard invitation.hasPrefix(InvitationController.tokenPrefix), invitation.utf8.count <= 256 else {
+                throw PostgresUserRepository.invalidInvitation
+            }
+            policy.invitationDigest = OpaqueToken.digest(invitation)
+        }
         let user = try await core.users.create(
             email: email,
             name: name,
             passwordHash: try await core.hasher.hash(password),
-            roles: roles,
-            adminIfFirst: true
+            roles: [Role.user],
+            registration: policy
         )
         context.logger.info("user registered", metadata: ["user_id": "\(user.id)", "admin": "\(user.isAdmin)"])
         return EditedResponse(status: .created, response: try await core.response(for: user))
@@ -76,7 +105,7 @@ struct AccountController: Sendable {
         switch try await core.sessions.rotate(
             tokenDigest: OpaqueToken.digest(token),
             newDigest: OpaqueToken.digest(next),
-            expiresAt: core.refreshExpiry()
+            lifetime: core.settings.refreshTokenLifetime
         ) {
         case .rotated(let userID, let family):
             guard let user = try await core.users.find(id: userID), !user.disabled else {
@@ -96,12 +125,14 @@ struct AccountController: Sendable {
     }
 
     /// `POST /logout {refresh_token}` (or with the session's access token) → 204; ends the session everywhere.
+    /// 503 `revocation_unavailable`, changing nothing, while Redis cannot carry the revocation to other services.
     @Sendable func logout(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
         let body = try? await request.decode(as: RefreshRequest.self, context: context)
         if let token = body?.refreshToken {
             guard let session = try await core.sessions.session(ofToken: OpaqueToken.digest(token)) else {
                 throw APIError.unauthorized("the refresh token is not valid", code: "invalid_token")
             }
+            try await core.requireRevocationChannel()
             if try await core.sessions.revoke(familyID: session.familyID, userID: session.userID) {
                 await core.announceRevoked(sessions: [session.familyID])
             }
@@ -114,9 +145,26 @@ struct AccountController: Sendable {
         guard let user = principal.userID, let session = principal.sessionID.flatMap(UUID.init(uuidString:)) else {
             throw APIError.forbidden("this token has no session to end")
         }
+        try await core.requireRevocationChannel()
         if try await core.sessions.revoke(familyID: session, userID: user) {
             await core.announceRevoked(sessions: [session])
         }
+        return .noContent
+    }
+
+    /// `POST /logout-all {agents?}` → 204: "sign out everywhere": ends every session of the caller, this one
+    /// included, and with `agents: true` revokes every agent token too.
+    @Sendable func logoutAll(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
+        let user = try await core.currentUser(context)
+        // An empty body means sessions only.
+        let agents = (try? await request.decode(as: LogoutAllRequest.self, context: context))?.agents ?? false
+        try await core.requireRevocationChannel()
+        try await core.endSessions(of: user.id)
+        if agents { try await core.revokeAgents(of: user.id) }
+        context.logger.info(
+            "signed out everywhere",
+            metadata: ["user_id": "\(user.id)", "agents": "\(agents)"]
+        )
         return .noContent
     }
 
@@ -125,8 +173,8 @@ struct AccountController: Sendable {
         try await core.response(for: try await core.currentUser(context), withGroups: true)
     }
 
-    /// `PATCH /me {name?, password?, current_password?}`: a password change needs the current password and ends
-    /// every other session.
+    /// `PATCH /me {name?, password?, current_password?, sign_out_agents?}`: a password change needs the current
+    /// password and ends every other session (and, with `sign_out_agents: true`, every agent token).
     @Sendable func updateMe(_ request: Request, context: StrypeRequestContext) async throws -> UserResponse {
         let user = try await core.currentUser(context)
         let body = try await request.decode(as: UpdateMeRequest.self, context: context)
@@ -150,6 +198,7 @@ struct AccountController: Sendable {
         guard name != nil || newHash != nil else {
             throw APIError.badRequest("nothing to change: send name, or password with current_password")
         }
+        if newHash != nil { try await core.requireRevocationChannel() }
         guard
             let updated = try await core.users.update(
                 id: user.id,
@@ -164,7 +213,12 @@ struct AccountController: Sendable {
         if newHash != nil {
             let keeping = try context.requirePrincipal().sessionID.flatMap(UUID.init(uuidString:))
             try await core.endSessions(of: user.id, keeping: keeping)
-            context.logger.info("password changed; other sessions ended", metadata: ["user_id": "\(user.id)"])
+            let agents = body.signOutAgents ?? false
+            if agents { try await core.revokeAgents(of: user.id) }
+            context.logger.info(
+                "password changed; other sessions ended",
+                metadata: ["user_id": "\(user.id)", "agents_revoked": "\(agents)"]
+            )
         }
         return try await core.response(for: updated, withGroups: true)
     }

@@ -54,7 +54,7 @@ struct AdminController: Sendable {
             name: name,
             passwordHash: try await core.hasher.hash(password),
             roles: roles,
-            adminIfFirst: false
+            registration: nil
         )
         context.logger.info("user created by admin", metadata: ["user_id": "\(user.id)"])
         return EditedResponse(status: .created, response: try await core.response(for: user))
@@ -73,6 +73,8 @@ struct AdminController: Sendable {
         let roles = try body.roles.map { try InputRules.roles($0) }
         let staysAdmin = (roles?.contains(Role.admin) ?? user.isAdmin) && !(body.disabled ?? user.disabled)
         try await core.keepAnAdmin(changing: user, stillAdmin: staysAdmin)
+        let revokes = body.disabled == true || (roles != nil && roles != user.roles)
+        if revokes { try await core.requireRevocationChannel() }
         guard
             let updated = try await core.users.update(
                 id: user.id,
@@ -82,7 +84,7 @@ struct AdminController: Sendable {
                 passwordHash: nil
             )
         else { throw APIError.notFound("no such user") }
-        if body.disabled == true || (roles != nil && roles != user.roles) {
+        if revokes {
             // Tokens carry roles: end sessions so no token outlives the change.
             try await core.endSessions(of: user.id)
         }
@@ -95,6 +97,7 @@ struct AdminController: Sendable {
     @Sendable func deleteUser(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
         let user = try await user(context)
         try await core.keepAnAdmin(changing: user, stillAdmin: false)
+        try await core.requireRevocationChannel()
         try await core.endSessions(of: user.id)
         try await core.revokeAgents(of: user.id)
         guard try await core.users.delete(id: user.id) else { throw APIError.notFound("no such user") }

@@ -34,14 +34,16 @@ struct AgentController: Sendable {
         return Items(try await core.agents.list(userID: user.id).map { Self.response($0, token: nil) })
     }
 
-    /// `DELETE /agents/{id}` → 204; connected agents using it are cut off within seconds.
+    /// `DELETE /agents/{id}` → 204; connected agents using it are cut off within seconds (503, changing nothing,
+    /// while Redis cannot carry the revocation to array).
     @Sendable func revoke(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
         let user = try await core.currentUser(context)
         let id = try context.uuidParameter("id", resource: "agent token")
+        try await core.requireRevocationChannel()
         guard try await core.agents.revoke(id: id, userID: user.id) else {
             throw APIError.notFound("no such agent token")
         }
-        try await core.redis.publish(AuthCore.agentRevokedChannel, id.uuidString.lowercased())
+        await core.announceRevoked(agents: [id])
         context.logger.info("agent token revoked", metadata: ["agent_id": "\(id)"])
         return .noContent
     }

@@ -20,6 +20,8 @@ protocol AgentTokenRepository: Sendable {
     func revoke(id: UUID, userID: UUID) async throws -> Bool
     /// Revokes all of a user's tokens; returns their ids.
     func revokeAll(userID: UUID) async throws -> [UUID]
+    /// The ids of tokens revoked since `date`, to re-announce at start.
+    func revokedIDs(since date: Date) async throws -> [UUID]
     /// The active token with this digest whose user is enabled, marked as used now.
     func use(tokenDigest: Data) async throws -> (token: AgentTokenRecord, user: UserRecord)?
 }
@@ -67,6 +69,16 @@ struct PostgresAgentTokenRepository: AgentTokenRepository {
     func revokeAll(userID: UUID) async throws -> [UUID] {
         let rows = try await client.query(
             "UPDATE auth.agent_tokens SET revoked_at = now() WHERE user_id = \(userID) AND revoked_at IS NULL RETURNING id",
+            logger: logger
+        )
+        var ids: [UUID] = []
+        for try await id in rows.decode(UUID.self) { ids.append(id) }
+        return ids
+    }
+
+    func revokedIDs(since date: Date) async throws -> [UUID] {
+        let rows = try await client.query(
+            "SELECT id FROM auth.agent_tokens WHERE revoked_at > \(date)",
             logger: logger
         )
         var ids: [UUID] = []

@@ -11,10 +11,14 @@ struct AuthCore: Sendable {
     let sessions: any SessionRepository
     let agents: any AgentTokenRepository
     let groups: any GroupRepository
+    let invitations: any InvitationRepository
     let hasher: any PasswordHashing
     let keys: SigningKeyRing
     let redis: RedisClient
     let limiter: LoginRateLimiter
+    let serviceTokenLimiter: ServiceTokenRateLimiter
+    /// Revocations recorded in Postgres that Redis did not take yet; `RevocationReannouncer` retries them.
+    let unannounced: UnannouncedRevocations
     let settings: AuthSettings
     let serviceSecret: Secret
     let logger: Logger
@@ -53,16 +57,49 @@ struct AuthCore: Sendable {
         Date().addingTimeInterval(TimeInterval(settings.refreshTokenLifetime.components.seconds))
     }
 
-    /// Tells every service that these sessions' access tokens are no longer good.
+    /// 503 while Redis is unreachable, before anything is revoked: other services learn of revocations only through
+    /// Redis, so a revocation made now would leave the session's access tokens working elsewhere for up to 15 minutes
+    /// while the caller believed them dead. Nothing has changed when this throws.
+    func requireRevocationChannel() async throws {
+        let reachable = (try? await redis.ping()) ?? false
+        guard reachable else {
+            throw APIError(
+                .serviceUnavailable,
+                code: "revocation_unavailable",
+                message: "sessions and agent tokens cannot be revoked right now (Redis is unreachable); nothing was "
+                    + "changed; try again shortly"
+            )
+        }
+    }
+
+    /// Tells every service that these sessions' access tokens are no longer good; what Redis does not take now is
+    /// kept and retried by `RevocationReannouncer` until it does.
     func announceRevoked(sessions families: [UUID]) async {
+        guard !families.isEmpty else { return }
         do {
             try await SessionRevocations.publish(families.map { $0.uuidString.lowercased() }, redis: redis)
         } catch {
-            // Postgres already refuses their refresh tokens; the access tokens expire within 15 minutes regardless.
+            unannounced.add(sessions: families)
             logger.error(
-                "could not announce revoked sessions",
+                "could not announce revoked sessions; retrying",
                 metadata: ["error": "\(error)", "count": "\(families.count)"]
             )
+        }
+    }
+
+    /// Tells array that these agent tokens are revoked, so it closes their connections; retried like sessions.
+    func announceRevoked(agents ids: [UUID]) async {
+        var failed: [UUID] = []
+        for id in ids {
+            do {
+                _ = try await redis.publish(Self.agentRevokedChannel, id.uuidString.lowercased())
+            } catch {
+                failed.append(id)
+            }
+        }
+        if !failed.isEmpty {
+            unannounced.add(agents: failed)
+            logger.error("could not announce revoked agent tokens; retrying", metadata: ["count": "\(failed.count)"])
         }
     }
 
@@ -74,9 +111,8 @@ struct AuthCore: Sendable {
 
     /// Revokes all of a user's agent tokens, and announces each.
     func revokeAgents(of userID: UUID) async throws {
-        for id in try await agents.revokeAll(userID: userID) {
-            _ = try? await redis.publish(Self.agentRevokedChannel, id.uuidString.lowercased())
-        }
+        let ids = try await agents.revokeAll(userID: userID)
+        await announceRevoked(agents: ids)
     }
 
     /// The user as the API shows it.

@@ -80,5 +80,24 @@ enum AuthMigrations {
                 "CREATE INDEX agent_tokens_user ON agent_tokens (user_id)",
             ]
         ),
+        Migration(
+            version: 3,
+            name: "invitations",
+            statements: [
+                """
+                CREATE TABLE invitations (
+                    id uuid PRIMARY KEY,
+                    token_hash bytea NOT NULL UNIQUE,
+                    email text,
+                    created_by uuid REFERENCES users(id) ON DELETE SET NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    expires_at timestamptz NOT NULL,
+                    used_at timestamptz,
+                    used_by uuid REFERENCES users(id) ON DELETE SET NULL
+                )
+                """,
+                "CREATE INDEX invitations_expires ON invitations (expires_at)",
+            ]
+        ),
     ]
 }

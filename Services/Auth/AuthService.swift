@@ -31,10 +31,13 @@ enum AuthService {
             sessions: PostgresSessionRepository(client: client, logger: logger),
             agents: PostgresAgentTokenRepository(client: client, logger: logger),
             groups: PostgresGroupRepository(client: client, logger: logger),
+            invitations: PostgresInvitationRepository(client: client, logger: logger),
             hasher: hasher,
             keys: SigningKeyRing(client: client, masterKey: dependencies.config.masterKey!, logger: logger),
             redis: dependencies.redis,
             limiter: LoginRateLimiter(redis: dependencies.redis, limits: settings.loginLimits),
+            serviceTokenLimiter: ServiceTokenRateLimiter(redis: dependencies.redis, limit: settings.serviceTokenLimit),
+            unannounced: UnannouncedRevocations(),
             settings: settings,
             serviceSecret: dependencies.config.serviceSecret,
             logger: logger
@@ -50,6 +53,7 @@ enum AuthService {
         AccountController(core: core, authentication: authentication).addRoutes(to: router)
         AdminController(core: core, authentication: authentication).addRoutes(to: router)
         AgentController(core: core, authentication: authentication).addRoutes(to: router)
+        InvitationController(core: core, authentication: authentication).addRoutes(to: router)
         TokenController(core: core, authentication: authentication).addRoutes(to: router)
         return [
             SigningKeyRefresher(ring: core.keys, subscriber: dependencies.subscriber(), logger: dependencies.logger),

@@ -17,8 +17,9 @@ enum RefreshOutcome: Sendable, Equatable {
 protocol SessionRepository: Sendable {
     /// Starts a session: a new family with its first token.
     func start(userID: UUID, tokenDigest: Data, expiresAt: Date) async throws -> UUID
-    /// Rotates `tokenDigest` to `newDigest`, detecting reuse.
-    func rotate(tokenDigest: Data, newDigest: Data, expiresAt: Date) async throws -> RefreshOutcome
+    /// Rotates `tokenDigest` to `newDigest`, detecting reuse. The new token expires when the session does: `lifetime`
+    /// after its sign-in (or at its first token's own expiry, if sooner), never later with each refresh.
+    func rotate(tokenDigest: Data, newDigest: Data, lifetime: Duration) async throws -> RefreshOutcome
     /// The session a token belongs to, and its user.
     func session(ofToken tokenDigest: Data) async throws -> (familyID: UUID, userID: UUID)?
     /// Revokes one session; true when it was still active.
@@ -46,22 +47,29 @@ struct PostgresSessionRepository: SessionRepository {
         return family
     }
 
-    func rotate(tokenDigest: Data, newDigest: Data, expiresAt: Date) async throws -> RefreshOutcome {
+    func rotate(tokenDigest: Data, newDigest: Data, lifetime: Duration) async throws -> RefreshOutcome {
         try await client.withTransaction(logger: logger) { connection in
             let rows = try await connection.query(
                 """
-                SELECT t.id, t.family_id, t.user_id, t.used_at IS NOT NULL, t.revoked_at IS NOT NULL,
-                       t.expires_at < now(), u.disabled
+                SELECT t.id, t.family_id, t.user_id, t.used_at IS NOT NULL, t.revoked_at IS NOT NULL, t.expires_at,
+                       (SELECT min(f.created_at) FROM auth.refresh_tokens f WHERE f.family_id = t.family_id),
+                       u.disabled
                 FROM auth.refresh_tokens t JOIN auth.users u ON u.id = t.user_id
                 WHERE t.token_hash = \(tokenDigest)
                 FOR UPDATE OF t
                 """,
                 logger: logger
             )
-            var found: (UUID, UUID, UUID, Bool, Bool, Bool, Bool)?
-            for try await row in rows.decode((UUID, UUID, UUID, Bool, Bool, Bool, Bool).self) { found = row }
-            guard let (id, family, user, used, revoked, expired, disabled) = found else { return .invalid }
-            if revoked || expired || disabled { return .invalid }
+            var found: (UUID, UUID, UUID, Bool, Bool, Date, Date, Bool)?
+            for try await row in rows.decode((UUID, UUID, UUID, Bool, Bool, Date, Date, Bool).self) { found = row }
+            guard let (id, family, user, used, revoked, expiresAt, signedInAt, disabled) = found else {
+                return .invalid
+            }
+            // The session's deadline is fixed at sign-in: each new token inherits it, and a lifetime shortened
+            // since then applies to existing sessions too.
+            let lifetimeSeconds = TimeInterval(lifetime.components.seconds)
+            let deadline = min(expiresAt, signedInAt.addingTimeInterval(lifetimeSeconds))
+            if revoked || disabled || deadline <= Date() { return .invalid }
             if used {
                 try await connection.query(
                     "UPDATE auth.refresh_tokens SET revoked_at = now() WHERE family_id = \(family) AND revoked_at IS NULL",
@@ -76,7 +84,7 @@ struct PostgresSessionRepository: SessionRepository {
             try await connection.query(
                 """
                 INSERT INTO auth.refresh_tokens (id, family_id, user_id, token_hash, expires_at)
-                VALUES (\(UUID()), \(family), \(user), \(newDigest), \(expiresAt))
+                VALUES (\(UUID()), \(family), \(user), \(newDigest), \(deadline))
                 """,
                 logger: logger
             )

@@ -47,8 +47,13 @@ struct TokenController: Sendable {
         return ValidatedToken(principal: try await authentication.verifier.verify(body.token))
     }
 
-    /// `POST /service-token {service, secret}` → a 15-minute service token for holders of `SERVICE_SECRET`.
+    /// `POST /service-token {service, secret}` → a 15-minute service token for holders of `SERVICE_SECRET`; wrong
+    /// secrets are limited per client address (429 with `Retry-After`).
     @Sendable func serviceToken(_ request: Request, context: StrypeRequestContext) async throws -> TokenPair {
+        // The connection's own peer: this route is served on the internal listener, where no gateway vouches for
+        // `X-Real-IP`, so a header there could pick a fresh counter for every guess. (Router tests have no peer.)
+        let address = context.remoteAddress ?? request.clientAddress(context)
+        try await core.serviceTokenLimiter.check(address: address)
         let body = try await request.decode(as: ServiceTokenRequest.self, context: context)
         guard let service = ServiceName(rawValue: body.service) else {
             throw APIError.invalidField(
@@ -57,6 +62,7 @@ struct TokenController: Sendable {
             )
         }
         guard OpaqueToken.constantTimeEquals(body.secret, core.serviceSecret.value) else {
+            try await core.serviceTokenLimiter.recordFailure(address: address)
             context.logger.warning("service token refused: wrong secret", metadata: ["service": "\(service.rawValue)"])
             throw APIError.unauthorized("the service secret is wrong", code: "invalid_credentials")
         }

@@ -16,11 +16,30 @@ struct UserRecord: Sendable, Equatable {
     var isAdmin: Bool { roles.contains(Role.admin) }
 }
 
+/// What a self-registration (`POST /register`) must satisfy, checked in the transaction that creates the user so
+/// that two registrations cannot both claim the first admin or one invitation.
+struct RegistrationPolicy: Sendable {
+    /// The registrant's email is `ADMIN_EMAIL`.
+    var reservedAdmin = false
+    /// The body carried the right `ADMIN_SETUP_TOKEN`.
+    var setupTokenValid = false
+    var mode: RegistrationMode = .open
+    /// The digest of the invitation the body carried, if any.
+    var invitationDigest: Data?
+}
+
 /// The users table.
 protocol UserRepository: Sendable {
-    /// Inserts a user; `adminIfFirst` makes the very first user an admin. Throws 409 on a taken email.
-    func create(email: String, name: String, passwordHash: String, roles: [String], adminIfFirst: Bool) async throws
-        -> UserRecord
+    /// Inserts a user. With a `registration` policy (self-registration) it decides the admin bootstrap (admin only
+    /// for `ADMIN_EMAIL` with the setup token while no enabled admin exists; 403 `setup_token_required` for that
+    /// address without it then) and the registration mode (an invitation is used up). Throws 409 on a taken email.
+    func create(
+        email: String,
+        name: String,
+        passwordHash: String,
+        roles: [String],
+        registration: RegistrationPolicy?
+    ) async throws -> UserRecord
     func find(id: UUID) async throws -> UserRecord?
     func find(email: String) async throws -> UserRecord?
     func list(limit: Int, offset: Int) async throws -> (users: [UserRecord], total: Int)
@@ -39,23 +58,25 @@ struct PostgresUserRepository: UserRepository {
 
     private static let columns = "id, email, name, password_hash, roles, disabled, created_at"
 
-    func create(email: String, name: String, passwordHash: String, roles: [String], adminIfFirst: Bool) async throws
-        -> UserRecord
-    {
+    func create(
+        email: String,
+        name: String,
+        passwordHash: String,
+        roles: [String],
+        registration: RegistrationPolicy?
+    ) async throws -> UserRecord {
         do {
             return try await client.withTransaction(logger: logger) { connection in
-                // Serialise registrations so exactly one can be the first.
+                // Serialise registrations so exactly one can claim the first admin.
                 try await connection.query(
                     "SELECT pg_advisory_xact_lock(hashtext('cloudstrype.auth.register'))",
                     logger: logger
                 )
                 var finalRoles = roles
-                if adminIfFirst {
-                    let rows = try await connection.query(
-                        "SELECT NOT EXISTS (SELECT 1 FROM auth.users)",
-                        logger: logger
-                    )
-                    for try await isFirst in rows.decode(Bool.self) where isFirst { finalRoles.append(Role.admin) }
+                var bootstrap = false
+                if let registration {
+                    bootstrap = try await Self.admit(registration, on: connection, logger: logger)
+                    if bootstrap { finalRoles.append(Role.admin) }
                 }
                 finalRoles = Array(Set(finalRoles)).sorted()
                 let id = UUID()
@@ -67,13 +88,79 @@ struct PostgresUserRepository: UserRepository {
                     """,
                     logger: logger
                 )
-                return try await Self.first(rows)!
+                let user = try await Self.first(rows)!
+                if let registration, !bootstrap, registration.mode == .invite,
+                    let digest = registration.invitationDigest
+                {
+                    // After the insert: `used_by` names the new row, and a taken email has already failed (409),
+                    // leaving the invitation usable. A refused invitation rolls the insert back.
+                    guard
+                        try await PostgresInvitationRepository.consume(
+                            tokenDigest: digest,
+                            email: email,
+                            userID: id,
+                            on: connection,
+                            logger: logger
+                        )
+                    else { throw Self.invalidInvitation }
+                }
+                return user
             }
         } catch {
             if PostgresErrors.isUniqueViolation(error) {
                 throw APIError.conflict("an account with this email already exists")
             }
             throw PostgresErrors.unwrapped(error)
+        }
+    }
+
+    static let invalidInvitation = APIError(
+        .forbidden,
+        code: "invalid_invitation",
+        message: "the invitation is unknown, used, expired or for another email",
+        field: "invitation"
+    )
+
+    /// Whether a self-registration may go ahead, and as the first admin; throws 403 when it may not.
+    private static func admit(_ policy: RegistrationPolicy, on connection: PostgresConnection, logger: Logger)
+        async throws -> Bool
+    {
+        if policy.reservedAdmin {
+            let rows = try await connection.query(
+                "SELECT EXISTS (SELECT 1 FROM auth.users WHERE 'admin' = ANY(roles) AND NOT disabled)",
+                logger: logger
+            )
+            var adminExists = true
+            for try await exists in rows.decode(Bool.self) { adminExists = exists }
+            if !adminExists {
+                // The address is reserved until the operator's setup token claims it; once an admin exists the
+                // token is spent and the address registers like any other.
+                guard policy.setupTokenValid else {
+                    throw APIError(
+                        .forbidden,
+                        code: "setup_token_required",
+                        message: "this address is reserved for the first admin; registering it needs the setup token",
+                        field: "setup_token"
+                    )
+                }
+                return true
+            }
+        }
+        switch policy.mode {
+        case .open:
+            return false
+        case .invite:
+            guard policy.invitationDigest != nil else {
+                throw APIError(
+                    .forbidden,
+                    code: "invitation_required",
+                    message: "registration is by invitation; ask an admin for one",
+                    field: "invitation"
+                )
+            }
+            return false
+        case .closed:
+            throw APIError.forbidden("registration is closed; ask an admin for an account")
         }
     }
 

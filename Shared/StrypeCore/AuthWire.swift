@@ -1,15 +1,25 @@
 import Foundation
 
-/// `POST /register`.
+/// `POST /register`: `setup_token` only for the first admin (`ADMIN_EMAIL`), `invitation` when registration is by
+/// invitation.
 public struct RegisterRequest: Codable, Sendable {
     public var email: String
     public var password: String
     public var name: String
+    public var setupToken: String?
+    public var invitation: String?
 
-    public init(email: String, password: String, name: String) {
+    public init(email: String, password: String, name: String, setupToken: String? = nil, invitation: String? = nil) {
         self.email = email
         self.password = password
         self.name = name
+        self.setupToken = setupToken
+        self.invitation = invitation
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case email, password, name, invitation
+        case setupToken = "setup_token"
     }
 }
 
@@ -93,21 +103,80 @@ public struct UserResponse: Codable, Sendable, Equatable {
     }
 }
 
-/// `PATCH /me`: a new name, or a new password with the current one.
+/// `PATCH /me`: a new name, or a new password with the current one (and, with `sign_out_agents`, the end of every
+/// agent token too).
 public struct UpdateMeRequest: Codable, Sendable {
     public var name: String?
     public var password: String?
     public var currentPassword: String?
+    public var signOutAgents: Bool?
 
-    public init(name: String? = nil, password: String? = nil, currentPassword: String? = nil) {
+    public init(
+        name: String? = nil,
+        password: String? = nil,
+        currentPassword: String? = nil,
+        signOutAgents: Bool? = nil
+    ) {
         self.name = name
         self.password = password
         self.currentPassword = currentPassword
+        self.signOutAgents = signOutAgents
     }
 
     enum CodingKeys: String, CodingKey {
         case name, password
         case currentPassword = "current_password"
+        case signOutAgents = "sign_out_agents"
+    }
+}
+
+/// `POST /logout-all`: end every session of the caller, and with `agents` every agent token too.
+public struct LogoutAllRequest: Codable, Sendable {
+    public var agents: Bool?
+
+    public init(agents: Bool? = nil) {
+        self.agents = agents
+    }
+}
+
+/// `POST /invitations` (admin): an invitation for `email` (anyone when absent), valid `expires_in_hours`.
+public struct CreateInvitationRequest: Codable, Sendable {
+    public var email: String?
+    public var expiresInHours: Int?
+
+    public init(email: String? = nil, expiresInHours: Int? = nil) {
+        self.email = email
+        self.expiresInHours = expiresInHours
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case email
+        case expiresInHours = "expires_in_hours"
+    }
+}
+
+/// An invitation as listed; `token` only in the answer that creates it.
+public struct InvitationResponse: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var token: String?
+    public var email: String?
+    public var expires: Date
+    public var createdAt: Date
+    public var usedAt: Date?
+
+    public init(id: UUID, token: String?, email: String?, expires: Date, createdAt: Date, usedAt: Date?) {
+        self.id = id
+        self.token = token
+        self.email = email
+        self.expires = expires
+        self.createdAt = createdAt
+        self.usedAt = usedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, token, email, expires
+        case createdAt = "created_at"
+        case usedAt = "used_at"
     }
 }
 

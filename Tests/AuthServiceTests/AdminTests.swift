@@ -12,7 +12,7 @@ extension AuthTests {
         func adminOnly() async throws {
             let harness = try await AuthHarness()
             try await harness.run { auth in
-                let admin = try await auth.signUp("root@example.com").tokens
+                let admin = try await harness.signUpAdmin("root@example.com", via: auth).tokens
                 let (plainUser, plain) = try await auth.signUp("plain@example.com")
                 #expect(try await auth.call(.get, "/users", token: plain.accessToken).status == .forbidden)
                 #expect(try await auth.call(.get, "/users").status == .unauthorized)
@@ -60,7 +60,7 @@ extension AuthTests {
         func disable() async throws {
             let harness = try await AuthHarness()
             try await harness.run { auth in
-                let admin = try await auth.signUp("root@example.com").tokens
+                let admin = try await harness.signUpAdmin("root@example.com", via: auth).tokens
                 let (user, tokens) = try await auth.signUp("victim@example.com")
                 let off = try await auth.call(
                     .patch,
@@ -99,7 +99,7 @@ extension AuthTests {
         func lastAdmin() async throws {
             let harness = try await AuthHarness()
             try await harness.run { auth in
-                let (root, admin) = try await auth.signUp("only@example.com")
+                let (root, admin) = try await harness.signUpAdmin("only@example.com", via: auth)
                 for change in [UpdateUserRequest(roles: ["user"]), UpdateUserRequest(disabled: true)] {
                     let reply = try await auth.call(.patch, "/users/\(root.id)", json: change, token: admin.accessToken)
                     #expect(reply.status == .conflict)
@@ -124,7 +124,7 @@ extension AuthTests {
         func groups() async throws {
             let harness = try await AuthHarness()
             try await harness.run { auth in
-                let admin = try await auth.signUp("root@example.com").tokens
+                let admin = try await harness.signUpAdmin("root@example.com", via: auth).tokens
                 let (member, memberTokens) = try await auth.signUp("member@example.com")
                 let (other, otherTokens) = try await auth.signUp("other@example.com")
                 let created = try await auth.call(

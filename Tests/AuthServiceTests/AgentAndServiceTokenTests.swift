@@ -89,7 +89,7 @@ extension AuthTests {
         func disabledUsersAgents() async throws {
             let harness = try await AuthHarness()
             try await harness.run { auth in
-                let admin = try await auth.signUp("root@example.com").tokens
+                let admin = try await harness.signUpAdmin("root@example.com", via: auth).tokens
                 let (user, tokens) = try await auth.signUp("desk@example.com")
                 let agent = try await auth.call(
                     .post,
@@ -142,6 +142,42 @@ extension AuthTests {
                 #expect(unknown.status == .badRequest && unknown.error?.field == "service")
                 // A service token is not a user: no /me, no agent tokens.
                 #expect(try await auth.call(.get, "/me", token: pair.accessToken).status == .forbidden)
+            }
+        }
+
+        @Test("wrong service secrets are limited per client address: 429 with Retry-After, even for the right one")
+        func serviceTokenRateLimit() async throws {
+            let limit = AttemptLimit(limit: 3, window: .seconds(60))
+            let harness = try await AuthHarness(settings: AuthSettings(serviceTokenLimit: limit))
+            try await harness.run { auth in
+                let secret = harness.dependencies.dependencies.config.serviceSecret.value
+                let address = "192.0.2.\(Int.random(in: 1...250))-\(UUID().uuidString.prefix(6))"
+                for attempt in 0..<3 {
+                    let wrong = try await auth.call(
+                        .post,
+                        "/service-token",
+                        json: ServiceTokenRequest(service: "chunk", secret: "guess number \(attempt)"),
+                        address: address
+                    )
+                    #expect(wrong.status == .unauthorized)
+                }
+                let blocked = try await auth.call(
+                    .post,
+                    "/service-token",
+                    json: ServiceTokenRequest(service: "chunk", secret: secret),
+                    address: address
+                )
+                #expect(blocked.status == .tooManyRequests)
+                #expect(blocked.error?.code == "too_many_attempts")
+                let retryAfter = try #require(blocked.headers[.retryAfter].flatMap { Int($0) })
+                #expect((1...60).contains(retryAfter))
+                let elsewhere = try await auth.call(
+                    .post,
+                    "/service-token",
+                    json: ServiceTokenRequest(service: "chunk", secret: secret),
+                    address: "203.0.113.9-\(UUID().uuidString.prefix(6))"
+                )
+                #expect(elsewhere.status == .ok)
             }
         }
     }

@@ -20,11 +20,30 @@ struct AuthHarness {
     let settings: AuthSettings
 
     static let password = "correct horse battery staple"
+    /// The `ADMIN_EMAIL` and `ADMIN_SETUP_TOKEN` of `bootstrapSettings`.
+    static let adminEmail = "boss@example.com"
+    static let setupToken = "setup-token-of-the-tests-0123456789abcdef"
+    static let bootstrapSettings = AuthSettings(adminEmail: adminEmail, adminSetupToken: setupToken)
 
-    init(settings: AuthSettings = AuthSettings(), logs: LogCapture = LogCapture()) async throws {
+    /// An admin made straight in the table (as `POST /users` by another admin would), signed in through the API.
+    func signUpAdmin(_ email: String, via auth: AuthClient) async throws -> (user: UserResponse, tokens: TokenPair) {
+        let record = try await core.users.create(
+            email: email,
+            name: "Admin",
+            passwordHash: try await core.hasher.hash(Self.password),
+            roles: [Role.user, Role.admin],
+            registration: nil
+        )
+        return (try await core.response(for: record), try await auth.signIn(email))
+    }
+
+    /// `redis`: a Redis of the test's own (one it may stop), else the shared test Redis.
+    init(settings: AuthSettings = AuthSettings(), logs: LogCapture = LogCapture(), redis: ConnectionURL? = nil)
+        async throws
+    {
         self.logs = logs
         self.settings = settings
-        dependencies = try TestDependencies(logger: logs.logger)
+        dependencies = try TestDependencies(redis: redis, logger: logs.logger)
         let deps = dependencies.dependencies
         try await Migrator(
             client: deps.postgres,
@@ -33,7 +52,10 @@ struct AuthHarness {
             logger: TestEnvironment.logger
         ).run()
         try await deps.postgres.query(
-            "TRUNCATE auth.users, auth.refresh_tokens, auth.signing_keys, auth.groups, auth.group_members, auth.agent_tokens",
+            """
+            TRUNCATE auth.users, auth.refresh_tokens, auth.signing_keys, auth.groups, auth.group_members,
+                auth.agent_tokens, auth.invitations
+            """,
             logger: TestEnvironment.logger
         )
         core = AuthService.makeCore(dependencies: deps, settings: settings, hasher: try Argon2idHasher())
@@ -87,13 +109,23 @@ struct AuthClient: Sendable {
     }
 
     /// Registers and signs in a user; returns the user and their tokens.
-    func signUp(_ email: String, name: String = "Test User", password: String = AuthHarness.password) async throws
-        -> (user: UserResponse, tokens: TokenPair)
-    {
+    func signUp(
+        _ email: String,
+        name: String = "Test User",
+        password: String = AuthHarness.password,
+        setupToken: String? = nil,
+        invitation: String? = nil
+    ) async throws -> (user: UserResponse, tokens: TokenPair) {
         let registered = try await call(
             .post,
             "/register",
-            json: RegisterRequest(email: email, password: password, name: name)
+            json: RegisterRequest(
+                email: email,
+                password: password,
+                name: name,
+                setupToken: setupToken,
+                invitation: invitation
+            )
         )
         try #require(registered.status == .created, "register: \(registered.text)")
         return (try registered.decode(UserResponse.self), try await signIn(email, password: password))
@@ -116,6 +148,6 @@ func eventually(timeout: Duration = .seconds(3), _ condition: () async throws ->
     return try await condition()
 }
 
-/// The parent of every auth suite: serialized, since they share the `auth` schema and its "first user is admin".
+/// The parent of every auth suite: serialized, since they share the `auth` schema (and its "no admin yet").
 @Suite("auth service", .serialized, .timeLimit(.minutes(2)))
 struct AuthTests {}

@@ -21,7 +21,7 @@ extension AuthTests {
         func rotate() async throws {
             let harness = try await AuthHarness()
             try await harness.run { auth in
-                let admin = try await auth.signUp("keys@example.com").tokens
+                let admin = try await harness.signUpAdmin("keys@example.com", via: auth).tokens
                 let oldKid = try kid(of: admin.accessToken)
                 let user = try await auth.signUp("plain@example.com").tokens
                 #expect(try await auth.call(.post, "/keys/rotate", token: user.accessToken).status == .forbidden)
@@ -90,7 +90,7 @@ extension AuthTests {
         func verifierRefreshesOnUnknownKid() async throws {
             let harness = try await AuthHarness()
             try await harness.run { auth in
-                let admin = try await auth.signUp("refetch@example.com").tokens
+                let admin = try await harness.signUpAdmin("refetch@example.com", via: auth).tokens
                 let verifier = AccessTokenVerifier(
                     keys: FixedJWKS(ring: harness.core.keys),
                     revocations: SessionRevocations()

@@ -112,7 +112,7 @@ extension AuthTests {
         func disabledAccount() async throws {
             let harness = try await AuthHarness()
             try await harness.run { auth in
-                _ = try await auth.signUp("admin@example.com")
+                _ = try await harness.signUpAdmin("admin@example.com", via: auth)
                 let user = try await auth.signUp("off@example.com").user
                 _ = try await harness.core.users.update(
                     id: user.id,

@@ -8,16 +8,123 @@ import Testing
 extension AuthTests {
     @Suite("registration and input rules")
     struct Registration {
-        @Test("the first user is admin, later ones are not, and ADMIN_EMAIL is admin too")
-        func firstUserIsAdmin() async throws {
-            let harness = try await AuthHarness(settings: AuthSettings(adminEmail: "boss@example.com"))
+        @Test("nobody is admin by being first: the first registrant is a plain user")
+        func firstUserIsNotAdmin() async throws {
+            let harness = try await AuthHarness(settings: AuthHarness.bootstrapSettings)
             try await harness.run { auth in
                 let first = try await auth.signUp("first@example.com").user
-                #expect(first.roles == ["admin", "user"])
-                let second = try await auth.signUp("second@example.com").user
-                #expect(second.roles == ["user"])
-                let boss = try await auth.signUp("Boss@Example.com").user
+                #expect(first.roles == ["user"], "being first must not make anyone admin")
+                #expect(try await harness.core.users.activeAdminCount(excluding: nil) == 0)
+            }
+        }
+
+        @Test("ADMIN_EMAIL is reserved: without the setup token (or with a wrong one) it is 403 and stores nothing")
+        func reservedWithoutToken() async throws {
+            let harness = try await AuthHarness(settings: AuthHarness.bootstrapSettings)
+            try await harness.run { auth in
+                for token in [nil, "", "wrong-token-wrong-token-wrong-token-wrong", AuthHarness.setupToken + "x"] {
+                    let reply = try await auth.call(
+                        .post,
+                        "/register",
+                        json: RegisterRequest(
+                            email: "Boss@Example.com",
+                            password: AuthHarness.password,
+                            name: "Boss",
+                            setupToken: token
+                        )
+                    )
+                    #expect(reply.status == .forbidden)
+                    #expect(reply.error?.code == "setup_token_required")
+                }
+                #expect(try await harness.core.users.find(email: AuthHarness.adminEmail) == nil)
+            }
+        }
+
+        @Test("ADMIN_EMAIL with the setup token is admin; then the token is spent and the address registers plainly")
+        func bootstrapOnce() async throws {
+            let logs = LogCapture()
+            let harness = try await AuthHarness(settings: AuthHarness.bootstrapSettings, logs: logs)
+            try await harness.run { auth in
+                let boss = try await auth.signUp(AuthHarness.adminEmail, setupToken: AuthHarness.setupToken)
+                #expect(boss.user.roles == ["admin", "user"])
+                // The token does nothing for another address.
+                let other = try await auth.signUp("other@example.com", setupToken: AuthHarness.setupToken).user
+                #expect(other.roles == ["user"])
+                // Once an admin exists the token is spent: free the address (another admin deletes the first) and
+                // register it again with the token: a plain user.
+                _ = try await auth.call(
+                    .patch,
+                    "/users/\(other.id)",
+                    json: UpdateUserRequest(roles: ["admin", "user"]),
+                    token: boss.tokens.accessToken
+                )
+                let second = try await auth.signIn("other@example.com")
+                #expect(
+                    try await auth.call(.delete, "/users/\(boss.user.id)", token: second.accessToken).status
+                        == .noContent
+                )
+                let again = try await auth.signUp(AuthHarness.adminEmail, setupToken: AuthHarness.setupToken).user
+                #expect(again.roles == ["user"], "the setup token must be spent once an admin exists")
+                // And without the token too, the address is no longer reserved.
+                _ = try await auth.call(
+                    .delete,
+                    "/users/\(again.id)",
+                    token: second.accessToken
+                )
+                #expect(try await auth.signUp(AuthHarness.adminEmail).user.roles == ["user"])
+            }
+            #expect(!logs.text.contains(AuthHarness.setupToken), "the setup token must never be logged")
+        }
+
+        @Test("a disabled admin does not count: with no enabled admin the address is reserved again")
+        func disabledAdminDoesNotCount() async throws {
+            let harness = try await AuthHarness(settings: AuthHarness.bootstrapSettings)
+            try await harness.run { auth in
+                let admin = try await harness.signUpAdmin("old-admin@example.com", via: auth).user
+                _ = try await harness.core.users.update(
+                    id: admin.id,
+                    name: nil,
+                    roles: nil,
+                    disabled: true,
+                    passwordHash: nil
+                )
+                let refused = try await auth.call(
+                    .post,
+                    "/register",
+                    json: RegisterRequest(email: AuthHarness.adminEmail, password: AuthHarness.password, name: "B")
+                )
+                #expect(refused.error?.code == "setup_token_required")
+                let boss = try await auth.signUp(AuthHarness.adminEmail, setupToken: AuthHarness.setupToken).user
                 #expect(boss.roles == ["admin", "user"])
+            }
+        }
+
+        @Test("two registrations racing with the setup token make exactly one admin")
+        func bootstrapRace() async throws {
+            let harness = try await AuthHarness(settings: AuthHarness.bootstrapSettings)
+            try await harness.run { auth in
+                let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<4 {
+                        group.addTask {
+                            let reply = try await auth.call(
+                                .post,
+                                "/register",
+                                json: RegisterRequest(
+                                    email: AuthHarness.adminEmail,
+                                    password: AuthHarness.password,
+                                    name: "Boss",
+                                    setupToken: AuthHarness.setupToken
+                                )
+                            )
+                            return Int(reply.status.code)
+                        }
+                    }
+                    var all: [Int] = []
+                    for try await status in group { all.append(status) }
+                    return all
+                }
+                #expect(statuses.sorted() == [201, 409, 409, 409])
+                #expect(try await harness.core.users.activeAdminCount(excluding: nil) == 1)
             }
         }
 
@@ -91,9 +198,11 @@ extension AuthTests {
             }
         }
 
-        @Test("closed registration refuses sign-ups")
+        @Test("closed registration refuses sign-ups, but not the first admin's")
         func closedRegistration() async throws {
-            let harness = try await AuthHarness(settings: AuthSettings(registrationOpen: false))
+            var settings = AuthHarness.bootstrapSettings
+            settings.registration = .closed
+            let harness = try await AuthHarness(settings: settings)
             try await harness.run { auth in
                 let reply = try await auth.call(
                     .post,
@@ -101,10 +210,13 @@ extension AuthTests {
                     json: RegisterRequest(email: "x@example.com", password: AuthHarness.password, name: "X")
                 )
                 #expect(reply.status == .forbidden)
+                let boss = try await auth.signUp(AuthHarness.adminEmail, setupToken: AuthHarness.setupToken).user
+                #expect(boss.roles == ["admin", "user"])
+                #expect(try await harness.core.users.list(limit: 10, offset: 0).total == 1)
             }
         }
 
-        @Test("ADMIN_EMAIL and REGISTRATION are checked at start")
+        @Test("ADMIN_EMAIL, ADMIN_SETUP_TOKEN and REGISTRATION are checked at start")
         func settingsValidated() {
             #expect(throws: ConfigError.self) {
                 try AuthSettings(environment: EnvironmentReader(["ADMIN_EMAIL": "nope"]))
@@ -112,6 +224,19 @@ extension AuthTests {
             #expect(throws: ConfigError.self) {
                 try AuthSettings(environment: EnvironmentReader(["REGISTRATION": "maybe"]))
             }
+            #expect(throws: ConfigError("ADMIN_SETUP_TOKEN", "must be at least 32 characters")) {
+                try AuthSettings(environment: EnvironmentReader(["ADMIN_SETUP_TOKEN": "too-short"]))
+            }
+            let repeated = String(repeating: "a", count: 40)
+            #expect(throws: ConfigError.self) {
+                try AuthSettings(environment: EnvironmentReader(["ADMIN_SETUP_TOKEN": repeated]))
+            }
+            let invite = try? AuthSettings(environment: EnvironmentReader(["REGISTRATION": "Invite"]))
+            #expect(invite?.registration == .invite)
+            let unset = try? AuthSettings(environment: EnvironmentReader([:]))
+            #expect(unset?.registration == .open)
+            let token = try? AuthSettings(environment: EnvironmentReader(["ADMIN_SETUP_TOKEN": AuthHarness.setupToken]))
+            #expect(token?.adminSetupToken?.value == AuthHarness.setupToken)
             #expect(throws: ConfigError.self) {
                 try AuthSettings(environment: EnvironmentReader(["LOGIN_MAX_FAILURES_PER_EMAIL": "0"]))
             }

@@ -112,7 +112,8 @@ package struct AccessTokenVerifier: Sendable {
         self.revocations = revocations
     }
 
-    /// The principal of a valid token; an `APIError` otherwise (401, or 503 when no key could be loaded at all).
+    /// The principal of a valid token; an `APIError` otherwise (401, or 503 when no key could be loaded at all, or
+    /// when a fail-closed revocation set could not be loaded).
     package func verify(_ token: String) async throws -> Principal {
         guard token.utf8.count <= 8192, let kid = Self.keyID(of: token) else {
             throw APIError.unauthorized("the access token is malformed", code: "invalid_token")
@@ -135,8 +136,18 @@ package struct AccessTokenVerifier: Sendable {
         } catch {
             throw APIError.unauthorized("the access token is not valid", code: "invalid_token")
         }
-        if let session = claims.sid, revocations.isRevoked(session) {
-            throw APIError.unauthorized("the session of this token has ended", code: "token_revoked")
+        if let session = claims.sid {
+            // A fail-closed set that could not be loaded cannot tell a revoked session from a live one.
+            if !revocations.isCurrent, !(await revocations.waitUntilCurrent(timeout: .seconds(2))) {
+                throw APIError(
+                    .serviceUnavailable,
+                    code: "revocations_unavailable",
+                    message: "revoked sessions could not be loaded (Redis is unreachable); try again shortly"
+                )
+            }
+            if revocations.isRevoked(session) {
+                throw APIError.unauthorized("the session of this token has ended", code: "token_revoked")
+            }
         }
         return Principal(claims: claims)
     }

@@ -12,8 +12,29 @@ package final class SessionRevocations: Sendable {
     package static let channel = "auth:sessions-revoked"
 
     private let revoked = NIOLockedValueBox<[String: Date]>([:])
+    private let current: NIOLockedValueBox<Bool>
+    /// Whether tokens with a session are refused (503) until the set has been loaded from Redis, rather than checked
+    /// against an empty set: a service started while Redis is down would otherwise accept every session revoked in
+    /// the last 16 minutes until Redis is back.
+    package let failClosed: Bool
 
-    package init() {}
+    package init(failClosed: Bool = false) {
+        self.failClosed = failClosed
+        self.current = NIOLockedValueBox(!failClosed)
+    }
+
+    /// False while a fail-closed set has not been loaded since start, or its last reload failed.
+    package var isCurrent: Bool { current.withLockedValue { $0 } }
+
+    /// Waits up to `timeout` for the set to be current (the first load right after start); true when it is.
+    package func waitUntilCurrent(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !isCurrent {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
 
     /// True when tokens of this session must be refused.
     package func isRevoked(_ sessionID: String) -> Bool {
@@ -66,7 +87,10 @@ package final class SessionRevocations: Sendable {
             case .subscribed:
                 do {
                     try await reload(from: redis)
+                    current.withLockedValue { $0 = true }
                 } catch {
+                    // Messages may have been missed while the subscription was down.
+                    if failClosed { current.withLockedValue { $0 = false } }
                     logger.warning("could not load revoked sessions", metadata: ["error": "\(error)"])
                 }
             case .message(_, let sessionID):
