@@ -61,6 +61,7 @@ struct DataController: Sendable {
             stored,
             at: target,
             storage: (durability, encryption),
+            quota: terms.quota,
             upload: upload,
             logger: context.logger
         )
@@ -85,7 +86,7 @@ struct DataController: Sendable {
         var received:
             (
                 stored: Transfers.Stored, filename: String, fields: [String: String], target: Destination,
-                storage: (String, String)
+                storage: (String, String), quota: Int64?
             )?
         let upload = UUID()
         do {
@@ -111,7 +112,7 @@ struct DataController: Sendable {
                     storage: choice,
                     upload: upload
                 )
-                received = (stored, filename, fields, target, choice)
+                received = (stored, filename, fields, target, choice, terms.quota)
             }
         } catch let error as MultipartMalformed {
             try? await nodes.releaseUpload(upload)
@@ -144,6 +145,7 @@ struct DataController: Sendable {
             received.stored,
             at: target,
             storage: received.storage,
+            quota: received.quota,
             upload: upload,
             logger: context.logger
         )
@@ -174,11 +176,13 @@ struct DataController: Sendable {
         }
     }
 
-    /// Makes the stored chunks the file's new version at `target` → 201 (new file) or 200 (new version).
+    /// Makes the stored chunks the file's new version at `target` → 201 (new file) or 200 (new version); 413 when
+    /// uploads committed meanwhile left too little of the `quota`.
     private func commit(
         _ stored: Transfers.Stored,
         at target: Destination,
         storage: (durability: String, encryption: String),
+        quota: Int64?,
         upload: UUID,
         logger: Logger
     ) async throws -> EditedResponse<NodeResponse> {
@@ -197,7 +201,8 @@ struct DataController: Sendable {
                 owner: target.owner,
                 path: target.path,
                 version: version,
-                upload: upload
+                upload: upload,
+                quota: quota
             )
         } catch {
             try? await nodes.releaseUpload(upload)
@@ -302,10 +307,12 @@ struct DataController: Sendable {
         return Response(status: .partialContent, headers: headers, body: body)
     }
 
-    /// What a new file at `directory` is stored with, and how many bytes the user may still store (nil: no quota).
+    /// What a new file at `directory` is stored with, the owner's quota and how many bytes they may still store
+    /// (nil: no quota).
     struct UploadTerms {
         var durability: String
         var encryption: String
+        var quota: Int64?
         var room: Int64?
     }
 
@@ -314,10 +321,9 @@ struct DataController: Sendable {
     func uploadTerms(_ request: Request, owner: UUID, directory: FilePath) async throws -> UploadTerms {
         let inherited = try await nodes.storage(owner: owner, directory: directory)
         let user = try await nodes.settings(owner: owner)
+        let quota = user.quota ?? defaultQuota
         var room: Int64?
-        if let quota = user.quota ?? defaultQuota {
-            room = max(0, quota - (try await nodes.usage(owner: owner).bytes))
-        }
+        if let quota { room = max(0, quota - (try await nodes.usage(owner: owner).bytes)) }
         return UploadTerms(
             durability: try Self.durability(
                 request.headers[Self.durabilityHeader] ?? inherited.durability ?? user.storage.durability
@@ -325,9 +331,35 @@ struct DataController: Sendable {
             encryption: try Self.encryption(
                 request.headers[Self.encryptionHeader] ?? inherited.encryption ?? user.storage.encryption
             ),
+            quota: quota,
             room: room
         )
     }
+
+    /// The owner's quota and how many bytes it leaves now; nil without a quota (the usage is then not read).
+    func room(owner: UUID) async throws -> (quota: Int64, room: Int64)? {
+        guard let quota = try await nodes.settings(owner: owner).quota ?? defaultQuota else { return nil }
+        return (quota, max(0, quota - (try await nodes.usage(owner: owner).bytes)))
+    }
+
+    /// Whether `uploader` may still write a file at `path` in `owner`'s tree, by the rule the upload was created
+    /// with (`NodeAccess`): always in their own tree; in another's only while a read-write grant reaches the folder,
+    /// which must still be there (a commit would otherwise make folders outside any grant).
+    func mayStillWrite(uploader: UUID, owner: UUID, path: FilePath) async throws -> Bool {
+        guard uploader != owner else { return true }
+        guard let folder = try await nodes.resolve(owner: owner, path: path.parent), folder.kind == .dir else {
+            return false
+        }
+        do {
+            _ = try await access.reach(folder.id, caller: uploader, needs: .readWrite)
+            return true
+        } catch let error as APIError where error.status == .notFound || error.status == .forbidden {
+            return false
+        }
+    }
+
+    /// 403 for an upload whose uploader lost write access to where it goes.
+    static let writeRevoked = APIError.forbidden("you may no longer write into this folder; the upload is cancelled")
 
     static func quotaExceeded(_ room: Int64) -> APIError {
         APIError(

@@ -10,6 +10,8 @@ struct DownloadController: Sendable {
     let access: NodeAccess
     let data: DataController
     let redis: RedisClient
+    /// Tells whether a ticket's holder is still active (not disabled or deleted).
+    let directory: any GranteeDirectory
     let authentication: AuthenticationMiddleware
     /// How long a ticket starts downloads; a download that started runs to its end.
     var lifetime: Duration = .seconds(60)
@@ -30,8 +32,12 @@ struct DownloadController: Sendable {
             needs: .read
         ).node
         guard node.kind == .file else { throw APIError.badRequest("only a file downloads", code: "not_a_file") }
+        guard let email = try context.requirePrincipal().email else {
+            throw APIError.forbidden("this token names no email; sign in again")
+        }
         let ticket = OpaqueToken.generate(prefix: "csd_")
-        try await redis.set(Self.key(ticket), "\(caller) \(node.id)", expiresIn: lifetime)
+        // The email lets `open` ask auth whether the holder is still active; emails have no spaces.
+        try await redis.set(Self.key(ticket), "\(caller) \(node.id) \(email)", expiresIn: lifetime)
         let expires = Date().addingTimeInterval(Double(lifetime.components.seconds))
         return EditedResponse(
             status: .created,
@@ -40,15 +46,18 @@ struct DownloadController: Sendable {
     }
 
     /// `GET /d/{ticket}` (anonymous) → the file as `GET /data/{id}` would give it to the ticket's holder, with
-    /// `Range`; 404 once the ticket expired or the caller lost access.
+    /// `Range`; 404 once the ticket expired, the caller lost access or their account was disabled (503 when auth
+    /// cannot say).
     @Sendable func open(_ request: Request, context: StrypeRequestContext) async throws -> Response {
+        let gone = APIError.notFound("this download link does not exist or has expired")
         guard let ticket = context.parameters.get("ticket"), ticket.utf8.count <= 100,
             let value = try await redis.get(Self.key(ticket))
-        else { throw APIError.notFound("this download link does not exist or has expired") }
+        else { throw gone }
         let parts = value.split(separator: " ")
-        guard parts.count == 2, let caller = UUID(uuidString: String(parts[0])),
+        guard parts.count == 3, let caller = UUID(uuidString: String(parts[0])),
             let id = UUID(uuidString: String(parts[1]))
-        else { throw APIError.notFound("this download link does not exist or has expired") }
+        else { throw gone }
+        guard try await directory.isActive(caller, email: String(parts[2])) else { throw gone }
         // Access is checked again: a grant revoked or a file trashed since the ticket was made ends it.
         return try await data.serve(try await access.reach(id, caller: caller, needs: .read).node, request)
     }

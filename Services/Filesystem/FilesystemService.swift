@@ -72,10 +72,17 @@ enum FilesystemService {
                 access: access,
                 links: LinkRepository(client: dependencies.postgres, logger: dependencies.logger),
                 data: data,
+                directory: directory,
                 authentication: authentication
             ).addRoutes(to: router)
-            DownloadController(access: access, data: data, redis: dependencies.redis, authentication: authentication)
-                .addRoutes(to: router)
+            DownloadController(
+                access: access,
+                data: data,
+                redis: dependencies.redis,
+                directory: directory,
+                authentication: authentication
+            )
+            .addRoutes(to: router)
             SettingsController(
                 nodes: nodes,
                 authentication: authentication,

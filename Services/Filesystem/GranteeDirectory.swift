@@ -15,6 +15,9 @@ protocol GranteeDirectory: Sendable {
     func groups(of user: UUID) async throws -> [UUID]
     /// Whether the user exists, asked with the caller's own credentials (an admin's bearer token).
     func userExists(_ id: UUID, authorization: String) async throws -> Bool
+    /// Whether the user with this id and email is active (neither disabled nor deleted); the answer is kept for 30
+    /// seconds. 503 when auth cannot answer: callers refuse rather than assume.
+    func isActive(_ user: UUID, email: String) async throws -> Bool
 }
 
 /// `GranteeDirectory` over auth's `/lookup` and `/users/{id}/groups`, called with filesystem's service token.
@@ -22,6 +25,8 @@ struct AuthGranteeDirectory: GranteeDirectory {
     let auth: ServiceClient
     let tokens: ServiceTokenProvider
     let memberships = ExpiringCache<UUID, [UUID]>(lifetime: .seconds(5))
+    /// Share links and download tickets ask per request; a disabled user's reach ends at most this late.
+    let activity = ExpiringCache<UUID, Bool>(lifetime: .seconds(30))
 
     func user(email: String) async throws -> Grantee? {
         try await lookUp("/lookup/user?email=\(Self.query(email))")
@@ -41,6 +46,19 @@ struct AuthGranteeDirectory: GranteeDirectory {
 
     func userExists(_ id: UUID, authorization: String) async throws -> Bool {
         try await get("/users/\(id.uuidString.lowercased())", authorization: authorization) != nil
+    }
+
+    func isActive(_ user: UUID, email: String) async throws -> Bool {
+        do {
+            // Auth's lookup answers active users only: a disabled or deleted one is not found.
+            return try await activity.value(for: user) { try await self.user(email: email)?.id == user }
+        } catch {
+            throw APIError(
+                .serviceUnavailable,
+                code: "auth_unavailable",
+                message: "whether its owner may still share cannot be checked now; retry shortly"
+            )
+        }
     }
 
     private func lookUp(_ path: String) async throws -> Grantee? {

@@ -29,24 +29,37 @@ struct InfoController: Sendable {
         trash.post("/{id}/restore", use: restore)
     }
 
-    /// `GET /info?path=/&depth=1` → the node at `path` with its entries down to `depth` (0–8).
+    /// `GET /info?path=/&depth=1&limit=1000&cursor=` → the node at `path` with its entries down to `depth` (0–8), at
+    /// most `limit` entries in all (1–1000; a folder's own first, then its subfolders' in order); a directory with
+    /// entries left out has `next`, which `GET /info/{id}?cursor=` lists on from.
     @Sendable func tree(_ request: Request, context: StrypeRequestContext) async throws -> NodeResponse {
         let owner = try DataController.owner(context)
         let path = try DataController.path(request.uri.queryParameters.get("path") ?? "/")
         let depth = try Self.depth(request, default: "1")
+        let page = try Self.page(request)
         guard let node = try await nodes.resolve(owner: owner, path: path) else {
             throw APIError.notFound("nothing at \(path)")
         }
-        return try await expand(node, at: path, depth: depth)
+        var budget = page.limit
+        return try await expand(node, at: path, depth: depth, after: page.after, budget: &budget)
     }
 
-    /// `GET /info/{id}?depth=0` → the file or directory with its path, and a directory's entries down to `depth`;
-    /// the caller's own, or shared with them.
+    /// `GET /info/{id}?depth=0&limit=1000&cursor=` → the file or directory with its path, and a directory's entries
+    /// down to `depth`, paged as `GET /info`; the caller's own, or shared with them.
     @Sendable func node(_ request: Request, context: StrypeRequestContext) async throws -> NodeResponse {
         let depth = try Self.depth(request, default: "0")
+        let page = try Self.page(request)
         let reached = try await reach(context, needs: .read)
         let view = try await access.response(reached)
-        return try await expand(reached.node, at: try DataController.path(view.path), depth: depth, as: reached.access)
+        var budget = page.limit
+        return try await expand(
+            reached.node,
+            at: try DataController.path(view.path),
+            depth: depth,
+            after: page.after,
+            budget: &budget,
+            as: reached.access
+        )
     }
 
     /// `POST /dirs {path}` or `{parent_id, name}` → 201 with the directory (and any missing parents) created, 200
@@ -262,16 +275,47 @@ struct InfoController: Sendable {
         return depth
     }
 
-    private func expand(_ node: NodeRecord, at path: FilePath, depth: Int, as access: Access = .owner) async throws
-        -> NodeResponse
-    {
+    /// `cursor` and `limit` from the query.
+    private static func page(_ request: Request) throws -> (after: ListCursor?, limit: Int) {
+        let query = request.uri.queryParameters
+        return try ListCursor.page(cursor: query.get("cursor"), limit: query.get("limit"))
+    }
+
+    /// The node with its entries down to `depth` (its own from `after`), taking at most `budget` entries in all, a
+    /// directory's own before its subdirectories': the work of one answer is bounded however wide the tree. A
+    /// directory whose entries did not all fit has `next`, where its listing goes on (its start when none fitted).
+    private func expand(
+        _ node: NodeRecord,
+        at path: FilePath,
+        depth: Int,
+        after: ListCursor? = nil,
+        budget: inout Int,
+        as access: Access = .owner
+    ) async throws -> NodeResponse {
         guard node.kind == .dir, depth > 0 else { return node.response(path: path, access: access) }
+        var view = node.response(path: path, access: access)
+        guard budget > 0 else {
+            view.next = (after ?? .start).token
+            return view
+        }
+        // One more than fits tells whether entries are left out.
+        let page = try await nodes.children(of: node.id, after: after, limit: budget + 1)
+        let shown = page.prefix(budget)
+        budget -= shown.count
+        if page.count > shown.count, let last = shown.last { view.next = ListCursor(after: last).token }
         var children: [NodeResponse] = []
-        for child in try await nodes.children(of: node.id) {
+        for child in shown {
             children.append(
-                try await expand(child, at: try path.appending(child.name), depth: depth - 1, as: access)
+                try await expand(
+                    child,
+                    at: try path.appending(child.name),
+                    depth: depth - 1,
+                    budget: &budget,
+                    as: access
+                )
             )
         }
-        return node.response(path: path, children: children, access: access)
+        view.children = children
+        return view
     }
 }

@@ -8,12 +8,14 @@ import StrypeCore
 import StrypeService
 
 /// Share links: the owner makes a link to a file or folder (with an expiry, revocable); anyone holding it reads what
-/// it names, and for a folder whatever lies below it, without an account.
+/// it names, and for a folder whatever lies below it, without an account, while the owner's account is active.
 struct LinkController: Sendable {
     let nodes: any NodeRepository
     let access: NodeAccess
     let links: LinkRepository
     let data: DataController
+    /// Tells whether a link's owner is still active (not disabled or deleted).
+    let directory: any GranteeDirectory
     let authentication: AuthenticationMiddleware
 
     /// The longest a link may live.
@@ -34,6 +36,7 @@ struct LinkController: Sendable {
         LinkResponse
     > {
         let owner = try DataController.owner(context)
+        let email = try Self.email(context)
         let id = try context.uuidParameter("id", resource: "file")
         let node = try await access.reach(id, caller: owner, needs: .owner).node
         guard node.parentID != nil else { throw APIError.notFound("no such file") }
@@ -46,10 +49,12 @@ struct LinkController: Sendable {
             id: UUID(),
             nodeID: node.id,
             ownerID: owner,
+            ownerEmail: email,
             expires: body.expiresIn.map { Date() + Double($0) },
             created: Date()
         )
         try await links.insert(link, tokenSHA256: OpaqueToken.hexDigest(token))
+        try await links.adopt(ownerID: owner, email: email)
         var response = link.response
         response.token = token
         response.url = "\(request.headers[TusController.Header.prefix] ?? "")/s/\(token)"
@@ -61,6 +66,7 @@ struct LinkController: Sendable {
         let owner = try DataController.owner(context)
         let id = try context.uuidParameter("id", resource: "file")
         _ = try await access.reach(id, caller: owner, needs: .owner)
+        try await links.adopt(ownerID: owner, email: try Self.email(context))
         return Items(try await links.live(nodeID: id).map(\.response))
     }
 
@@ -75,18 +81,20 @@ struct LinkController: Sendable {
         return .noContent
     }
 
-    /// `GET /s/{token}` (anonymous) → the linked file's bytes (Range allowed); for a folder, its listing.
+    /// `GET /s/{token}` (anonymous) → the linked file's bytes (Range allowed); for a folder, its listing (paged as
+    /// `/info`).
     @Sendable func open(_ request: Request, context: StrypeRequestContext) async throws -> Response {
         let node = try await linked(context)
         guard node.kind == .file else {
-            return try await expand(node).response(from: request, context: context)
+            return try await expand(node, request).response(from: request, context: context)
         }
         return try await data.serve(node, request)
     }
 
-    /// `GET /s/{token}/info` (anonymous) → what the link names: name, size, type; a folder's entries.
+    /// `GET /s/{token}/info?limit=1000&cursor=` (anonymous) → what the link names: name, size, type; a folder's
+    /// entries, at most `limit` (1–1000), with `next` for a `cursor` when some are left out.
     @Sendable func info(_ request: Request, context: StrypeRequestContext) async throws -> NodeResponse {
-        try await expand(try await linked(context))
+        try await expand(try await linked(context), request)
     }
 
     /// `GET /s/{token}/files/{id}` (anonymous) → a file inside a linked folder (at any depth).
@@ -99,22 +107,32 @@ struct LinkController: Sendable {
         return try await data.serve(node, request)
     }
 
-    /// The node a live link names; 404 alike for unknown, expired, revoked links and trashed nodes.
+    /// The node a live link names; 404 alike for unknown, expired, revoked links, trashed nodes and owners disabled
+    /// or deleted (503 when auth cannot say: a disabled owner's link never works for want of an answer).
     private func linked(_ context: StrypeRequestContext) async throws -> NodeRecord {
+        let gone = APIError.notFound("this link does not exist or has expired")
         guard let token = context.parameters.get("token"), token.utf8.count <= 100,
-            let link = try await links.find(tokenSHA256: OpaqueToken.hexDigest(token)),
+            let link = try await links.find(tokenSHA256: OpaqueToken.hexDigest(token))
+        else { throw gone }
+        // A link made before owners' emails were kept cannot be checked: it waits for its owner to list their links.
+        guard let email = link.ownerEmail, try await directory.isActive(link.ownerID, email: email),
             let node = try await nodes.find(owner: link.ownerID, id: link.nodeID)
-        else { throw APIError.notFound("this link does not exist or has expired") }
+        else { throw gone }
         return node
     }
 
-    /// The public view: names and sizes relative to the link, never the owner's path.
-    private func expand(_ node: NodeRecord) async throws -> NodeResponse {
+    /// The public view: names and sizes relative to the link, never the owner's path; a folder's entries paged.
+    private func expand(_ node: NodeRecord, _ request: Request) async throws -> NodeResponse {
         var view = node.response(path: try FilePath.root.appending(node.name))
         view.attrs = nil
         view.tags = nil
         if node.kind == .dir {
-            view.children = try await nodes.children(of: node.id).map { child in
+            let query = request.uri.queryParameters
+            let page = try ListCursor.page(cursor: query.get("cursor"), limit: query.get("limit"))
+            let entries = try await nodes.children(of: node.id, after: page.after, limit: page.limit + 1)
+            let shown = entries.prefix(page.limit)
+            if entries.count > shown.count, let last = shown.last { view.next = ListCursor(after: last).token }
+            view.children = try shown.map { child in
                 var entry = child.response(path: try FilePath.root.appending(node.name).appending(child.name))
                 entry.attrs = nil
                 entry.tags = nil
@@ -123,6 +141,14 @@ struct LinkController: Sendable {
         }
         return view
     }
+
+    /// The caller's email, which a link keeps to ask auth later whether its owner is still active.
+    private static func email(_ context: StrypeRequestContext) throws -> String {
+        guard let email = try context.requirePrincipal().email else {
+            throw APIError.forbidden("this token names no email; sign in again")
+        }
+        return email
+    }
 }
 
 /// A share link row.
@@ -130,6 +156,8 @@ struct LinkRecord: Sendable {
     var id: UUID
     var nodeID: UUID
     var ownerID: UUID
+    /// nil for links made before emails were kept.
+    var ownerEmail: String?
     var expires: Date?
     var created: Date
 
@@ -146,9 +174,17 @@ struct LinkRepository: Sendable {
     func insert(_ link: LinkRecord, tokenSHA256: String) async throws {
         try await client.query(
             """
-            INSERT INTO fs.links (id, token_sha256, node_id, owner_id, expires_at)
-            VALUES (\(link.id), \(tokenSHA256), \(link.nodeID), \(link.ownerID), \(link.expires))
+            INSERT INTO fs.links (id, token_sha256, node_id, owner_id, owner_email, expires_at)
+            VALUES (\(link.id), \(tokenSHA256), \(link.nodeID), \(link.ownerID), \(link.ownerEmail), \(link.expires))
             """,
+            logger: logger
+        )
+    }
+
+    /// Gives the owner's links made before emails were kept their email, so they can be checked (and work) again.
+    func adopt(ownerID: UUID, email: String) async throws {
+        try await client.query(
+            "UPDATE fs.links SET owner_email = \(email) WHERE owner_id = \(ownerID) AND owner_email IS NULL",
             logger: logger
         )
     }
@@ -156,13 +192,20 @@ struct LinkRepository: Sendable {
     func find(tokenSHA256: String) async throws -> LinkRecord? {
         let rows = try await client.query(
             """
-            SELECT id, node_id, owner_id, expires_at, created_at FROM fs.links
+            SELECT id, node_id, owner_id, owner_email, expires_at, created_at FROM fs.links
             WHERE token_sha256 = \(tokenSHA256) AND (expires_at IS NULL OR expires_at > now())
             """,
             logger: logger
         )
-        for try await row in rows.decode((UUID, UUID, UUID, Date?, Date).self) {
-            return LinkRecord(id: row.0, nodeID: row.1, ownerID: row.2, expires: row.3, created: row.4)
+        for try await row in rows.decode((UUID, UUID, UUID, String?, Date?, Date).self) {
+            return LinkRecord(
+                id: row.0,
+                nodeID: row.1,
+                ownerID: row.2,
+                ownerEmail: row.3,
+                expires: row.4,
+                created: row.5
+            )
         }
         return nil
     }
@@ -170,14 +213,23 @@ struct LinkRepository: Sendable {
     func live(nodeID: UUID) async throws -> [LinkRecord] {
         let rows = try await client.query(
             """
-            SELECT id, node_id, owner_id, expires_at, created_at FROM fs.links
+            SELECT id, node_id, owner_id, owner_email, expires_at, created_at FROM fs.links
             WHERE node_id = \(nodeID) AND (expires_at IS NULL OR expires_at > now()) ORDER BY created_at
             """,
             logger: logger
         )
         var found: [LinkRecord] = []
-        for try await row in rows.decode((UUID, UUID, UUID, Date?, Date).self) {
-            found.append(LinkRecord(id: row.0, nodeID: row.1, ownerID: row.2, expires: row.3, created: row.4))
+        for try await row in rows.decode((UUID, UUID, UUID, String?, Date?, Date).self) {
+            found.append(
+                LinkRecord(
+                    id: row.0,
+                    nodeID: row.1,
+                    ownerID: row.2,
+                    ownerEmail: row.3,
+                    expires: row.4,
+                    created: row.5
+                )
+            )
         }
         return found
     }

@@ -88,16 +88,18 @@ protocol NodeRepository: Sendable {
     func find(id: UUID) async throws -> NodeRecord?
     /// Where a node is, from the root, or from `top` (`/top-name/...`) when it is below that directory.
     func path(of id: UUID, from top: UUID?) async throws -> FilePath
-    /// The live entries of a directory, directories first, then by name.
-    func children(of id: UUID) async throws -> [NodeRecord]
+    /// Up to `limit` live entries of a directory after `after` (nil: from the first), directories first, then by name.
+    func children(of id: UUID, after: ListCursor?, limit: Int) async throws -> [NodeRecord]
     /// `mkdir -p`: the directory at `path`, creating what is missing; 409 when a file is in the way.
     func makeDirectories(owner: UUID, path: FilePath) async throws -> NodeRecord
     /// Records a chunk about to be stored for an upload, collectable after `collectAfter` unless committed; pushes
     /// the upload's other chunks' time out as well (the upload is alive).
     func addLooseChunk(_ chunkID: String, owner: UUID, upload: UUID, collectAfter: Date) async throws
     /// Makes `version` the file's current one at `path` (creating the file and its parents), releases the upload's
-    /// loose chunks; returns the node and whether the file is new.
-    func commit(owner: UUID, path: FilePath, version: NewVersion, upload: UUID) async throws -> (NodeRecord, Bool)
+    /// loose chunks; returns the node and whether the file is new. With a `quota`, the owner's commits take turns and
+    /// one that would take usage past it is a 413 `quota_exceeded` that changes nothing.
+    func commit(owner: UUID, path: FilePath, version: NewVersion, upload: UUID, quota: Int64?) async throws
+        -> (NodeRecord, Bool)
     /// The chunks of a file version, in order.
     func chunks(fileID: UUID, version: Int) async throws -> [ChunkPart]
     /// Any of the user's nodes, trashed ones included.
@@ -311,12 +313,15 @@ struct PostgresNodeRepository: NodeRepository {
         return path
     }
 
-    func children(of id: UUID) async throws -> [NodeRecord] {
+    func children(of id: UUID, after: ListCursor?, limit: Int) async throws -> [NodeRecord] {
         let rows = try await client.query(
             """
             SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.from)
             WHERE n.parent_id = \(id) AND n.trashed_at IS NULL
+                AND (\(after?.name)::text IS NULL OR (n.kind = 'file', n.name COLLATE "C")
+                    > (\(after?.isFile ?? false), \(after?.name)::text COLLATE "C"))
             ORDER BY n.kind = 'file', n.name COLLATE "C"
+            LIMIT \(limit)
             """,
             logger: logger
         )
@@ -383,9 +388,21 @@ struct PostgresNodeRepository: NodeRepository {
         }
     }
 
-    func commit(owner: UUID, path: FilePath, version: NewVersion, upload: UUID) async throws -> (NodeRecord, Bool) {
+    func commit(owner: UUID, path: FilePath, version: NewVersion, upload: UUID, quota: Int64?) async throws
+        -> (NodeRecord, Bool)
+    {
+        // An empty file stores nothing, so it fits whatever the usage.
+        let quota = version.size > 0 ? quota : nil
         do {
             return try await client.withTransaction(logger: logger) { connection in
+                if quota != nil {
+                    // The owner's commits take turns, so uploads that each fit cannot pass the quota together: the
+                    // usage is read by a later statement, whose snapshot sees every commit that held the lock before.
+                    try await connection.query(
+                        "SELECT pg_advisory_xact_lock(hashtext('fs.quota'), hashtext(\(owner.uuidString)))",
+                        logger: logger
+                    )
+                }
                 let parent = try await Self.makeDirectories(
                     owner: owner,
                     path: path.parent,
@@ -425,14 +442,40 @@ struct PostgresNodeRepository: NodeRepository {
                     throw APIError(.conflict, code: "is_a_directory", message: "\(path) is a directory")
                 }
                 let number = (file.version?.number ?? 0) + 1
-                try await connection.query(
-                    """
-                    INSERT INTO fs.versions (file_id, version, size, sha256, durability, encryption, content_type)
-                    VALUES (\(file.id), \(number), \(version.size), \(version.sha256), \(version.durability),
-                            \(version.encryption), \(version.contentType))
-                    """,
-                    logger: logger
-                )
+                if let quota {
+                    // The version goes in only if it fits: usage counts every version once per chunk, as `usage` does,
+                    // so a replaced version frees nothing.
+                    let rows = try await connection.query(
+                        """
+                        WITH used AS (
+                            SELECT COALESCE(sum(size), 0)::bigint AS bytes FROM (
+                                SELECT DISTINCT vc.chunk_id, vc.size FROM fs.version_chunks vc
+                                JOIN fs.nodes n ON n.id = vc.file_id WHERE n.owner_id = \(owner)) stored
+                        ), added AS (
+                            INSERT INTO fs.versions
+                                (file_id, version, size, sha256, durability, encryption, content_type)
+                            SELECT \(file.id), \(number), \(version.size), \(version.sha256), \(version.durability),
+                                \(version.encryption), \(version.contentType)
+                            FROM used WHERE used.bytes + \(version.size) <= \(quota)
+                            RETURNING version
+                        )
+                        SELECT used.bytes, (SELECT count(*) FROM added)::bigint FROM used
+                        """,
+                        logger: logger
+                    )
+                    for try await (used, added) in rows.decode((Int64, Int64).self) where added == 0 {
+                        throw DataController.quotaExceeded(max(0, quota - used))
+                    }
+                } else {
+                    try await connection.query(
+                        """
+                        INSERT INTO fs.versions (file_id, version, size, sha256, durability, encryption, content_type)
+                        VALUES (\(file.id), \(number), \(version.size), \(version.sha256), \(version.durability),
+                                \(version.encryption), \(version.contentType))
+                        """,
+                        logger: logger
+                    )
+                }
                 if !version.chunks.isEmpty {
                     let sequence = Array(0..<version.chunks.count)
                     let ids = version.chunks.map(\.chunkID)

@@ -128,9 +128,12 @@ struct TusController: Sendable {
     }
 
     /// `PATCH /tus/{id}` with `Upload-Offset` (the offset reached, else 409) and the next bytes → 204 with the new
-    /// offset; with `Upload-Checksum` the bytes count only when they match (460 otherwise).
+    /// offset; with `Upload-Checksum` the bytes count only when they match (460 otherwise). 413 when usage and what
+    /// the upload holds would pass the quota; 403 (and the upload is cancelled) when the grant it writes through was
+    /// revoked.
     @Sendable func patch(_ request: Request, context: StrypeRequestContext) async throws -> Response {
         let upload = try await find(context)
+        try await checkWriteAccess(upload)
         guard request.headers[.contentType] == Self.offsetContentType else {
             throw APIError(
                 .unsupportedMediaType,
@@ -167,6 +170,15 @@ struct TusController: Sendable {
         -> TusUpload
     {
         let expected = try Self.checksum(request.headers[Header.checksum])
+        let budget = try await data.room(owner: start.ownerID)
+        var cap = start.length - start.received
+        var overCap = APIError(.contentTooLarge, code: "too_large", message: "the body goes past Upload-Length")
+        if let budget, budget.room - start.received < cap {
+            // What the upload holds already counts: usage and the whole upload so far must fit the quota.
+            cap = max(0, budget.room - start.received)
+            overCap = DataController.quotaExceeded(cap)
+            if let declared = try DataController.declaredLength(request), declared > cap { throw overCap }
+        }
         let checksum = BodyChecksum(algorithm: expected?.algorithm)
         guard let saved = ResumableSHA256(saved: start.hashState) else {
             throw APIError(.internalServerError, code: "internal", message: "the upload's hash state is damaged")
@@ -184,8 +196,8 @@ struct TusController: Sendable {
             broken = try await data.transfers.ingest(
                 ChecksummedBody(base: request.body, checksum: checksum),
                 into: &progress,
-                cap: start.length - start.received,
-                overCap: APIError(.contentTooLarge, code: "too_large", message: "the body goes past Upload-Length"),
+                cap: cap,
+                overCap: overCap,
                 finalAt: start.length,
                 keepOnBreak: expected == nil,
                 owner: start.ownerID,
@@ -217,13 +229,18 @@ struct TusController: Sendable {
         }
         if let broken { throw broken }
         if upload.received == upload.length {
-            try await finish(upload, sha256: Checksum.hex(hasher.finalize()), context)
+            try await finish(upload, sha256: Checksum.hex(hasher.finalize()), quota: budget?.quota, context)
         }
         return upload
     }
 
-    /// Commits the whole upload as the file's new version (and forgets the upload, in the same transaction).
-    private func finish(_ upload: TusUpload, sha256: String, _ context: StrypeRequestContext) async throws {
+    /// Commits the whole upload as the file's new version (and forgets the upload, in the same transaction). An
+    /// upload that may no longer be written (403) or no longer fits the quota (413) is cancelled: its chunks go to
+    /// the collector.
+    private func finish(_ upload: TusUpload, sha256: String, quota: Int64?, _ context: StrypeRequestContext)
+        async throws
+    {
+        try await checkWriteAccess(upload)
         let parts = try await uploads.chunks(upload.id)
         let version = NewVersion(
             size: upload.length,
@@ -233,16 +250,32 @@ struct TusController: Sendable {
             contentType: ContentType.detect(name: upload.path.name, head: upload.head),
             chunks: parts
         )
-        let (node, _) = try await data.nodes.commit(
-            owner: upload.ownerID,
-            path: upload.path,
-            version: version,
-            upload: upload.id
-        )
+        let node: NodeRecord
+        do {
+            node = try await data.nodes.commit(
+                owner: upload.ownerID,
+                path: upload.path,
+                version: version,
+                upload: upload.id,
+                quota: quota
+            ).0
+        } catch let error as APIError where error.code == "quota_exceeded" {
+            try? await uploads.remove(upload.id)
+            throw error
+        }
         context.logger.info(
             "tus upload complete",
             metadata: ["file_id": "\(node.id)", "bytes": "\(upload.length)", "chunks": "\(parts.count)"]
         )
+    }
+
+    /// 403 when a grantee's upload may no longer be written where it goes; the upload is cancelled then.
+    private func checkWriteAccess(_ upload: TusUpload) async throws {
+        guard try await data.mayStillWrite(uploader: upload.uploaderID, owner: upload.ownerID, path: upload.path)
+        else {
+            try? await uploads.remove(upload.id)
+            throw DataController.writeRevoked
+        }
     }
 
     private func find(_ context: StrypeRequestContext) async throws -> TusUpload {

@@ -16,7 +16,10 @@ struct UploadSessionController: Sendable {
     /// Signs part URLs; derived from the service secret, so any filesystem replica checks them.
     let signingKey: SymmetricKey
     let lifetime: TimeInterval
+    /// As S3: more parts is a 400 `too_many_parts`.
     static let maximumParts = 10_000
+    /// The most part URLs one answer signs; `GET /uploads/{id}?from=` gives the others.
+    static let partsPerAnswer = 1000
 
     func addRoutes(to router: Router<StrypeRequestContext>) {
         let uploads = router.group("/uploads")
@@ -28,15 +31,15 @@ struct UploadSessionController: Sendable {
         owned.delete("/{id}", use: abort)
     }
 
-    /// `POST /uploads {path, size, part_size}` → 201 with a signed URL per part. `part_size` is a multiple of the
-    /// chunk size (so parts are whole chunks), at most 10,000 parts.
+    /// `POST /uploads {path, size, part_size}` (or `parent_id` and `name` instead of `path`: a folder's id, also one
+    /// shared read-write) → 201 with the session and the signed URLs of its first 1,000 parts (`next_part`: where
+    /// `GET /uploads/{id}?from=` goes on). `part_size` is a multiple of the chunk size (so parts are whole chunks);
+    /// more than 10,000 parts is a 400 `too_many_parts`.
     @Sendable func create(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         UploadSessionResponse
     > {
-        let owner = try DataController.owner(context)
+        let caller = try DataController.owner(context)
         let body = try await request.decode(as: CreateUploadRequest.self, context: context)
-        let path = try DataController.path(body.path)
-        guard !path.isRoot else { throw APIError.invalidField("path", "the root is a folder") }
         let chunkSize = Int64(data.transfers.chunkSize)
         guard (0...TusController.maximumSize).contains(body.size) else {
             throw APIError.invalidField("size", "0 to \(TusController.maximumSize) bytes")
@@ -44,30 +47,48 @@ struct UploadSessionController: Sendable {
         guard body.partSize >= chunkSize, body.partSize % chunkSize == 0 else {
             throw APIError.invalidField("part_size", "a multiple of the chunk size, \(chunkSize) bytes")
         }
-        let terms = try await data.uploadTerms(request, owner: owner, directory: path.parent)
+        let partCount = body.size == 0 ? 1 : (body.size + body.partSize - 1) / body.partSize
+        guard partCount <= Int64(Self.maximumParts) else {
+            throw APIError(
+                .badRequest,
+                code: "too_many_parts",
+                message: "\(partCount) parts: at most \(Self.maximumParts) per upload; use larger parts",
+                field: "part_size"
+            )
+        }
+        let target = try await data.access.destination(
+            caller: caller,
+            path: try body.path.map { try DataController.path($0) },
+            parent: body.parentID,
+            name: try body.name.map { try DataController.fileName($0) }
+        )
+        guard !target.path.isRoot else { throw APIError.invalidField("path", "the root is a folder") }
+        let terms = try await data.uploadTerms(request, owner: target.owner, directory: target.path.parent)
         if let room = terms.room, body.size > room { throw DataController.quotaExceeded(room) }
         let (durability, encryption) = (terms.durability, terms.encryption)
         let session = UploadSession(
             id: UUID(),
-            ownerID: owner,
-            path: path,
+            ownerID: target.owner,
+            uploaderID: caller,
+            path: target.path,
             size: body.size,
             partSize: body.partSize,
             durability: durability,
             encryption: encryption,
             expires: Date() + lifetime
         )
-        guard session.partCount <= Self.maximumParts else {
-            throw APIError.invalidField("part_size", "at most \(Self.maximumParts) parts; use larger parts")
-        }
         try await sessions.create(session)
-        return EditedResponse(status: .created, response: view(session, received: [], request: request))
+        return EditedResponse(status: .created, response: view(session, received: [], request: request, from: 1))
     }
 
-    /// `GET /uploads/{id}` → the session, with which parts have arrived.
+    /// `GET /uploads/{id}?from=1` → the session, with which parts have arrived: 1,000 parts from `from`.
     @Sendable func show(_ request: Request, context: StrypeRequestContext) async throws -> UploadSessionResponse {
         let session = try await owned(context)
-        return view(session, received: try await sessions.receivedParts(session.id), request: request)
+        let text = request.uri.queryParameters.get("from") ?? "1"
+        guard let from = Int(text), (1...session.partCount).contains(from) else {
+            throw APIError.invalidField("from", "a part number, 1 to \(session.partCount)")
+        }
+        return view(session, received: try await sessions.receivedParts(session.id), request: request, from: from)
     }
 
     /// `PUT /uploads/{id}/parts/{part}?expires=…&signature=…` with exactly the part's bytes → 200 (no token: the
@@ -91,6 +112,12 @@ struct UploadSessionController: Sendable {
                 "part \(number) is exactly \(size) bytes (Content-Length)",
                 code: "length_mismatch"
             )
+        }
+        try await checkWriteAccess(session)
+        if let budget = try await data.room(owner: session.ownerID) {
+            // The parts already here count: usage and the whole session so far must fit the quota.
+            let left = budget.room - (try await sessions.receivedBytes(session.id, except: number))
+            if size > left { throw DataController.quotaExceeded(max(0, left)) }
         }
         // Loose rows of this part's chunks carry their own id, so a failure releases only them, never chunks of a
         // part arriving in parallel.
@@ -116,7 +143,8 @@ struct UploadSessionController: Sendable {
     }
 
     /// `POST /uploads/{id}/complete` → 201 (new file) or 200 (new version) once every part is there; 409 naming the
-    /// missing parts otherwise.
+    /// missing parts otherwise. A session that may no longer be written (403: the grant it writes through was revoked)
+    /// or no longer fits the quota (413) is cancelled: its chunks go to the collector.
     @Sendable func complete(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         NodeResponse
     > {
@@ -130,6 +158,8 @@ struct UploadSessionController: Sendable {
                 message: "parts not received: \(missing.prefix(20).map(String.init).joined(separator: ", "))"
             )
         }
+        try await checkWriteAccess(session)
+        let quota = try await data.room(owner: session.ownerID)?.quota
         let parts = try await sessions.chunks(session.id)
         let (sha256, head) = try await data.transfers.hash(parts: parts, owner: session.ownerID)
         let version = NewVersion(
@@ -140,13 +170,26 @@ struct UploadSessionController: Sendable {
             contentType: ContentType.detect(name: session.path.name, head: head),
             chunks: parts
         )
-        let (node, created) = try await data.nodes.commit(
-            owner: session.ownerID,
-            path: session.path,
-            version: version,
-            upload: session.id
-        )
-        return EditedResponse(status: created ? .created : .ok, response: node.response(path: session.path))
+        let node: NodeRecord
+        let created: Bool
+        do {
+            (node, created) = try await data.nodes.commit(
+                owner: session.ownerID,
+                path: session.path,
+                version: version,
+                upload: session.id,
+                quota: quota
+            )
+        } catch let error as APIError where error.code == "quota_exceeded" {
+            try? await sessions.remove(session.id)
+            throw error
+        }
+        guard session.uploaderID != session.ownerID else {
+            return EditedResponse(status: created ? .created : .ok, response: node.response(path: session.path))
+        }
+        // A grantee sees the file as they reach it: from the folder shared with them.
+        let reached = try await data.access.reach(node.id, caller: session.uploaderID, needs: .read)
+        return EditedResponse(status: created ? .created : .ok, response: try await data.access.response(reached))
     }
 
     /// `DELETE /uploads/{id}` → 204; what was stored is deleted.
@@ -156,23 +199,39 @@ struct UploadSessionController: Sendable {
         return .noContent
     }
 
+    /// The session the caller is sending (the owner's, or a grantee's into a shared folder).
     private func owned(_ context: StrypeRequestContext) async throws -> UploadSession {
-        let owner = try DataController.owner(context)
+        let caller = try DataController.owner(context)
         let id = try context.uuidParameter("id", resource: "upload")
-        guard let session = try await sessions.find(id), session.ownerID == owner else {
+        guard let session = try await sessions.find(id), session.uploaderID == caller else {
             throw APIError.notFound("no such upload (completed, aborted or expired)")
         }
         return session
     }
 
-    private func view(_ session: UploadSession, received: Set<Int>, request: Request) -> UploadSessionResponse {
-        UploadSessionResponse(
+    /// 403 when a grantee's session may no longer be written where it goes; the session is cancelled then.
+    private func checkWriteAccess(_ session: UploadSession) async throws {
+        guard try await data.mayStillWrite(uploader: session.uploaderID, owner: session.ownerID, path: session.path)
+        else {
+            try? await sessions.remove(session.id)
+            throw DataController.writeRevoked
+        }
+    }
+
+    /// The session with the signed URLs of up to `partsPerAnswer` parts from `from`.
+    private func view(_ session: UploadSession, received: Set<Int>, request: Request, from: Int)
+        -> UploadSessionResponse
+    {
+        let last = min(session.partCount, from + Self.partsPerAnswer - 1)
+        // The path as the owner has it; a grantee's session shows only the file's name.
+        let path = session.uploaderID == session.ownerID ? session.path.description : "/" + session.path.name
+        return UploadSessionResponse(
             uploadID: session.id,
-            path: session.path.description,
+            path: path,
             size: session.size,
             partSize: session.partSize,
             expires: session.expires,
-            parts: (1...session.partCount).map { number in
+            parts: (from...last).map { number in
                 UploadPartResponse(
                     part: number,
                     size: session.size(ofPart: number),
@@ -180,7 +239,8 @@ struct UploadSessionController: Sendable {
                     expires: session.expires,
                     received: received.contains(number)
                 )
-            }
+            },
+            nextPart: last < session.partCount ? last + 1 : nil
         )
     }
 

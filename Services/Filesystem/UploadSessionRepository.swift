@@ -7,7 +7,10 @@ import StrypeService
 /// A multipart upload session.
 struct UploadSession: Sendable {
     var id: UUID
+    /// Whose tree the file goes into (and whose chunks it is).
     var ownerID: UUID
+    /// Who sends it: the owner, or a grantee writing into a folder shared with them.
+    var uploaderID: UUID
     var path: FilePath
     var size: Int64
     var partSize: Int64
@@ -31,9 +34,10 @@ struct UploadSessionRepository: Sendable {
     func create(_ session: UploadSession) async throws {
         try await client.query(
             """
-            INSERT INTO fs.upload_sessions (id, owner_id, path, size, part_size, durability, encryption, expires_at)
-            VALUES (\(session.id), \(session.ownerID), \(session.path.description), \(session.size),
-                \(session.partSize), \(session.durability), \(session.encryption), \(session.expires))
+            INSERT INTO fs.upload_sessions (id, owner_id, uploader_id, path, size, part_size, durability, encryption,
+                expires_at)
+            VALUES (\(session.id), \(session.ownerID), \(session.uploaderID), \(session.path.description),
+                \(session.size), \(session.partSize), \(session.durability), \(session.encryption), \(session.expires))
             """,
             logger: logger
         )
@@ -43,21 +47,23 @@ struct UploadSessionRepository: Sendable {
     func find(_ id: UUID) async throws -> UploadSession? {
         let rows = try await client.query(
             """
-            SELECT id, owner_id, path, size, part_size, durability, encryption, expires_at FROM fs.upload_sessions
-            WHERE id = \(id) AND expires_at > now()
+            SELECT id, owner_id, COALESCE(uploader_id, owner_id), path, size, part_size, durability, encryption,
+                expires_at
+            FROM fs.upload_sessions WHERE id = \(id) AND expires_at > now()
             """,
             logger: logger
         )
-        for try await row in rows.decode((UUID, UUID, String, Int64, Int64, String, String, Date).self) {
+        for try await row in rows.decode((UUID, UUID, UUID, String, Int64, Int64, String, String, Date).self) {
             return UploadSession(
                 id: row.0,
                 ownerID: row.1,
-                path: try FilePath(row.2),
-                size: row.3,
-                partSize: row.4,
-                durability: row.5,
-                encryption: row.6,
-                expires: row.7
+                uploaderID: row.2,
+                path: try FilePath(row.3),
+                size: row.4,
+                partSize: row.5,
+                durability: row.6,
+                encryption: row.7,
+                expires: row.8
             )
         }
         return nil
@@ -71,6 +77,16 @@ struct UploadSessionRepository: Sendable {
         var parts: Set<Int> = []
         for try await part in rows.decode(Int.self) { parts.insert(part) }
         return parts
+    }
+
+    /// The bytes of the parts received, but part `except` (which a part sent again replaces).
+    func receivedBytes(_ id: UUID, except part: Int) async throws -> Int64 {
+        let rows = try await client.query(
+            "SELECT COALESCE(sum(size), 0)::bigint FROM fs.upload_parts WHERE session_id = \(id) AND part <> \(part)",
+            logger: logger
+        )
+        for try await bytes in rows.decode(Int64.self) { return bytes }
+        return 0
     }
 
     /// Records a part's chunks; a part sent again replaces the earlier copy, whose chunks are collected.

@@ -25,6 +25,8 @@ public struct NodeResponse: Codable, Sendable, Equatable {
     /// What the caller may do when the node is another user's, shared by a grant (`read` or `read-write`); the
     /// path then starts at the shared directory.
     public var access: String?
+    /// In listings: the directory has entries the answer leaves out; `cursor=<next>` on the node's id lists them.
+    public var next: String?
 
     public init(
         id: UUID,
@@ -42,7 +44,8 @@ public struct NodeResponse: Codable, Sendable, Equatable {
         tags: [String]? = nil,
         trashedAt: Date? = nil,
         children: [NodeResponse]? = nil,
-        access: String? = nil
+        access: String? = nil,
+        next: String? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -60,11 +63,12 @@ public struct NodeResponse: Codable, Sendable, Equatable {
         self.trashedAt = trashedAt
         self.children = children
         self.access = access
+        self.next = next
     }
 
     enum CodingKeys: String, CodingKey {
         case id, kind, path, name, size, sha256, version, durability, encryption, modified, attrs, tags, children,
-            access
+            access, next
         case contentType = "content_type"
         case trashedAt = "trashed_at"
     }
@@ -232,20 +236,26 @@ public struct LinkResponse: Codable, Sendable, Equatable {
     }
 }
 
-/// `POST /uploads`: a multipart upload of `size` bytes to `path` in parts of `part_size` bytes.
+/// `POST /uploads`: a multipart upload of `size` bytes in parts of `part_size` bytes to `path` in the caller's tree,
+/// or as `name` in the directory `parent_id` (which may be shared with the caller read-write).
 public struct CreateUploadRequest: Codable, Sendable {
-    public var path: String
+    public var path: String?
+    public var parentID: UUID?
+    public var name: String?
     public var size: Int64
     public var partSize: Int64
 
-    public init(path: String, size: Int64, partSize: Int64) {
+    public init(path: String? = nil, parentID: UUID? = nil, name: String? = nil, size: Int64, partSize: Int64) {
         self.path = path
+        self.parentID = parentID
+        self.name = name
         self.size = size
         self.partSize = partSize
     }
 
     enum CodingKeys: String, CodingKey {
-        case path, size
+        case path, size, name
+        case parentID = "parent_id"
         case partSize = "part_size"
     }
 }
@@ -274,22 +284,34 @@ public struct UploadSessionResponse: Codable, Sendable, Equatable {
     public var size: Int64
     public var partSize: Int64
     public var expires: Date
+    /// At most 1,000 parts per answer, from the one asked for.
     public var parts: [UploadPartResponse]
+    /// The first part this answer leaves out (`GET /uploads/{id}?from=<next_part>`); nil when none is.
+    public var nextPart: Int?
 
-    public init(uploadID: UUID, path: String, size: Int64, partSize: Int64, expires: Date, parts: [UploadPartResponse])
-    {
+    public init(
+        uploadID: UUID,
+        path: String,
+        size: Int64,
+        partSize: Int64,
+        expires: Date,
+        parts: [UploadPartResponse],
+        nextPart: Int? = nil
+    ) {
         self.uploadID = uploadID
         self.path = path
         self.size = size
         self.partSize = partSize
         self.expires = expires
         self.parts = parts
+        self.nextPart = nextPart
     }
 
     enum CodingKeys: String, CodingKey {
         case path, size, expires, parts
         case uploadID = "upload_id"
         case partSize = "part_size"
+        case nextPart = "next_part"
     }
 }
 

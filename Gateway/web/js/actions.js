@@ -2,7 +2,7 @@
 // delete, versions, download, share links and folder grants.
 import { h, mount, uid } from "./dom.js";
 import * as fmt from "./format.js";
-import { ApiError, get, post, del, request, fs, readable } from "./api.js";
+import { ApiError, get, post, del, request, fs, readable, whole } from "./api.js";
 import { dialog, formDialog, confirmDialog, field, toast, toastError, errorLine, showError, copyText } from "./ui.js";
 
 /** Whether the signed-in user owns the node (grantees see `access`). */
@@ -26,7 +26,7 @@ export async function rename(node) {
 
 /** The folders of the user's tree, flattened with depth, for the move picker. */
 async function folderTree() {
-  const root = await get(fs("/info"), { query: { path: "/", depth: 8 } });
+  const root = await whole(await get(fs("/info"), { query: { path: "/", depth: 8 } }), 8);
   const out = [];
   const visit = (node, depth) => {
     out.push({ node, depth });

@@ -21,7 +21,8 @@ package struct ServiceDependencies: Sendable {
         redis: RedisClient,
         http: HTTPClient,
         metrics: PrometheusCollectorRegistry,
-        logger: Logger
+        logger: Logger,
+        failClosedRevocations: Bool = false
     ) {
         self.config = config
         self.postgres = postgres
@@ -29,7 +30,7 @@ package struct ServiceDependencies: Sendable {
         self.http = http
         self.metrics = metrics
         self.logger = logger
-        self.revocations = SessionRevocations()
+        self.revocations = SessionRevocations(failClosed: failClosedRevocations)
     }
 
     /// The environment the configuration was read from, for a service's own settings.

@@ -68,7 +68,10 @@ package enum ServiceMain {
             redis: redis,
             http: http,
             metrics: PrometheusCollectorRegistry(),
-            logger: logger
+            logger: logger,
+            // A process that could not load the revoked sessions (Redis down at start, or a subscription lost and not
+            // reloaded) refuses session tokens with 503 rather than trusting an empty list.
+            failClosedRevocations: true
         )
         let applications = buildApplications(definition, dependencies: dependencies)
         var app = applications.publicApp

@@ -2,7 +2,7 @@
 // folder, uploads by button and drag-and-drop, and each entry's actions menu.
 import { h, mount, uid } from "../dom.js";
 import * as fmt from "../format.js";
-import { get, post, fs } from "../api.js";
+import { get, post, fs, whole } from "../api.js";
 import { formDialog, field, menuButton, toast, toastError } from "../ui.js";
 import { filesHref, detailsHref, sharedFolderHref, parentPath } from "../routes.js";
 import * as actions from "../actions.js";
@@ -190,9 +190,9 @@ export async function filesPage(main, route) {
 
   async function reload() {
     try {
-      state.node = sharedRoot
+      state.node = await whole(sharedRoot
         ? await get(fs(`/info/${route.shared}`), { query: { depth: 1 } })
-        : await get(fs("/info"), { query: { path: route.path, depth: 1 } });
+        : await get(fs("/info"), { query: { path: route.path, depth: 1 } }), 1);
       state.tree = null;
       if (state.node.kind !== "dir") {
         location.replace(detailsHref(state.node.id));
@@ -234,9 +234,9 @@ export async function filesPage(main, route) {
     // There is no search route: the folder's tree (8 levels, the most one listing gives) is fetched once and
     // filtered here by name.
     if (!state.tree) {
-      state.tree = sharedRoot
+      state.tree = await whole(sharedRoot
         ? await get(fs(`/info/${route.shared}`), { query: { depth: 8 } })
-        : await get(fs("/info"), { query: { path: route.path, depth: 8 } });
+        : await get(fs("/info"), { query: { path: route.path, depth: 8 } }), 8);
     }
     const needle = state.query.toLocaleLowerCase();
     const found = [];

@@ -14,6 +14,12 @@ export async function sharePage(main, token) {
   let node;
   try {
     node = await get(`${base}/info`, { auth: false });
+    // A folder answers 1000 entries at a time; `next` asks for the rest.
+    while (node.next) {
+      const more = await get(`${base}/info`, { auth: false, query: { cursor: node.next } });
+      node.children = [...(node.children || []), ...(more.children || [])];
+      node.next = more.next;
+    }
   } catch (error) {
     mount(card, h("h1", { id: "share-title" }, "Link not available"),
       h("p", { role: "alert", id: "share-error" }, error.status === 404 ? "This link does not exist, has expired or was revoked." : readable(error)));
