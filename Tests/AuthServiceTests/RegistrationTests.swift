@@ -1,6 +1,7 @@
 import Foundation
 import StrypeCore
 import StrypeService
+import StrypeTestSupport
 import Testing
 
 @testable import AuthService
