@@ -18,8 +18,8 @@ struct AccountController: Sendable {
         accounts.delete("/{id}", use: delete)
     }
 
-    /// `POST /accounts` → 201 once a probe object was written, read back and deleted; 422 with the provider's
-    /// reason otherwise, and nothing saved.
+    /// `POST /accounts` → 201 once a probe object was written, read back and deleted; 422 with a fixed message per
+    /// cause otherwise, and nothing saved. An endpoint the policy refuses is a 400 before anything connects.
     @Sendable func create(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         AccountResponse
     > {
@@ -28,7 +28,7 @@ struct AccountController: Sendable {
         let body = try await request.decode(as: CreateAccountRequest.self, context: context)
         let name = try FieldRules.name(body.name)
         let (record, store) = try prepare(body, name: name, owner: owner, principal: principal)
-        try await probe(store, context: context)
+        try await probe(store, provider: body.provider, context: context)
         try await core.accounts.insert(record)
         context.logger.info(
             "account created",
@@ -138,21 +138,42 @@ struct AccountController: Sendable {
             record.sealedSecret = try core.secrets.seal(Array(sealed), context: id.uuidString.lowercased())
         case "local":
             guard principal.isAdmin else { throw APIError.forbidden("only admins add local-directory accounts") }
-            guard let path = body.path, path.hasPrefix("/"), !path.contains("\0"), path.utf8.count <= 4096,
-                !path.split(separator: "/").contains("..")
-            else { throw APIError.invalidField("path", "must be an absolute directory path") }
+            guard !core.localRoots.isEmpty else {
+                throw APIError(
+                    .badRequest,
+                    code: "local_storage_disabled",
+                    message: "this server takes no local-directory accounts (its LOCAL_STORAGE_ROOTS is empty)"
+                )
+            }
+            guard let path = body.path, LocalPath.isPlainAbsolute(path) else {
+                throw APIError.invalidField("path", "must be an absolute directory path without . or .. segments")
+            }
+            // One answer for every path outside (missing, a link, a file): it tells nothing about the server's files.
+            let outside = APIError(
+                .badRequest,
+                code: "local_path_not_allowed",
+                message: "path: must lie inside one of the server's LOCAL_STORAGE_ROOTS",
+                field: "path"
+            )
+            guard core.localRoots.confine(path) != nil else { throw outside }
+            try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            // Checked again once it exists: a link made in the meantime must not have taken it out.
+            guard let resolved = core.localRoots.confine(path) else { throw outside }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), isDirectory.boolValue
+            else { throw APIError.invalidField("path", "cannot be made a directory") }
             record.settings = AccountSettings(path: path)
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            store = LocalObjectStore(root: path, threadPool: core.fileThreads)
+            store = LocalObjectStore(root: resolved, threadPool: core.fileThreads)
         default:
             throw APIError.invalidField("provider", "must be s3 or local")
         }
         return (record, store)
     }
 
-    /// Writes, reads back and deletes a small object; any failure is a 422 with the provider's reason.
+    /// Writes, reads back and deletes a small object. A failure is a 422 with a fixed message per cause: what the
+    /// endpoint said goes to the log only, since the answer must not relay what some host inside the network says.
     @inline(never)
-    private func probe(_ store: any ObjectStore, context: StrypeRequestContext) async throws {
+    private func probe(_ store: any ObjectStore, provider: String, context: StrypeRequestContext) async throws {
         let key = "cloudstrype-probe-\(RequestID.generate())"
         let content = ByteBuffer(string: "cloudstrype probe \(key)")
         do {
@@ -170,17 +191,45 @@ struct AccountController: Sendable {
             guard collected == content else {
                 throw ObjectStoreError.provider(status: 200, code: "ProbeMismatch", message: "read back other bytes")
             }
-        } catch let error as ObjectStoreError {
-            throw APIError(
-                .unprocessableContent,
-                code: "account_probe_failed",
-                message: "the provider refused the probe: \(error)"
-            )
         } catch let error as APIError {
             throw error
         } catch {
-            throw APIError(.unprocessableContent, code: "account_probe_failed", message: "the probe failed: \(error)")
+            context.logger.warning(
+                "account probe failed",
+                metadata: ["provider": "\(provider)", "error": "\(error)"]
+            )
+            throw Self.probeFailure(error as? ObjectStoreError, provider: provider)
         }
+    }
+
+    /// The answer to a failed probe: one fixed message per cause.
+    static func probeFailure(_ error: ObjectStoreError?, provider: String) -> APIError {
+        let message: String
+        switch error {
+        case .endpointNotAllowed?:
+            return APIError(
+                .badRequest,
+                code: "endpoint_not_allowed",
+                message: "endpoint: this server does not connect to loopback, private, link-local or other "
+                    + "non-public addresses",
+                field: "endpoint"
+            )
+        case .pathNotAllowed?:
+            return APIError(
+                .badRequest,
+                code: "local_path_not_allowed",
+                message: "path: must lie inside one of the server's LOCAL_STORAGE_ROOTS",
+                field: "path"
+            )
+        case _ where provider == "local": message = "the directory cannot be written"
+        case .unreachable?: message = "the probe could not connect to the endpoint"
+        case .tlsFailed?: message = "the probe could not make a TLS connection to the endpoint"
+        case .provider(let status, _, _)? where status == 401 || status == 403:
+            message = "the provider refused the credentials"
+        case .provider(404, "NoSuchBucket", _)?: message = "the bucket does not exist"
+        default: message = "the endpoint did not answer as an S3 bucket does"
+        }
+        return APIError(.unprocessableContent, code: "account_probe_failed", message: message)
     }
 
     private static func s3Settings(_ body: CreateAccountRequest) throws -> AccountSettings {
@@ -189,7 +238,8 @@ struct AccountController: Sendable {
         guard let endpoint = body.endpoint, endpoint.utf8.count <= 2048,
             endpoint.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }), !endpoint.contains("#"),
             let url = try? ConnectionURL(endpoint, schemes: ["http", "https"], variable: "endpoint"),
-            url.user == nil, url.password == nil, url.query.isEmpty, !endpoint.contains("?")
+            url.user == nil, url.password == nil, url.query.isEmpty, !endpoint.contains("?"),
+            EndpointPolicy.isPlainHost(url.host)
         else { throw APIError.invalidField("endpoint", "must be an http(s) base URL like https://s3.example.com") }
         guard let region = body.region, !region.isEmpty, region.utf8.count <= 64,
             region.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })

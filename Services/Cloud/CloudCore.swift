@@ -12,7 +12,10 @@ import StrypeService
 struct CloudCore: Sendable {
     let accounts: any AccountRepository
     let secrets: SecretBox
-    let http: HTTPClient
+    /// How S3 calls connect: endpoints checked against the policy, connections to checked addresses only.
+    let connections: S3Connections
+    /// Where local-directory accounts may live.
+    let localRoots: LocalRoots
     let fileThreads: NIOThreadPool
     let redis: RedisClient
     let logger: Logger
@@ -25,14 +28,19 @@ struct CloudCore: Sendable {
         var secretAccessKey: String
     }
 
-    /// The store behind an account.
-    func store(for account: AccountRecord) throws -> any ObjectStore {
+    /// The store behind an account. A local account's directory is resolved and checked against the roots at every
+    /// open, so a link swapped in after its creation (or a root the operator withdrew) leads nowhere.
+    func store(for account: AccountRecord) async throws -> any ObjectStore {
         switch account.provider {
         case "local":
             guard let path = account.settings.path else {
                 throw APIError(.internalServerError, code: "internal_error", message: "account has no path")
             }
-            return LocalObjectStore(root: path, threadPool: fileThreads)
+            let roots = localRoots
+            guard let resolved = try await fileThreads.runIfActive({ roots.confine(path) }) else {
+                throw ObjectStoreError.pathNotAllowed
+            }
+            return LocalObjectStore(root: resolved, threadPool: fileThreads)
         default:
             guard let sealed = account.sealedSecret, let accessKey = account.settings.accessKeyID else {
                 throw APIError(.internalServerError, code: "internal_error", message: "account has no credentials")
@@ -62,7 +70,7 @@ struct CloudCore: Sendable {
             pathStyle: settings.pathStyle ?? true
         )
         let signer = SigV4Signer(credentials: .init(accessKeyID: accessKeyID, secretAccessKey: secret), region: region)
-        return S3ObjectStore(location: location, signer: signer, http: http, timeout: timeout)
+        return S3ObjectStore(location: location, signer: signer, connections: connections, timeout: timeout)
     }
 
     /// Records an I/O outcome on the account and announces a change of health.
@@ -72,6 +80,9 @@ struct CloudCore: Sendable {
         switch error {
         case nil: unhealthy = nil
         case ObjectStoreError.unreachable(let reason)?: unhealthy = reason
+        case ObjectStoreError.tlsFailed(let reason)?: unhealthy = "TLS failed: \(reason)"
+        case ObjectStoreError.endpointNotAllowed?: unhealthy = "the endpoint is not allowed on this server"
+        case ObjectStoreError.pathNotAllowed?: unhealthy = "the directory is outside the local storage roots"
         case ObjectStoreError.provider(let status, let code, let message)? where status >= 500 || status == 403:
             unhealthy = "\(code): \(message)"
         default: return
@@ -128,6 +139,20 @@ extension ObjectStoreError {
                 message: "\(code): \(message) (HTTP \(status))"
             )
         case .unreachable(let reason): APIError(.badGateway, code: "provider_unreachable", message: reason)
+        case .tlsFailed: APIError(.badGateway, code: "provider_unreachable", message: "TLS with the provider failed")
+        // The account exists but may no longer be used; to the caller the provider is unusable, as any 502.
+        case .endpointNotAllowed:
+            APIError(
+                .badGateway,
+                code: "endpoint_not_allowed",
+                message: "this server does not connect to the account's endpoint"
+            )
+        case .pathNotAllowed:
+            APIError(
+                .badGateway,
+                code: "local_path_not_allowed",
+                message: "the account's directory is outside the server's local storage roots"
+            )
         }
     }
 }

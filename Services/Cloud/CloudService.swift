@@ -14,22 +14,32 @@ enum CloudService {
         needsMasterKey: true,
         migrations: CloudMigrations.all,
         validateEnvironment: { environment throws(ConfigError) in
-            _ = try environment.integer("HEALTH_PROBE_SECONDS", default: 300, in: 5...86_400)
+            _ = try CloudSettings(environment)
         },
         build: { router, dependencies in
-            let core = makeCore(dependencies: dependencies)
-            let seconds =
-                (try? dependencies.environment.integer("HEALTH_PROBE_SECONDS", default: 300, in: 5...86_400)) ?? 300
-            return addRoutes(core: core, dependencies: dependencies, to: router)
-                + [AccountProber(core: core, interval: .seconds(seconds))]
+            // Validated before build runs; the fallback (no roots, no private endpoints) is the safe one anyway.
+            let settings = (try? CloudSettings(dependencies.environment)) ?? CloudSettings()
+            let core = makeCore(dependencies: dependencies, settings: settings)
+            // A service group stops its services last to first: the connections close after the prober stopped.
+            let background: [any Service] = [
+                core.connections, AccountProber(core: core, interval: .seconds(settings.healthProbeSeconds)),
+            ]
+            return addRoutes(core: core, dependencies: dependencies, to: router) + background
         }
     )
 
-    static func makeCore(dependencies: ServiceDependencies) -> CloudCore {
-        CloudCore(
+    /// The core from the shared dependencies and cloud's settings (read from the environment when not given).
+    static func makeCore(dependencies: ServiceDependencies, settings: CloudSettings? = nil) -> CloudCore {
+        let settings = settings ?? (try? CloudSettings(dependencies.environment)) ?? CloudSettings()
+        return CloudCore(
             accounts: PostgresAccountRepository(client: dependencies.postgres, logger: dependencies.logger),
             secrets: SecretBox(masterKey: dependencies.config.masterKey!.bytes, purpose: "cloud.account-secrets"),
-            http: dependencies.http,
+            connections: S3Connections(
+                policy: settings.endpoints,
+                threadPool: NIOThreadPool.singleton,
+                logger: dependencies.logger
+            ),
+            localRoots: settings.localRoots,
             fileThreads: NIOThreadPool.singleton,
             redis: dependencies.redis,
             logger: dependencies.logger

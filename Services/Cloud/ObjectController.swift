@@ -114,6 +114,11 @@ struct ObjectController: Sendable {
         let principal = try context.requirePrincipal()
         let account = try await core.usableAccount(try context.uuidParameter("id", resource: "account"), by: principal)
         let key = try core.storedKey(try objectKey(context), in: account, for: principal)
-        return (account, key, try core.store(for: account))
+        do {
+            return (account, key, try await core.store(for: account))
+        } catch let error as ObjectStoreError {
+            await core.noteHealth(account, error: error)
+            throw error.apiError
+        }
     }
 }

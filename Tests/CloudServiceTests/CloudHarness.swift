@@ -11,13 +11,26 @@ import Testing
 
 @testable import CloudService
 
-/// Cloud running in process against the real test Postgres, Redis and moto S3, with its own token issuer.
+/// Cloud running in process against the real test Postgres, Redis and moto S3, with its own token issuer. Its
+/// settings allow moto's endpoint (`S3_TEST_ENDPOINT`), the closed `127.0.0.1:1` the tests use as a dead endpoint
+/// and `allowed`, and take local accounts under `localRoots` (the temporary directory unless given).
 struct CloudHarness {
     let dependencies: TestDependencies
     let core: CloudCore
     let tokens: TestTokenIssuer
 
-    init() async throws {
+    /// The endpoints every harness allows although they are loopback addresses.
+    static var testEndpoints: [String] {
+        var endpoints = ["127.0.0.1:1"]
+        if let s3 = try? TestEnvironment.s3,
+            let url = try? ConnectionURL(s3.endpoint, schemes: ["http", "https"], variable: "S3_TEST_ENDPOINT")
+        {
+            endpoints.append(EndpointPolicy.key(host: url.host, port: url.port ?? (url.scheme == "https" ? 443 : 80)))
+        }
+        return endpoints
+    }
+
+    init(localRoots: [String]? = nil, allowed: [String] = []) async throws {
         dependencies = try TestDependencies()
         let deps = dependencies.dependencies
         try await Migrator(
@@ -27,7 +40,10 @@ struct CloudHarness {
             logger: TestEnvironment.logger
         ).run()
         try await deps.postgres.query("TRUNCATE cloud.accounts, cloud.chunk_locations", logger: TestEnvironment.logger)
-        core = CloudService.makeCore(dependencies: deps)
+        var settings = CloudSettings()
+        settings.localRoots = LocalRoots(paths: localRoots ?? [FileManager.default.temporaryDirectory.path])
+        settings.endpoints = try EndpointPolicy.parse((Self.testEndpoints + allowed).joined(separator: ","))
+        core = CloudService.makeCore(dependencies: deps, settings: settings)
         tokens = await TestTokenIssuer()
     }
 
@@ -48,9 +64,11 @@ struct CloudHarness {
             let result = try await app.test(.router) { client in
                 try await body(CloudClient(client: client, tokens: tokens))
             }
+            await core.connections.shutdown()
             await dependencies.shutdown()
             return result
         } catch {
+            await core.connections.shutdown()
             await dependencies.shutdown()
             throw error
         }

@@ -18,26 +18,34 @@ struct S3Location: Sendable, Equatable {
     var prefix: String
     var pathStyle: Bool
 
-    /// The URL, `Host` header and decoded path of an object (or of the bucket when `key` is nil).
-    func address(for key: String?) -> (url: String, host: String, path: String) {
-        let authority = host + (port.map { ":\($0)" } ?? "")
+    /// The name requests go to: the endpoint's host, or `bucket.host` in virtual-host style.
+    var hostName: String { pathStyle ? host : "\(bucket).\(host)" }
+
+    /// The port requests go to, stated or the scheme's.
+    var effectivePort: Int { port ?? (scheme == "https" ? 443 : 80) }
+
+    /// The URL, `Host` header and decoded path of an object (or of the bucket when `key` is nil). The URL names
+    /// `urlHost` when given (the checked address connected to); the `Host` header, which is signed, always names
+    /// the endpoint.
+    func address(for key: String?, urlHost: String? = nil) -> (url: String, host: String, path: String) {
+        let portSuffix = port.map { ":\($0)" } ?? ""
+        let named = hostName.contains(":") ? "[\(hostName)]" : hostName
         let objectPath = key.map { prefix + $0 } ?? ""
-        let host = pathStyle ? authority : "\(bucket).\(authority)"
         let path = pathStyle ? "/\(bucket)/\(objectPath)" : "/\(objectPath)"
         let encoded = path.split(separator: "/", omittingEmptySubsequences: false)
             .map { SigV4Signer.uriEncode(String($0)) }.joined(separator: "/")
-        return ("\(scheme)://\(host)\(encoded)", host, path)
+        return ("\(scheme)://\(urlHost ?? named)\(portSuffix)\(encoded)", named + portSuffix, path)
     }
 }
 
 /// Objects in an S3-compatible bucket, through our SigV4 signer and async-http-client. PUT bodies stream with their
 /// SHA-256 signed when the caller knows it (so the provider itself rejects a corrupted upload) or as
 /// `UNSIGNED-PAYLOAD`; we hash what we send either way. Idempotent calls retry 5xx and network failures with
-/// backoff; 4xx answers are final.
+/// backoff; 4xx answers are final. Every attempt goes through `S3Connections`, which checks the endpoint first.
 struct S3ObjectStore: ObjectStore {
     let location: S3Location
     let signer: SigV4Signer
-    let http: HTTPClient
+    let connections: S3Connections
     var timeout: TimeAmount = .seconds(300)
     var retries = 3
 
@@ -132,10 +140,12 @@ struct S3ObjectStore: ObjectStore {
         payloadHash: String,
         retrying: Bool = true
     ) async throws -> HTTPClientResponse {
-        let address = location.address(for: key)
         var attempt = 0
         while true {
             attempt += 1
+            // Checked before every attempt, so each connection goes to an address the policy accepted.
+            let route = try await connections.route(for: location)
+            let address = location.address(for: key, urlHost: route.urlHost)
             var headers: [(name: String, value: String)] = [("Host", address.host)] + extra.map { ($0.0, $0.1) }
             let request = SigV4Signer.Request(
                 method: method,
@@ -147,10 +157,11 @@ struct S3ObjectStore: ObjectStore {
             headers += signer.signedHeaders(for: request, date: Date())
             var outgoing = HTTPClientRequest(url: address.url)
             outgoing.method = HTTPMethod(rawValue: method)
-            for (name, value) in headers where name != "Host" { outgoing.headers.add(name: name, value: value) }
+            // Host goes out as signed, whichever address the URL connects to.
+            for (name, value) in headers { outgoing.headers.add(name: name, value: value) }
             outgoing.body = body
             do {
-                let response = try await http.execute(outgoing, timeout: timeout)
+                let response = try await route.client.execute(outgoing, timeout: timeout)
                 if (200..<300).contains(response.status.code) { return response }
                 let error = try await Self.error(from: response)
                 if case .provider(let status, _, _) = error, status >= 500, retrying, attempt < retries {
@@ -162,6 +173,7 @@ struct S3ObjectStore: ObjectStore {
                 throw error
             } catch {
                 guard retrying, attempt < retries, !(error is CancellationError) else {
+                    if Self.isTLSFailure(error) { throw ObjectStoreError.tlsFailed(Self.describe(error)) }
                     throw ObjectStoreError.unreachable(Self.describe(error))
                 }
                 try await Task.sleep(for: .milliseconds(100 * (1 << (2 * (attempt - 1)))))
@@ -187,6 +199,14 @@ struct S3ObjectStore: ObjectStore {
 
     private static func drain(_ response: HTTPClientResponse) async throws {
         for try await _ in response.body {}
+    }
+
+    /// Whether a transport error came from TLS: NIOSSL's errors (told apart by type name, cloud does not link
+    /// NIOSSL itself) or a handshake that timed out.
+    private static func isTLSFailure(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError, error == .tlsHandshakeTimeout { return true }
+        let name = String(reflecting: Swift.type(of: error))
+        return name.contains("SSL") || name.contains("TLS")
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -8,16 +8,27 @@ import StrypeCodec
 import StrypeService
 
 /// Objects as files under a server-side directory: written to a temporary file, fsynced, renamed into place (and
-/// the directory fsynced), so a crash leaves the old object or the new, never a torn one.
+/// the directory fsynced), so a crash leaves the old object or the new, never a torn one. The root is used with its
+/// symlinks resolved, and every operation checks that the object's directory still resolves inside it (a link
+/// planted below the root must not lead out); a final component that is a link is never read.
 struct LocalObjectStore: ObjectStore {
     let root: URL
     let threadPool: NIOThreadPool
     let fileIO: FileIO
 
     init(root: String, threadPool: NIOThreadPool) {
-        self.root = URL(fileURLWithPath: root, isDirectory: true).standardizedFileURL
+        let resolved = LocalPath.resolve(root) ?? root
+        self.root = URL(fileURLWithPath: resolved, isDirectory: true).standardizedFileURL
         self.threadPool = threadPool
         self.fileIO = FileIO(threadPool: threadPool)
+    }
+
+    /// Refuses an object whose directory resolves outside the root (blocks: call on the thread pool).
+    private func checkInside(_ file: String) throws {
+        let directory = (file as NSString).deletingLastPathComponent
+        guard let real = LocalPath.resolve(directory), LocalPath.isInside(real, root.path) else {
+            throw ObjectStoreError.pathNotAllowed
+        }
     }
 
     /// The file of a key, which always lies under `root`.
@@ -34,7 +45,9 @@ struct LocalObjectStore: ObjectStore {
         let directory = (destination as NSString).deletingLastPathComponent
         let temporary = directory + "/.tmp-\(UUID().uuidString)"
         let descriptor: Int32 = try await threadPool.runIfActive {
+            try checkInside(destination)
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try checkInside(destination)
             let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw ObjectStoreError.unreachable("cannot create file: errno \(errno)") }
             return fd
@@ -106,8 +119,10 @@ struct LocalObjectStore: ObjectStore {
     func head(key: String) async throws -> Int64? {
         let file = try path(for: key)
         return try await threadPool.runIfActive {
+            try checkInside(file)
+            // lstat: a link in the object's place is not followed, and counts as no object.
             var info = stat()
-            guard stat(file, &info) == 0 else { return nil }
+            guard lstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
             return Int64(info.st_size)
         }
     }
@@ -115,6 +130,7 @@ struct LocalObjectStore: ObjectStore {
     func delete(key: String) async throws {
         let file = try path(for: key)
         try await threadPool.runIfActive {
+            try checkInside(file)
             if unlink(file) != 0 && errno != ENOENT {
                 throw ObjectStoreError.unreachable("unlink failed: errno \(errno)")
             }

@@ -26,6 +26,12 @@ enum ObjectStoreError: Error, Equatable, CustomStringConvertible {
     case checksumMismatch
     case provider(status: Int, code: String, message: String)
     case unreachable(String)
+    /// TLS with the provider failed (a certificate, a handshake).
+    case tlsFailed(String)
+    /// The S3 endpoint resolves to an address cloud does not connect to (loopback, private, link-local, …).
+    case endpointNotAllowed
+    /// The local account's directory no longer lies inside the local storage roots.
+    case pathNotAllowed
 
     var description: String {
         switch self {
@@ -36,6 +42,9 @@ enum ObjectStoreError: Error, Equatable, CustomStringConvertible {
         case .checksumMismatch: "the body does not match its SHA-256"
         case .provider(let status, let code, let message): "provider answered \(status) \(code): \(message)"
         case .unreachable(let reason): "provider unreachable: \(reason)"
+        case .tlsFailed(let reason): "TLS with the provider failed: \(reason)"
+        case .endpointNotAllowed: "the endpoint is not allowed"
+        case .pathNotAllowed: "the directory is outside the local storage roots"
         }
     }
 }
