@@ -23,7 +23,7 @@ extension CloudTests {
         /// A fake S3 on 127.0.0.1 that records every request: bucket `deny-me` answers 403, `redirect-me` a 307 to
         /// `/elsewhere/…`, anything else 500; each error body carries text that must never reach a client.
         static func fakeS3(_ dependencies: TestDependencies, hits: Hits) -> StrypeApplication {
-            buildApplication(testDefinition, dependencies: dependencies.dependencies) { router in
+            buildApplication(testDefinition, dependencies: dependencies.dependencies, listener: .publicPort) { router in
                 let answer: @Sendable (Request, StrypeRequestContext) async throws -> Response = { request, _ in
                     let path = request.uri.path
                     await hits.add(path)
