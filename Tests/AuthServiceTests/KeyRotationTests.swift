@@ -79,7 +79,7 @@ extension AuthTests {
             #expect(count == 1)
             let stranger = SigningKeyRing(
                 client: deps.dependencies.postgres,
-                masterKey: try MasterKey(parsing: String(repeating: "77", count: 32)),
+                masterKey: try MasterKey(parsing: "77665544332211007766554433221100776655443322110077665544332211ff"),
                 logger: TestEnvironment.logger
             )
             await #expect(throws: (any Error).self) { try await stranger.reload() }

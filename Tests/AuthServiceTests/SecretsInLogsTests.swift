@@ -53,7 +53,7 @@ extension AuthTests {
                 return [
                     password, "wrong guess here", "another secret phrase", tokens.accessToken, tokens.refreshToken!,
                     refreshed.accessToken, refreshed.refreshToken!, agent.token!, secret,
-                    String(repeating: "5a", count: 32),
+                    "5a4b3c2d1e0f5a4b3c2d1e0f5a4b3c2d1e0f5a4b3c2d1e0f5a4b3c2d1e0f5a4b",
                 ]
             }
             let text = logs.text

@@ -222,6 +222,19 @@ def delete_user(w):
     return req("DELETE", f"/api/auth/users/{fresh_user(w)}")
 
 
+def list_invitations(w):
+    return req("GET", "/api/auth/invitations")
+
+
+def create_invitation(w):
+    return req("POST", "/api/auth/invitations", json={"expires_in_hours": 1})
+
+
+def delete_invitation(w):
+    invitation = w.ok("admin", "POST", "/api/auth/invitations", json={}).json()
+    return req("DELETE", f"/api/auth/invitations/{invitation['id']}")
+
+
 def list_user_groups(w):
     return req("GET", f"/api/auth/users/{w.alice_id}/groups")
 
@@ -630,6 +643,9 @@ ROWS = [
     Row("removeGroupMember",   remove_group_member,  403, 403, 200, 401),
     Row("lookUpUser",          look_up_user,         403, 403, 200, 401),
     Row("lookUpGroup",         look_up_group,        403, 403, 200, 401),
+    Row("listInvitations",     list_invitations,     403, 403, 200, 401),
+    Row("createInvitation",    create_invitation,    403, 403, 201, 401),
+    Row("deleteInvitation",    delete_invitation,    403, 403, 204, 401),
     Row("listAgentTokens",     list_agent_tokens,    200, 200, 200, 401),
     Row("createAgentToken",    create_agent_token,   201, 201, 201, 401),
     Row("revokeAgentToken",    revoke_agent_token,   204, 404, 404, 401),
@@ -718,14 +734,30 @@ ROWS = [
 ]
 
 CELLS = [(row, principal) for row in ROWS for principal in PRINCIPALS]
+# Signing out everywhere would end the matrix's own callers' sessions: test_signing_out_everywhere probes it.
+SELF_ENDING = {"logoutAll"}
 
 
 def test_the_matrix_has_a_row_for_every_secured_operation():
     secured = {op for op, (method, path, is_secured) in OPERATIONS.items()
-               if is_secured and (method, path) != WEBSOCKET}
+               if is_secured and (method, path) != WEBSOCKET} - SELF_ENDING
     rows = {row.op for row in ROWS}
     assert not secured - rows, f"secured operations without an isolation row: {sorted(secured - rows)}"
     assert not rows - secured, f"rows for no secured operation: {sorted(rows - secured)}"
+
+
+def test_signing_out_everywhere_ends_the_callers_sessions_only(w):
+    for principal in ("none", "expired", "agent"):
+        assert w.call(principal, "POST", "/api/auth/logout-all").status_code == 401, principal
+    _, throwaway = sign_in(w.suite)
+    gateway = w.suite.gateway
+    assert requests.post(f"{gateway}/api/auth/logout-all", headers=throwaway).status_code == 204
+    deadline = time.monotonic() + 5
+    while requests.get(f"{gateway}/api/auth/me", headers=throwaway).status_code != 401:
+        assert time.monotonic() < deadline, "the signed-out session still works"
+        time.sleep(0.1)
+    for principal in ("alice", "bob", "admin"):
+        w.ok(principal, "GET", "/api/auth/me")
 
 
 @pytest.mark.parametrize("row, principal", CELLS, ids=[f"{row.label}-{principal}" for row, principal in CELLS])
