@@ -10,7 +10,7 @@ enum CloudService {
     /// How the shared runtime starts this service.
     static let definition = ServiceDefinition(
         name: .cloud,
-        peers: [.auth],
+        peers: [.auth, .filesystem],
         needsMasterKey: true,
         migrations: CloudMigrations.all,
         validateEnvironment: { environment throws(ConfigError) in
@@ -25,14 +25,24 @@ enum CloudService {
         }
     )
 
-    static func makeCore(dependencies: ServiceDependencies) -> CloudCore {
+    /// The core; `quota` defaults to filesystem's ledger.
+    static func makeCore(dependencies: ServiceDependencies, quota: (any StorageQuota)? = nil) -> CloudCore {
         CloudCore(
             accounts: PostgresAccountRepository(client: dependencies.postgres, logger: dependencies.logger),
             secrets: SecretBox(masterKey: dependencies.config.masterKey!.bytes, purpose: "cloud.account-secrets"),
             http: dependencies.http,
             fileThreads: NIOThreadPool.singleton,
             redis: dependencies.redis,
-            logger: dependencies.logger
+            logger: dependencies.logger,
+            quota: quota
+                ?? FilesystemQuota(
+                    filesystem: dependencies.client(for: .filesystem),
+                    tokens: ServiceTokenProvider(
+                        auth: dependencies.client(for: .auth),
+                        service: "cloud",
+                        secret: dependencies.config.serviceSecret
+                    )
+                )
         )
     }
 

@@ -16,8 +16,11 @@ struct CloudHarness {
     let dependencies: TestDependencies
     let core: CloudCore
     let tokens: TestTokenIssuer
+    /// Where users' objects and seed chunks are charged (filesystem's ledger in the suite).
+    let quota: RecordingQuota
 
-    init() async throws {
+    init(quota: RecordingQuota = RecordingQuota()) async throws {
+        self.quota = quota
         dependencies = try TestDependencies()
         let deps = dependencies.dependencies
         try await Migrator(
@@ -26,8 +29,11 @@ struct CloudHarness {
             migrations: CloudMigrations.all,
             logger: TestEnvironment.logger
         ).run()
-        try await deps.postgres.query("TRUNCATE cloud.accounts, cloud.chunk_locations", logger: TestEnvironment.logger)
-        core = CloudService.makeCore(dependencies: deps)
+        try await deps.postgres.query(
+            "TRUNCATE cloud.accounts, cloud.chunk_locations, cloud.user_objects",
+            logger: TestEnvironment.logger
+        )
+        core = CloudService.makeCore(dependencies: deps, quota: quota)
         tokens = await TestTokenIssuer()
     }
 
