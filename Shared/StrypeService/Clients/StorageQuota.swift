@@ -48,22 +48,3 @@ package struct FilesystemQuota: StorageQuota {
         }
     }
 }
-
-extension StorageQuota {
-    /// Charges `bytes` (when positive) before `store` runs and refunds them when it throws. A refund that fails leaves
-    /// the user over-counted, never under-counted.
-    package func charging<T: Sendable>(
-        owner: UUID,
-        bytes: Int64,
-        _ store: () async throws -> T
-    ) async throws -> T {
-        guard bytes > 0 else { return try await store() }
-        try await charge(owner: owner, bytes: bytes)
-        do {
-            return try await store()
-        } catch {
-            try? await charge(owner: owner, bytes: -bytes)
-            throw error
-        }
-    }
-}
