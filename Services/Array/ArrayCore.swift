@@ -41,6 +41,8 @@ struct ArrayCore: Sendable {
     /// The base deadline of a request to an agent; it grows with the request's size.
     let requestTimeout: Duration
     let logger: Logger
+    /// Where the bytes users store themselves (member objects, seed chunks) are charged against their quota.
+    let quota: any StorageQuota
 
     /// Asks the owning instance to close a member's connection (removal), published to every instance.
     static let closeChannel = "array:members-closed"
@@ -107,6 +109,28 @@ struct ArrayCore: Sendable {
         case 504: throw AgentCallError.timedOut(seconds: Int(timeout.components.seconds))
         default: throw AgentCallError.offline("the member is offline")
         }
+    }
+
+    /// Gives `bytes` back to the owner's quota; when filesystem cannot be reached the user stays charged (counted
+    /// too much, never too little), and the log says so.
+    func refund(owner: UUID, bytes: Int64) async {
+        guard bytes > 0 else { return }
+        do {
+            try await quota.charge(owner: owner, bytes: -bytes)
+        } catch {
+            logger.error(
+                "a quota refund failed; the user stays charged",
+                metadata: ["user_id": "\(owner)", "bytes": "\(bytes)", "error": "\(error)"]
+            )
+        }
+    }
+
+    /// Removes a member and refunds what users were charged for on it: their objects, and seed chunks whose last
+    /// copy it held. False when there was no such member.
+    func removeMember(_ id: UUID) async throws -> Bool {
+        guard let refunds = try await members.removeRefunding(id: id) else { return false }
+        for refund in refunds { await self.refund(owner: refund.ownerID, bytes: refund.bytes) }
+        return true
     }
 
     /// A member the principal may use: its own, a shared one, or any for a service; 404 otherwise.

@@ -51,5 +51,16 @@ enum ArrayMigrations {
                 "CREATE INDEX objects_key ON \"array\".objects (key)",
             ]
         ),
+        Migration(
+            version: 3,
+            name: "charged_objects",
+            statements: [
+                // The user an object put on a member by a user (not a shard chunk wrote) was charged to: deleting it
+                // or removing the member refunds its size.
+                "ALTER TABLE \"array\".objects ADD COLUMN charged_to uuid",
+                // Seed replicas whose chunk was charged once to its owner, whatever the number of replicas.
+                "ALTER TABLE \"array\".objects ADD COLUMN seed_charged boolean NOT NULL DEFAULT false",
+            ]
+        ),
     ]
 }

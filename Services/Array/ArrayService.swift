@@ -9,7 +9,7 @@ enum ArrayService {
     /// How the shared runtime starts this service.
     static let definition = ServiceDefinition(
         name: .array,
-        peers: [.auth],
+        peers: [.auth, .filesystem],
         migrations: ArrayMigrations.all,
         validateEnvironment: { environment throws(ConfigError) in
             _ = try Settings(environment: environment, port: 0, host: "127.0.0.1")
@@ -42,6 +42,7 @@ enum ArrayService {
     static func assemble(
         dependencies: ServiceDependencies,
         verifier: AccessTokenVerifier? = nil,
+        quota: (any StorageQuota)? = nil,
         to router: Router<StrypeRequestContext>
     ) -> ServiceParts {
         let config = dependencies.config
@@ -52,6 +53,7 @@ enum ArrayService {
             preconditionFailure("array's settings are validated at start: \(error)")
         }
         let auth = dependencies.client(for: .auth)
+        let tokens = ServiceTokenProvider(auth: auth, service: "array", secret: config.serviceSecret)
         let core = ArrayCore(
             members: PostgresMemberRepository(client: dependencies.postgres, logger: dependencies.logger),
             connections: ConnectionTable(),
@@ -62,9 +64,10 @@ enum ArrayService {
             ),
             auth: auth,
             http: dependencies.http,
-            serviceTokens: ServiceTokenProvider(auth: auth, service: "array", secret: config.serviceSecret),
+            serviceTokens: tokens,
             requestTimeout: settings.requestTimeout,
-            logger: dependencies.logger
+            logger: dependencies.logger,
+            quota: quota ?? FilesystemQuota(filesystem: dependencies.client(for: .filesystem), tokens: tokens)
         )
         let authentication = dependencies.authentication(verifier ?? dependencies.makeVerifier())
         let validator = AgentTokenValidator(auth: auth)

@@ -74,14 +74,15 @@ struct MemberController: Sendable {
         return updated.response(online: try await core.online([id]).contains(id))
     }
 
-    /// `DELETE /members/{id}` → 204: the member is disconnected and can no longer connect with its token.
+    /// `DELETE /members/{id}` → 204: the member is disconnected and can no longer connect with its token; what users
+    /// were charged for on it goes back to their quotas.
     @Sendable func remove(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
         let principal = try context.requirePrincipal()
         let id = try context.uuidParameter("id", resource: "member")
         guard let member = try await core.members.find(id: id), !member.removed,
             member.ownerID == principal.userID || principal.isAdmin
         else { throw APIError.notFound("no such member") }
-        guard try await core.members.remove(id: id) else { throw APIError.notFound("no such member") }
+        guard try await core.removeMember(id) else { throw APIError.notFound("no such member") }
         _ = try await core.presence.redis.publish(ArrayCore.closeChannel, id.uuidString.lowercased())
         context.logger.info("member removed", metadata: ["member_id": "\(id)"])
         return .noContent

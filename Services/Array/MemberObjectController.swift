@@ -24,7 +24,9 @@ struct MemberObjectController: Sendable {
 
     /// `PUT …/objects/{key}`: `Content-Length` required (at most 64 MiB) → 201 `{member_id, key, size, sha256}` once
     /// the agent has it on disk. The agent checks the bytes against `X-Content-SHA256` (computed here when not sent),
-    /// so hashing costs the server nothing on the path chunk uses.
+    /// so hashing costs the server nothing on the path chunk uses. A user's object is charged to the user's quota
+    /// before its body is read (the growth over the object the user had under that key): 413 `quota_exceeded` when
+    /// it does not fit.
     @Sendable func put(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         MemberObjectResponse
     > {
@@ -37,18 +39,35 @@ struct MemberObjectController: Sendable {
         if let expected, expected.utf8.count != 64 || !expected.allSatisfy(\.isHexDigit) {
             throw APIError.invalidField("X-Content-SHA256", "must be 64 hex digits")
         }
-        let data = try await request.body.collect(upTo: Int(length))
-        try Request.checkComplete(received: data.readableBytes, declared: length)
-        let sha256 = expected ?? AuditChallenges.sha256(data)
-        var header = AgentFrameHeader(op: .put, id: 0)
-        header.key = key
-        header.sha256 = sha256
+        // Shards chunk writes belong to files, which filesystem counts; what a user puts here is charged here.
+        let chargedTo = principal.isService ? nil : principal.userID
+        var growth: Int64 = 0
+        if let chargedTo {
+            growth = length - (try await core.members.chargedObjectSize(memberID: member.id, key: key) ?? 0)
+            if growth > 0 { try await core.quota.charge(owner: chargedTo, bytes: growth) }
+        }
+        let sha256: String
         do {
-            _ = try await core.exchange(member.id, header, payload: data)
-        } catch AgentCallError.refused(AgentStatus.checksumMismatch, _) {
-            throw APIError(.badRequest, code: "checksum_mismatch", message: "the body does not match X-Content-SHA256")
-        } catch let error as AgentCallError {
-            throw error.apiError
+            let data = try await request.body.collect(upTo: Int(length))
+            try Request.checkComplete(received: data.readableBytes, declared: length)
+            sha256 = expected ?? AuditChallenges.sha256(data)
+            var header = AgentFrameHeader(op: .put, id: 0)
+            header.key = key
+            header.sha256 = sha256
+            do {
+                _ = try await core.exchange(member.id, header, payload: data)
+            } catch AgentCallError.refused(AgentStatus.checksumMismatch, _) {
+                throw APIError(
+                    .badRequest,
+                    code: "checksum_mismatch",
+                    message: "the body does not match X-Content-SHA256"
+                )
+            } catch let error as AgentCallError {
+                throw error.apiError
+            }
+        } catch {
+            if let chargedTo { await core.refund(owner: chargedTo, bytes: growth) }
+            throw error
         }
         let object = ObjectRecord(
             memberID: member.id,
@@ -58,7 +77,13 @@ struct MemberObjectController: Sendable {
             challenges: [],
             lost: false
         )
-        try await core.members.recordObject(object, ownerID: principal.userID ?? member.ownerID)
+        try await core.members.recordObject(
+            object,
+            ownerID: principal.userID ?? member.ownerID,
+            chargedTo: chargedTo,
+            seedCharged: false
+        )
+        if let chargedTo { await core.refund(owner: chargedTo, bytes: -growth) }
         return EditedResponse(
             status: .created,
             response: MemberObjectResponse(
@@ -110,7 +135,8 @@ struct MemberObjectController: Sendable {
         }
     }
 
-    /// `DELETE …/objects/{key}` → 204, also when it was already gone.
+    /// `DELETE …/objects/{key}` → 204, also when it was already gone. An object a user put is refunded to the quota
+    /// it was charged to (a seed chunk's last copy to its owner); a shard chunk wrote refunds nothing.
     @Sendable func delete(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
         let (member, key, _) = try await target(context)
         var header = AgentFrameHeader(op: .delete, id: 0)
@@ -122,7 +148,9 @@ struct MemberObjectController: Sendable {
         } catch let error as AgentCallError {
             throw error.apiError
         }
-        try await core.members.deleteObject(memberID: member.id, key: key)
+        if let refund = try await core.members.deleteObjectRefunding(memberID: member.id, key: key) {
+            await core.refund(owner: refund.ownerID, bytes: refund.bytes)
+        }
         return .noContent
     }
 

@@ -16,8 +16,9 @@ struct SeedController: Sendable {
         chunks.get("/{chunk}", use: read)
     }
 
-    /// `POST /{chunk_id}?replicas=N` → 201 with the members that hold it, the roomiest first; 422 when fewer than
-    /// N members are online, 507 when fewer than N of them have room for it.
+    /// `POST /{chunk_id}?replicas=N` → 201 with the members that hold it, the roomiest first; 413 `quota_exceeded`
+    /// when its size does not fit the caller's quota, 422 when fewer than N members are online, 507 when fewer than N
+    /// of them have room for it.
     @Sendable func store(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         ArraySeedResponse
     > {
@@ -42,6 +43,12 @@ struct SeedController: Sendable {
                 message: "\(replicas) replicas need \(replicas) online members with room; \(candidates.count) available"
             )
         }
+        // The quota counts a seed chunk's bytes once, whatever its replicas (as for files, whatever their durability);
+        // the same chunk written again is charged only what it grew by. 413 before anything is written.
+        let keys = ["chunks/\(chunkID)", "users/\(owner.uuidString.lowercased())/chunks/\(chunkID)"]
+        let previous = try await core.members.chargedSeedSize(keys: keys, ownerID: owner) ?? 0
+        let growth = Int64(body.readableBytes) - previous
+        if growth > 0 { try await core.quota.charge(owner: owner, bytes: growth) }
         let sha256 = AuditChallenges.sha256(body)
         var stored: [UUID] = []
         for member in candidates where stored.count < replicas {
@@ -59,7 +66,7 @@ struct SeedController: Sendable {
                     challenges: [],
                     lost: false
                 )
-                try await core.members.recordObject(record, ownerID: owner)
+                try await core.members.recordObject(record, ownerID: owner, chargedTo: nil, seedCharged: true)
                 stored.append(member.id)
             } catch {
                 context.logger.warning(
@@ -69,12 +76,15 @@ struct SeedController: Sendable {
             }
         }
         guard stored.count == replicas else {
+            // Copies that were written are stored (and readable) and stay charged; with none, nothing was stored.
+            if stored.isEmpty { await core.refund(owner: owner, bytes: growth) }
             throw APIError(
                 .insufficientStorage,
                 code: "insufficient_storage",
                 message: "only \(stored.count) of \(replicas) replicas could be written"
             )
         }
+        await core.refund(owner: owner, bytes: -growth)
         return EditedResponse(
             status: .created,
             response: ArraySeedResponse(

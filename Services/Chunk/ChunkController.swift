@@ -25,7 +25,8 @@ struct ChunkController: Sendable {
         chunks.delete("/{chunk}", use: delete)
     }
 
-    /// `PUT /` with the chunk as the body, `X-Durability` and `X-Encryption` → 201 with its shards.
+    /// `PUT /` with the chunk as the body, `X-Durability` and `X-Encryption` → 201 with its shards. A user's chunk is
+    /// charged to the user's quota once its size is known: 413 `quota_exceeded` when it does not fit.
     @Sendable func putRaw(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         ChunkResponse
     > {
@@ -33,9 +34,19 @@ struct ChunkController: Sendable {
         let durability = try Self.durability(request.headers[Self.durabilityHeader])
         let encryption = try Self.encryption(request.headers[Self.encryptionHeader])
         let chunkID = try await proposedID(request, context)
+        // What filesystem stores here is counted as file bytes; what a user stores directly is charged here.
+        let isService = try context.requirePrincipal().isService
         // The body is read only once a store slot is free, so waiting requests hold no chunk in memory.
         let chunk = try await core.storeSlots.withLock {
-            try await core.store(
+            guard isService else {
+                return try await core.storeCharged(
+                    try await Self.collect(request, limit: ChunkCore.maximumChunkSize),
+                    owner: owner,
+                    durability: durability,
+                    encryption: encryption
+                )
+            }
+            return try await core.store(
                 try await Self.collect(request, limit: ChunkCore.maximumChunkSize),
                 owner: owner,
                 durability: durability,
@@ -47,11 +58,13 @@ struct ChunkController: Sendable {
         return EditedResponse(status: .created, response: chunk.response(health: "healthy"))
     }
 
-    /// `POST /` as `multipart/form-data` with `durability`, `encryption` and the data part `data` → 201.
+    /// `POST /` as `multipart/form-data` with `durability`, `encryption` and the data part `data` → 201; charged to
+    /// a user's quota like `PUT /`.
     @Sendable func postForm(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         ChunkResponse
     > {
         let owner = try Self.owner(request, context)
+        let isService = try context.requirePrincipal().isService
         guard let boundary = request.headers[.contentType].flatMap(MultipartBoundary.parse) else {
             throw APIError(
                 .unsupportedMediaType,
@@ -71,12 +84,17 @@ struct ChunkController: Sendable {
                 throw APIError.invalidField("data", "the data part is required")
             }
             guard data.body.count <= ChunkCore.maximumChunkSize else { throw Self.tooLarge }
-            return try await core.store(
-                Array(data.body),
-                owner: owner,
-                durability: try Self.durability(form.text("durability")),
-                encryption: try Self.encryption(form.text("encryption"))
-            )
+            let durability = try Self.durability(form.text("durability"))
+            let encryption = try Self.encryption(form.text("encryption"))
+            guard isService else {
+                return try await core.storeCharged(
+                    Array(data.body),
+                    owner: owner,
+                    durability: durability,
+                    encryption: encryption
+                )
+            }
+            return try await core.store(Array(data.body), owner: owner, durability: durability, encryption: encryption)
         }
         return EditedResponse(status: .created, response: chunk.response(health: "healthy"))
     }
@@ -115,7 +133,8 @@ struct ChunkController: Sendable {
         return chunk.response(health: ChunkCore.health(chunk))
     }
 
-    /// `DELETE /{chunk_id}` → 204; shards a backend cannot delete now are retried until it does.
+    /// `DELETE /{chunk_id}` → 204; shards a backend cannot delete now are retried until it does. A chunk the user
+    /// stored directly is refunded to the quota; one of the user's files is not (filesystem counts those).
     @Sendable func delete(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
         let chunk = try await owned(request, context)
         try await core.delete(chunk)

@@ -16,6 +16,8 @@ struct ChunkCore: Sendable {
     /// Stores running at once in this instance (`CHUNK_STORE_SLOTS`): each holds its chunk several times over
     /// (plaintext, ciphertext, shards), so this bounds chunk's memory however many uploads arrive.
     let storeSlots: AsyncLock
+    /// Where the bytes users store directly are charged against their quota (filesystem's ledger).
+    let quota: any StorageQuota
     /// Owners' key-encryption keys, opened: a user's key never changes once made, and asking PostgreSQL for it
     /// on every chunk was one round trip of each small upload.
     let openedKeys = ExpiringCache<UUID, [UInt8]>(lifetime: .seconds(60))
@@ -31,7 +33,8 @@ struct ChunkCore: Sendable {
         owner: UUID,
         durability: DurabilitySpec,
         encryption: EncryptionSpec,
-        id: String? = nil
+        id: String? = nil,
+        charged: Bool = false
     ) async throws -> ChunkRecord {
         let chunkID = id ?? ChunkID.generate()
         let started = ContinuousClock.now
@@ -106,7 +109,8 @@ struct ChunkCore: Sendable {
             durability: durability,
             encryption: encryption,
             wrappedKey: wrappedKey,
-            shards: placed
+            shards: placed,
+            charged: charged
         )
         do {
             try await chunks.insert(record)
@@ -115,6 +119,45 @@ struct ChunkCore: Sendable {
             throw error
         }
         return record
+    }
+
+    /// `store` of a chunk a user sends directly: its size is charged to the user's quota first (413
+    /// `quota_exceeded` when it does not fit, before anything is written), refunded when the store fails, and the
+    /// chunk is recorded as charged so that deleting it refunds it.
+    func storeCharged(
+        _ plaintext: consuming [UInt8],
+        owner: UUID,
+        durability: DurabilitySpec,
+        encryption: EncryptionSpec
+    ) async throws -> ChunkRecord {
+        let size = Int64(plaintext.count)
+        try await quota.charge(owner: owner, bytes: size)
+        do {
+            return try await store(
+                consume plaintext,
+                owner: owner,
+                durability: durability,
+                encryption: encryption,
+                charged: true
+            )
+        } catch {
+            await refund(owner: owner, bytes: size)
+            throw error
+        }
+    }
+
+    /// Gives `bytes` back to the owner's quota; when filesystem cannot be reached the user stays charged (counted
+    /// too much, never too little), and the log says so.
+    func refund(owner: UUID, bytes: Int64) async {
+        guard bytes > 0 else { return }
+        do {
+            try await quota.charge(owner: owner, bytes: -bytes)
+        } catch {
+            logger.error(
+                "a quota refund failed; the user stays charged",
+                metadata: ["user_id": "\(owner)", "bytes": "\(bytes)", "error": "\(error)"]
+            )
+        }
     }
 
     /// Writes every shard in parallel; a shard whose backend fails goes to a spare. When some shard cannot be
@@ -353,9 +396,11 @@ struct ChunkCore: Sendable {
         return intact >= chunk.durability.shardsNeeded ? "degraded" : "unavailable"
     }
 
-    /// Deletes the chunk's record and its shards; shards that cannot be deleted now stay queued.
+    /// Deletes the chunk's record and its shards; shards that cannot be deleted now stay queued. A chunk a user
+    /// stored directly is refunded to the user's quota (once: only the deletion that removed the row refunds).
     func delete(_ chunk: ChunkRecord) async throws {
         guard try await chunks.delete(chunk.id) else { return }
+        if chunk.charged { await refund(owner: chunk.ownerID, bytes: chunk.size) }
         await drain(chunk.shards.map(\.location))
     }
 

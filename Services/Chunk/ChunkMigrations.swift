@@ -76,5 +76,14 @@ enum ChunkMigrations {
                 "CREATE INDEX shards_audit ON chunk.shards (audited_at NULLS FIRST) WHERE state = 'ok'",
             ]
         ),
+        Migration(
+            version: 4,
+            name: "charged_chunks",
+            statements: [
+                // Chunks a user stored directly, charged to the user's quota (a file's chunks are counted by
+                // filesystem as file bytes): deleting one refunds its size.
+                "ALTER TABLE chunk.chunks ADD COLUMN charged boolean NOT NULL DEFAULT false",
+            ]
+        ),
     ]
 }

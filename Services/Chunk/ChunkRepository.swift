@@ -30,6 +30,9 @@ struct ChunkRecord: Sendable {
     var encryption: EncryptionSpec
     var wrappedKey: [UInt8]?
     var shards: [ShardRecord]
+    /// Stored by a user directly, so its size was charged to the user's quota (a file's chunks, stored by
+    /// filesystem, count as file bytes instead): deleting it refunds the size.
+    var charged = false
 
     /// The API view.
     func response(health: String? = nil) -> ChunkResponse {
@@ -114,9 +117,11 @@ struct PostgresChunkRepository: ChunkRepository {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query(
                 """
-                INSERT INTO chunk.chunks (id, owner_id, size, sealed_size, sha256, durability, encryption, wrapped_key)
+                INSERT INTO chunk.chunks (id, owner_id, size, sealed_size, sha256, durability, encryption, wrapped_key,
+                                          charged)
                 VALUES (\(chunk.id), \(chunk.ownerID), \(chunk.size), \(chunk.sealedSize), \(chunk.sha256),
-                        \(chunk.durability.description), \(chunk.encryption.rawValue), \(chunk.wrappedKey.map { Data($0) }))
+                        \(chunk.durability.description), \(chunk.encryption.rawValue),
+                        \(chunk.wrappedKey.map { Data($0) }), \(chunk.charged))
                 """,
                 logger: logger
             )
@@ -136,13 +141,13 @@ struct PostgresChunkRepository: ChunkRepository {
     func find(_ id: String) async throws -> ChunkRecord? {
         let rows = try await client.query(
             """
-            SELECT owner_id, size, sealed_size, sha256, durability, encryption, wrapped_key FROM chunk.chunks
+            SELECT owner_id, size, sealed_size, sha256, durability, encryption, wrapped_key, charged FROM chunk.chunks
             WHERE id = \(id)
             """,
             logger: logger
         )
         var found: ChunkRecord?
-        for try await row in rows.decode((UUID, Int64, Int64, String, String, String, Data?).self) {
+        for try await row in rows.decode((UUID, Int64, Int64, String, String, String, Data?, Bool).self) {
             guard let durability = DurabilitySpec(row.4), let encryption = EncryptionSpec(rawValue: row.5) else {
                 continue
             }
@@ -155,7 +160,8 @@ struct PostgresChunkRepository: ChunkRepository {
                 durability: durability,
                 encryption: encryption,
                 wrappedKey: row.6.map { Array($0) },
-                shards: []
+                shards: [],
+                charged: row.7
             )
         }
         guard var chunk = found else { return nil }

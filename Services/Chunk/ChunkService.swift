@@ -10,7 +10,7 @@ enum ChunkService {
     /// How the shared runtime starts this service.
     static let definition = ServiceDefinition(
         name: .chunk,
-        peers: [.auth, .cloud, .array],
+        peers: [.auth, .cloud, .array, .filesystem],
         needsMasterKey: true,
         keepsLargeBuffers: true,
         migrations: ChunkMigrations.all,
@@ -47,19 +47,22 @@ enum ChunkService {
         try environment.integer("CHUNK_STORE_SLOTS", default: 4, in: 1...256)
     }
 
-    static func makeCore(dependencies: ServiceDependencies) -> ChunkCore {
+    /// The core on the service's peers; `quota` defaults to filesystem's ledger.
+    static func makeCore(dependencies: ServiceDependencies, quota: (any StorageQuota)? = nil) -> ChunkCore {
         let auth = dependencies.client(for: .auth)
+        let tokens = ServiceTokenProvider(auth: auth, service: "chunk", secret: dependencies.config.serviceSecret)
         return ChunkCore(
             chunks: PostgresChunkRepository(client: dependencies.postgres, logger: dependencies.logger),
             shards: ShardStore(
                 cloud: dependencies.client(for: .cloud),
                 array: dependencies.client(for: .array),
-                tokens: ServiceTokenProvider(auth: auth, service: "chunk", secret: dependencies.config.serviceSecret)
+                tokens: tokens
             ),
             userKeys: SecretBox(masterKey: dependencies.config.masterKey!.bytes, purpose: "chunk.user-keys"),
             metrics: ChunkMetrics(registry: dependencies.metrics),
             logger: dependencies.logger,
-            storeSlots: AsyncLock(permits: (try? storeSlots(dependencies.environment)) ?? 4)
+            storeSlots: AsyncLock(permits: (try? storeSlots(dependencies.environment)) ?? 4),
+            quota: quota ?? FilesystemQuota(filesystem: dependencies.client(for: .filesystem), tokens: tokens)
         )
     }
 }

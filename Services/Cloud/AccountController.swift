@@ -93,7 +93,8 @@ struct AccountController: Sendable {
         guard account.ownerID == principal.userID || principal.isAdmin else {
             throw APIError.notFound("no such account")
         }
-        _ = try await core.accounts.delete(id: account.id)
+        // What users were charged for on the account goes back to their quotas.
+        try await core.deleteAccount(account.id)
         return .noContent
     }
 

@@ -71,8 +71,21 @@ protocol AccountRepository: Sendable {
     func recordHealth(id: UUID, healthy: Bool, reason: String?) async throws -> Bool
     /// Adds to (or, negative, takes from) what we stored there.
     func addUsage(id: UUID, bytes: Int64, objects: Int64) async throws
-    func recordChunk(chunkID: String, accountID: UUID, ownerID: UUID, size: Int64, sha256: String) async throws
+    /// Records a seed chunk's copy on an account; `charged`: its size was charged to the owner's quota.
+    func recordChunk(chunkID: String, accountID: UUID, ownerID: UUID, size: Int64, sha256: String, charged: Bool)
+        async throws
     func chunkLocations(chunkID: String, ownerID: UUID) async throws -> [(accountID: UUID, size: Int64, sha256: String)]
+    /// The size a seed chunk was charged with (the largest of its charged copies); nil when none was charged.
+    func chargedSeedSize(chunkID: String, ownerID: UUID) async throws -> Int64?
+    /// The size of the object a user put under `storedKey` on the account (what their quota was charged with).
+    func userObjectSize(accountID: UUID, storedKey: String) async throws -> Int64?
+    /// Records (or replaces) the object a user put, charged to `ownerID`.
+    func recordUserObject(accountID: UUID, storedKey: String, ownerID: UUID, size: Int64) async throws
+    /// Forgets a user's object; who was charged for it and how much, nil when no user's object was recorded there.
+    func deleteUserObject(accountID: UUID, storedKey: String) async throws -> (ownerID: UUID, size: Int64)?
+    /// Deletes the account and returns, per user, the charged bytes that go with it: the users' objects on it, and
+    /// the seed chunks whose last charged copy was there. nil when there was no such account.
+    func deleteRefunding(id: UUID) async throws -> [(ownerID: UUID, bytes: Int64)]?
 }
 
 /// `AccountRepository` on PostgreSQL.
@@ -164,15 +177,91 @@ struct PostgresAccountRepository: AccountRepository {
         )
     }
 
-    func recordChunk(chunkID: String, accountID: UUID, ownerID: UUID, size: Int64, sha256: String) async throws {
+    func recordChunk(chunkID: String, accountID: UUID, ownerID: UUID, size: Int64, sha256: String, charged: Bool)
+        async throws
+    {
         try await client.query(
             """
-            INSERT INTO cloud.chunk_locations (chunk_id, account_id, owner_id, size, sha256)
-            VALUES (\(chunkID), \(accountID), \(ownerID), \(size), \(sha256))
-            ON CONFLICT (chunk_id, account_id) DO UPDATE SET size = EXCLUDED.size, sha256 = EXCLUDED.sha256
+            INSERT INTO cloud.chunk_locations (chunk_id, account_id, owner_id, size, sha256, charged)
+            VALUES (\(chunkID), \(accountID), \(ownerID), \(size), \(sha256), \(charged))
+            ON CONFLICT (chunk_id, account_id) DO UPDATE SET size = EXCLUDED.size, sha256 = EXCLUDED.sha256,
+                charged = EXCLUDED.charged
             """,
             logger: logger
         )
+    }
+
+    func chargedSeedSize(chunkID: String, ownerID: UUID) async throws -> Int64? {
+        let rows = try await client.query(
+            """
+            SELECT max(size) FROM cloud.chunk_locations
+            WHERE chunk_id = \(chunkID) AND owner_id = \(ownerID) AND charged
+            """,
+            logger: logger
+        )
+        for try await size in rows.decode(Int64?.self) { return size }
+        return nil
+    }
+
+    func userObjectSize(accountID: UUID, storedKey: String) async throws -> Int64? {
+        let rows = try await client.query(
+            "SELECT size FROM cloud.user_objects WHERE account_id = \(accountID) AND stored_key = \(storedKey)",
+            logger: logger
+        )
+        for try await size in rows.decode(Int64.self) { return size }
+        return nil
+    }
+
+    func recordUserObject(accountID: UUID, storedKey: String, ownerID: UUID, size: Int64) async throws {
+        try await client.query(
+            """
+            INSERT INTO cloud.user_objects (account_id, stored_key, owner_id, size)
+            VALUES (\(accountID), \(storedKey), \(ownerID), \(size))
+            ON CONFLICT (account_id, stored_key) DO UPDATE SET owner_id = EXCLUDED.owner_id, size = EXCLUDED.size
+            """,
+            logger: logger
+        )
+    }
+
+    func deleteUserObject(accountID: UUID, storedKey: String) async throws -> (ownerID: UUID, size: Int64)? {
+        let rows = try await client.query(
+            """
+            DELETE FROM cloud.user_objects WHERE account_id = \(accountID) AND stored_key = \(storedKey)
+            RETURNING owner_id, size
+            """,
+            logger: logger
+        )
+        for try await (owner, size) in rows.decode((UUID, Int64).self) { return (owner, size) }
+        return nil
+    }
+
+    func deleteRefunding(id: UUID) async throws -> [(ownerID: UUID, bytes: Int64)]? {
+        let logger = self.logger
+        return try await client.withTransaction(logger: logger) { connection in
+            // Read before the delete: the rows go with the account (ON DELETE CASCADE).
+            let rows = try await connection.query(
+                """
+                SELECT owner_id, sum(bytes)::bigint FROM (
+                    SELECT owner_id, size AS bytes FROM cloud.user_objects WHERE account_id = \(id)
+                    UNION ALL
+                    SELECT l.owner_id, l.size FROM cloud.chunk_locations l
+                    WHERE l.account_id = \(id) AND l.charged AND NOT EXISTS (
+                        SELECT 1 FROM cloud.chunk_locations o
+                        WHERE o.chunk_id = l.chunk_id AND o.owner_id = l.owner_id AND o.account_id <> l.account_id
+                            AND o.charged)
+                ) charged GROUP BY owner_id
+                """,
+                logger: logger
+            )
+            var refunds: [(ownerID: UUID, bytes: Int64)] = []
+            for try await (owner, bytes) in rows.decode((UUID, Int64).self) { refunds.append((owner, bytes)) }
+            let deleted = try await connection.query(
+                "DELETE FROM cloud.accounts WHERE id = \(id) RETURNING id",
+                logger: logger
+            )
+            for try await _ in deleted.decode(UUID.self) { return refunds }
+            return nil
+        }
     }
 
     func chunkLocations(chunkID: String, ownerID: UUID) async throws -> [(accountID: UUID, size: Int64, sha256: String)]

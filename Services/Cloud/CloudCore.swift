@@ -19,6 +19,8 @@ struct CloudCore: Sendable {
     let fileThreads: NIOThreadPool
     let redis: RedisClient
     let logger: Logger
+    /// Where the bytes users store themselves (objects, seed chunks) are charged against their quota.
+    let quota: any StorageQuota
 
     /// Announced when an account turns healthy or unhealthy (`<id> healthy|unhealthy`), for chunk's placement.
     static let healthChannel = "cloud:account-health"
@@ -99,6 +101,29 @@ struct CloudCore: Sendable {
         } catch {
             logger.warning("could not record account health", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Gives `bytes` back to the owner's quota; when filesystem cannot be reached the user stays charged (counted
+    /// too much, never too little), and the log says so.
+    func refund(owner: UUID, bytes: Int64) async {
+        guard bytes > 0 else { return }
+        do {
+            try await quota.charge(owner: owner, bytes: -bytes)
+        } catch {
+            logger.error(
+                "a quota refund failed; the user stays charged",
+                metadata: ["user_id": "\(owner)", "bytes": "\(bytes)", "error": "\(error)"]
+            )
+        }
+    }
+
+    /// Deletes an account and refunds what users were charged for on it: their objects, and seed chunks whose last
+    /// copy it held. False when there was no such account.
+    @discardableResult
+    func deleteAccount(_ id: UUID) async throws -> Bool {
+        guard let refunds = try await accounts.deleteRefunding(id: id) else { return false }
+        for refund in refunds { await self.refund(owner: refund.ownerID, bytes: refund.bytes) }
+        return true
     }
 
     /// The account if the caller may use it: its owner, anyone for a shared one, any service, and admins when

@@ -47,5 +47,24 @@ enum CloudMigrations {
                 """,
             ]
         ),
+        Migration(
+            version: 3,
+            name: "charged_objects",
+            statements: [
+                // Objects users put on accounts themselves, charged to their quota: what a rewrite or a deletion
+                // of the key (or removing the account) refunds. Shards chunk writes are not here.
+                """
+                CREATE TABLE user_objects (
+                    account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                    stored_key text NOT NULL,
+                    owner_id uuid NOT NULL,
+                    size bigint NOT NULL,
+                    PRIMARY KEY (account_id, stored_key)
+                )
+                """,
+                // Seed chunks written since quotas count them: their size was charged once, whatever the replicas.
+                "ALTER TABLE chunk_locations ADD COLUMN charged boolean NOT NULL DEFAULT false",
+            ]
+        ),
     ]
 }

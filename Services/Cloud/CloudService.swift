@@ -10,7 +10,7 @@ enum CloudService {
     /// How the shared runtime starts this service.
     static let definition = ServiceDefinition(
         name: .cloud,
-        peers: [.auth],
+        peers: [.auth, .filesystem],
         needsMasterKey: true,
         migrations: CloudMigrations.all,
         validateEnvironment: { environment throws(ConfigError) in
@@ -28,8 +28,13 @@ enum CloudService {
         }
     )
 
-    /// The core from the shared dependencies and cloud's settings (read from the environment when not given).
-    static func makeCore(dependencies: ServiceDependencies, settings: CloudSettings? = nil) -> CloudCore {
+    /// The core from the shared dependencies and cloud's settings (read from the environment when not given);
+    /// `quota` defaults to filesystem's ledger.
+    static func makeCore(
+        dependencies: ServiceDependencies,
+        settings: CloudSettings? = nil,
+        quota: (any StorageQuota)? = nil
+    ) -> CloudCore {
         let settings = settings ?? (try? CloudSettings(dependencies.environment)) ?? CloudSettings()
         return CloudCore(
             accounts: PostgresAccountRepository(client: dependencies.postgres, logger: dependencies.logger),
@@ -42,7 +47,16 @@ enum CloudService {
             localRoots: settings.localRoots,
             fileThreads: NIOThreadPool.singleton,
             redis: dependencies.redis,
-            logger: dependencies.logger
+            logger: dependencies.logger,
+            quota: quota
+                ?? FilesystemQuota(
+                    filesystem: dependencies.client(for: .filesystem),
+                    tokens: ServiceTokenProvider(
+                        auth: dependencies.client(for: .auth),
+                        service: "cloud",
+                        secret: dependencies.config.serviceSecret
+                    )
+                )
         )
     }
 

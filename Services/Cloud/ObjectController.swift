@@ -24,6 +24,8 @@ struct ObjectController: Sendable {
     static let maximumObjectSize: Int64 = 5 << 30
 
     /// `PUT …/objects/{key}`: `Content-Length` required, `X-Content-SHA256` checked when sent → 201 `{key,size,sha256}`.
+    /// A user's object is charged to the user's quota before a byte is sent (the growth over the object the user had
+    /// under that key): 413 `quota_exceeded` when it does not fit.
     @Sendable func put(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<ObjectResponse>
     {
         let (account, key, store) = try await target(context)
@@ -33,18 +35,39 @@ struct ObjectController: Sendable {
         if let sha256, sha256.utf8.count != 64 || !sha256.allSatisfy(\.isHexDigit) {
             throw APIError.invalidField("X-Content-SHA256", "must be 64 hex digits")
         }
-        do {
-            let stored = try await store.put(key: key, length: length, sha256: sha256, body: request.body)
-            await core.noteHealth(account, error: nil)
-            try await core.accounts.addUsage(id: account.id, bytes: stored.size, objects: 1)
-            return EditedResponse(
-                status: .created,
-                response: ObjectResponse(key: try objectKey(context), size: stored.size, sha256: stored.sha256)
-            )
-        } catch let error as ObjectStoreError {
-            await core.noteHealth(account, error: error)
-            throw error.apiError
+        // Shards chunk writes belong to files, which filesystem counts; what a user puts here is charged here.
+        let principal = try context.requirePrincipal()
+        let owner = principal.isService ? nil : principal.userID
+        var growth: Int64 = 0
+        if let owner {
+            growth = length - (try await core.accounts.userObjectSize(accountID: account.id, storedKey: key) ?? 0)
+            if growth > 0 { try await core.quota.charge(owner: owner, bytes: growth) }
         }
+        let stored: StoredObject
+        do {
+            stored = try await store.put(key: key, length: length, sha256: sha256, body: request.body)
+        } catch {
+            // The provider kept the old object (or none): nothing new is stored.
+            if let owner { await core.refund(owner: owner, bytes: growth) }
+            guard let failure = error as? ObjectStoreError else { throw error }
+            await core.noteHealth(account, error: failure)
+            throw failure.apiError
+        }
+        await core.noteHealth(account, error: nil)
+        try await core.accounts.addUsage(id: account.id, bytes: stored.size, objects: 1)
+        if let owner {
+            try await core.accounts.recordUserObject(
+                accountID: account.id,
+                storedKey: key,
+                ownerID: owner,
+                size: stored.size
+            )
+            await core.refund(owner: owner, bytes: -growth)
+        }
+        return EditedResponse(
+            status: .created,
+            response: ObjectResponse(key: try objectKey(context), size: stored.size, sha256: stored.sha256)
+        )
     }
 
     /// `GET …/objects/{key}` with an optional single `Range` → 200 or 206, streamed.
@@ -86,7 +109,8 @@ struct ObjectController: Sendable {
         }
     }
 
-    /// `DELETE …/objects/{key}` → 204, also when it was already gone.
+    /// `DELETE …/objects/{key}` → 204, also when it was already gone. An object a user put is refunded to the quota
+    /// it was charged to; a shard chunk wrote refunds nothing.
     @Sendable func delete(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
         let (account, key, store) = try await target(context)
         do {
@@ -94,6 +118,9 @@ struct ObjectController: Sendable {
             try await store.delete(key: key)
             await core.noteHealth(account, error: nil)
             if let size { try await core.accounts.addUsage(id: account.id, bytes: -size, objects: -1) }
+            if let charged = try await core.accounts.deleteUserObject(accountID: account.id, storedKey: key) {
+                await core.refund(owner: charged.ownerID, bytes: charged.size)
+            }
             return .noContent
         } catch let error as ObjectStoreError {
             await core.noteHealth(account, error: error)

@@ -17,8 +17,9 @@ struct SeedController: Sendable {
         chunks.get("/{chunk}", use: read)
     }
 
-    /// `POST /{chunk_id}?replicas=N` → 201 with the accounts that hold it; 422 when the caller has fewer healthy
-    /// accounts than N, 507 when fewer than N could take it.
+    /// `POST /{chunk_id}?replicas=N` → 201 with the accounts that hold it; 413 `quota_exceeded` when its size does
+    /// not fit the caller's quota, 422 when the caller has fewer healthy accounts than N, 507 when fewer than N could
+    /// take it.
     @Sendable func store(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         ChunkLocationsResponse
     > {
@@ -34,6 +35,11 @@ struct SeedController: Sendable {
         _ = try request.declaredLength(atMost: Int64(Self.maximumChunkSize), "a chunk is at most 64 MiB")
         // The whole chunk is held once (≤ 64 MiB), then written to each account in turn.
         let body = try await request.body.collect(upTo: Self.maximumChunkSize)
+        // The quota counts a seed chunk's bytes once, whatever its replicas (as for files, whatever their durability);
+        // the same chunk written again is charged only what it grew by. 413 before anything is written.
+        let previous = try await core.accounts.chargedSeedSize(chunkID: chunkID, ownerID: owner) ?? 0
+        let growth = Int64(body.readableBytes) - previous
+        if growth > 0 { try await core.quota.charge(owner: owner, bytes: growth) }
         var stored: [UUID] = []
         var last: StoredObject?
         for account in candidates where stored.count < replicas {
@@ -51,7 +57,8 @@ struct SeedController: Sendable {
                     accountID: account.id,
                     ownerID: owner,
                     size: object.size,
-                    sha256: object.sha256
+                    sha256: object.sha256,
+                    charged: true
                 )
                 try await core.accounts.addUsage(id: account.id, bytes: object.size, objects: 1)
                 stored.append(account.id)
@@ -65,12 +72,15 @@ struct SeedController: Sendable {
             }
         }
         guard stored.count == replicas, let last else {
+            // Copies that were written are stored (and readable) and stay charged; with none, nothing was stored.
+            if stored.isEmpty { await core.refund(owner: owner, bytes: growth) }
             throw APIError(
                 .insufficientStorage,
                 code: "insufficient_storage",
                 message: "only \(stored.count) of \(replicas) replicas could be written"
             )
         }
+        await core.refund(owner: owner, bytes: -growth)
         return EditedResponse(
             status: .created,
             response: ChunkLocationsResponse(chunkID: chunkID, size: last.size, sha256: last.sha256, accounts: stored)

@@ -187,5 +187,14 @@ enum FilesystemMigrations {
                 "ALTER TABLE fs.links ADD COLUMN owner_email text",
             ]
         ),
+        Migration(
+            version: 5,
+            name: "raw_bytes",
+            statements: [
+                // Bytes a user stored outside files (direct chunks, account and member objects, seeds), charged by
+                // chunk, cloud and array through POST /internal/usage: they count against the quota with the files.
+                "ALTER TABLE fs.settings ADD COLUMN raw_bytes bigint NOT NULL DEFAULT 0",
+            ]
+        ),
     ]
 }

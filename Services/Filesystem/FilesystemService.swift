@@ -35,7 +35,8 @@ enum FilesystemService {
                 window: settings.window,
                 orphanAge: Double(settings.orphanAge.components.seconds)
             )
-            let authentication = dependencies.authentication(dependencies.makeVerifier(), scopes: [Scope.user])
+            let verifier = dependencies.makeVerifier()
+            let authentication = dependencies.authentication(verifier, scopes: [Scope.user])
             let data = DataController(
                 nodes: nodes,
                 access: access,
@@ -90,6 +91,11 @@ enum FilesystemService {
                 defaultQuota: settings.defaultQuota
             )
             .addRoutes(to: router)
+            UsageLedgerController(
+                ledger: PostgresQuotaLedger(client: dependencies.postgres, logger: dependencies.logger),
+                authentication: dependencies.authentication(verifier, scopes: [Scope.service]),
+                defaultQuota: settings.defaultQuota
+            ).addRoutes(to: router)
             return [
                 OrphanCollector(
                     nodes: nodes,

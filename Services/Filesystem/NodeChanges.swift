@@ -253,17 +253,8 @@ extension PostgresNodeRepository {
     }
 
     func usage(owner: UUID) async throws -> (bytes: Int64, files: Int64) {
-        let rows = try await client.query(
-            """
-            SELECT
-                (SELECT COALESCE(sum(size), 0)::bigint FROM (
-                    SELECT DISTINCT vc.chunk_id, vc.size FROM fs.version_chunks vc JOIN fs.nodes n ON n.id = vc.file_id
-                    WHERE n.owner_id = \(owner)) stored),
-                (SELECT count(*) FROM fs.nodes WHERE owner_id = \(owner) AND kind = 'file'
-                    AND current_version IS NOT NULL)
-            """,
-            logger: logger
-        )
+        // File bytes plus the raw bytes chunk, cloud and array charged: the one definition in QuotaLedger.
+        let rows = try await client.query(QuotaLedger.usageQuery(owner: owner), logger: logger)
         for try await (bytes, files) in rows.decode((Int64, Int64).self) { return (bytes, files) }
         return (0, 0)
     }

@@ -120,7 +120,8 @@ protocol NodeRepository: Sendable {
     func versions(fileID: UUID) async throws -> [VersionRecord]
     /// Makes an old version current again, as a new version with the same chunks.
     func restoreVersion(owner: UUID, fileID: UUID, version: Int) async throws
-    /// Bytes stored (every version, the trash included, each chunk once) and files.
+    /// Bytes stored (every version, the trash included, each chunk once, plus the raw bytes charged by chunk, cloud
+    /// and array) and files.
     func usage(owner: UUID) async throws -> (bytes: Int64, files: Int64)
     /// The user's storage choice and quota.
     func settings(owner: UUID) async throws -> (storage: StorageSettings, quota: Int64?)

@@ -52,7 +52,8 @@ struct SettingsController: Sendable {
         return try await get(request, context: context)
     }
 
-    /// `GET /usage` → bytes stored (every version and the trash, each chunk once), files, and the quota.
+    /// `GET /usage` → bytes stored (every version and the trash, each chunk once, plus raw chunks, objects and seeds
+    /// stored directly), files, and the quota.
     @Sendable func usage(_ request: Request, context: StrypeRequestContext) async throws -> UsageResponse {
         let owner = try DataController.owner(context)
         let (bytes, files) = try await nodes.usage(owner: owner)

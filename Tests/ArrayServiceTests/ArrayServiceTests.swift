@@ -9,7 +9,7 @@ struct ArrayServiceTests {
     func conformsToRuntime() async throws {
         let problems = try await ServiceConformance.problems(
             of: ArrayService.definition,
-            peers: [.auth],
+            peers: [.auth, .filesystem],
             needsMasterKey: false
         )
         #expect(problems == [])

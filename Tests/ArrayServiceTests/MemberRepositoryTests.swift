@@ -68,4 +68,43 @@ struct MemberRepositoryTests {
             #expect(try await members.holders(keys: ["chunks/a"], ownerID: owner).isEmpty)
         }
     }
+
+    @Test("users' objects and seed chunks are refunded once: on delete, and with the member (seeds with the last copy)")
+    func refunds() async throws {
+        try await Self.withRepository { members in
+            let (one, two, owner, user) = (UUID(), UUID(), UUID(), UUID())
+            _ = try await members.checkIn(id: one, ownerID: owner, name: "a", report: Self.report)
+            _ = try await members.checkIn(id: two, ownerID: owner, name: "b", report: Self.report)
+            func object(_ member: UUID, _ key: String, _ size: Int64) -> ObjectRecord {
+                ObjectRecord(memberID: member, key: key, size: size, sha256: "s", challenges: [], lost: false)
+            }
+            let chunk = String(repeating: "ab", count: 16)
+            let seedKeys = ["chunks/\(chunk)", "users/\(user.uuidString.lowercased())/chunks/\(chunk)"]
+            try await members.recordObject(object(one, "mine", 10), ownerID: user, chargedTo: user, seedCharged: false)
+            try await members.recordObject(object(one, "shard", 20), ownerID: user)
+            for (member, key) in [(one, seedKeys[0]), (two, seedKeys[1])] {
+                let replica = object(member, key, 30)
+                try await members.recordObject(replica, ownerID: user, chargedTo: nil, seedCharged: true)
+            }
+            #expect(try await members.chargedObjectSize(memberID: one, key: "mine") == 10)
+            #expect(try await members.chargedObjectSize(memberID: one, key: "shard") == nil)
+            #expect(try await members.chargedSeedSize(keys: seedKeys, ownerID: user) == 30)
+            #expect(try await members.chargedSeedSize(keys: seedKeys, ownerID: owner) == nil)
+            // A shard chunk wrote was charged to nobody.
+            #expect(try await members.deleteObjectRefunding(memberID: one, key: "shard") == nil)
+
+            // The user's object goes back with the member; the seed does not, a copy is left on the other member.
+            let refunds = try await members.removeRefunding(id: one)
+            #expect(refunds?.map(\.ownerID) == [user])
+            #expect(refunds?.map(\.bytes) == [10])
+            #expect(try await members.removeRefunding(id: one) == nil)
+            #expect(try await members.chargedSeedSize(keys: seedKeys, ownerID: user) == 30)
+
+            // Its last copy deleted, the seed chunk is refunded, once.
+            let last = try await members.deleteObjectRefunding(memberID: two, key: seedKeys[1])
+            #expect(last?.ownerID == user)
+            #expect(last?.bytes == 30)
+            #expect(try await members.deleteObjectRefunding(memberID: two, key: seedKeys[1]) == nil)
+        }
+    }
 }

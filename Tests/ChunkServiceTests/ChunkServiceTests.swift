@@ -1,4 +1,8 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
 import PostgresNIO
 import StrypeService
 import StrypeTestSupport
@@ -13,7 +17,7 @@ struct ChunkServiceTests {
     func conformsToRuntime() async throws {
         let problems = try await ServiceConformance.problems(
             of: ChunkService.definition,
-            peers: [.auth, .cloud, .array],
+            peers: [.auth, .cloud, .array, .filesystem],
             needsMasterKey: true
         )
         #expect(problems == [])
@@ -57,6 +61,65 @@ struct ChunkServiceTests {
             let next = Set(try await repository.shardsDueForAudit(limit: 2).map(\.shard.index))
             #expect(next.count == 2 && next.isSubset(of: taken[0].union(taken[1])))
             try await postgres.query("TRUNCATE chunk.chunks CASCADE", logger: logger)
+        }
+    }
+
+    @Test("a user's chunk is charged once its size is known: 413 past the quota, refunded when the store fails")
+    func quotaCharges() async throws {
+        let dependencies = try TestDependencies(service: .chunk, peers: [.auth, .cloud, .array, .filesystem])
+        let deps = dependencies.dependencies
+        try await Migrator(client: deps.postgres, schema: "chunk", migrations: ChunkMigrations.all, logger: deps.logger)
+            .run()
+        let quota = RecordingQuota(limit: 100)
+        let core = ChunkService.makeCore(dependencies: deps, quota: quota)
+        let tokens = await TestTokenIssuer()
+        let verifier = AccessTokenVerifier(keys: tokens, revocations: SessionRevocations())
+        let definition = ServiceDefinition(
+            name: .chunk,
+            needsMasterKey: true,
+            migrations: [],
+            build: { router, runtime in
+                ChunkController(core: core, authentication: runtime.authentication(verifier)).addRoutes(to: router)
+                return []
+            }
+        )
+        let user = UUID()
+        let token = try await tokens.token(user: user)
+        let service = try await tokens.serviceToken("filesystem")
+        let app = buildApplication(definition, dependencies: deps, listener: .internalPort)
+        do {
+            try await Self.exerciseQuota(app, quota: quota, user: user, token: token, service: service)
+        } catch {
+            await dependencies.shutdown()
+            throw error
+        }
+        await dependencies.shutdown()
+    }
+
+    private static func exerciseQuota(
+        _ app: StrypeApplication,
+        quota: RecordingQuota,
+        user: UUID,
+        token: String,
+        service: String
+    ) async throws {
+        try await app.test(.router) { client in
+            func put(_ count: Int, token: String, for owner: UUID? = nil) async throws -> HTTPResponse.Status {
+                var headers: HTTPFields = [.authorization: "Bearer \(token)", .contentLength: String(count)]
+                if let owner { headers[ChunkController.userHeader] = owner.uuidString }
+                let body = ByteBuffer(bytes: [UInt8](repeating: 7, count: count))
+                return try await client.execute(uri: "/", method: .put, headers: headers, body: body) { $0.status }
+            }
+            #expect(try await put(101, token: token) == .contentTooLarge)
+            #expect(quota.charges.isEmpty)
+            // Within the quota, but no backend answers (the peers point at a closed port): the store fails and the
+            // charge is given back.
+            #expect(try await put(50, token: token) != .created)
+            #expect(quota.charges.map(\.bytes) == [50, -50])
+            #expect(quota.used(user) == 0)
+            // What filesystem stores for the user is counted as file bytes, not here.
+            _ = try await put(50, token: service, for: user)
+            #expect(quota.charges.count == 2)
         }
     }
 }

@@ -18,6 +18,8 @@ struct CloudHarness {
     let dependencies: TestDependencies
     let core: CloudCore
     let tokens: TestTokenIssuer
+    /// Where users' objects and seed chunks are charged (filesystem's ledger in the suite).
+    let quota: RecordingQuota
 
     /// The endpoints every harness allows although they are loopback addresses.
     static var testEndpoints: [String] {
@@ -30,7 +32,8 @@ struct CloudHarness {
         return endpoints
     }
 
-    init(localRoots: [String]? = nil, allowed: [String] = []) async throws {
+    init(localRoots: [String]? = nil, allowed: [String] = [], quota: RecordingQuota = RecordingQuota()) async throws {
+        self.quota = quota
         dependencies = try TestDependencies()
         let deps = dependencies.dependencies
         try await Migrator(

@@ -9,7 +9,7 @@ struct CloudServiceTests {
     func conformsToRuntime() async throws {
         let problems = try await ServiceConformance.problems(
             of: CloudService.definition,
-            peers: [.auth],
+            peers: [.auth, .filesystem],
             needsMasterKey: true
         )
         #expect(problems == [])

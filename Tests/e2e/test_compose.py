@@ -37,7 +37,7 @@ def test_service_is_configured_and_scalable(compose, name):
     env = service["environment"]
     for variable in ["DATABASE_URL", "REDIS_URL", "SERVICE_SECRET", "CLOUDSTRYPE_MASTER_KEY", "PORT", "LOG_LEVEL"]:
         assert variable in env, f"{name} lacks {variable}"
-    for peer in ["AUTH_URL", "CLOUD_URL", "ARRAY_URL", "CHUNK_URL"]:
+    for peer in ["AUTH_URL", "CLOUD_URL", "ARRAY_URL", "CHUNK_URL", "FILESYSTEM_URL"]:
         assert env[peer].startswith("http://") and env[peer].endswith(":8080")
     assert "/ready" in " ".join(service["healthcheck"]["test"])
     assert service["build"]["args"]["PRODUCT"] == name

@@ -17,6 +17,7 @@ GOOD = {
     "CLOUD_URL": "http://127.0.0.1:1",
     "ARRAY_URL": "http://127.0.0.1:1",
     "CHUNK_URL": "http://127.0.0.1:1",
+    "FILESYSTEM_URL": "http://127.0.0.1:1",
 }
 
 
@@ -50,7 +51,10 @@ def test_bad_value_exits_naming_variable(name, variable, value):
     assert lines[0].startswith(f"{name}: configuration error: {variable}: ")
 
 
-@pytest.mark.parametrize("name,variable", [("cloud", "AUTH_URL"), ("chunk", "ARRAY_URL"), ("filesystem", "CHUNK_URL")])
+@pytest.mark.parametrize(
+    "name,variable",
+    [("cloud", "AUTH_URL"), ("chunk", "ARRAY_URL"), ("filesystem", "CHUNK_URL"), ("array", "FILESYSTEM_URL")],
+)
 def test_missing_peer_url(name, variable):
     env = dict(GOOD)
     env.pop(variable)

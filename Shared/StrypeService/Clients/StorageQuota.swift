@@ -1,0 +1,50 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import StrypeCore
+
+/// Counts the raw bytes a user stores outside files (direct chunks, account and member objects, seeds) against the
+/// user's quota, which filesystem keeps.
+package protocol StorageQuota: Sendable {
+    /// Adds `bytes` to what `owner` stores (negative: a refund). A charge that does not fit the quota throws a 413
+    /// `quota_exceeded`; any other failure throws too, so the store is refused rather than left uncounted.
+    func charge(owner: UUID, bytes: Int64) async throws
+}
+
+/// `StorageQuota` on filesystem's ledger: `POST /internal/usage/{user}` on its internal listener, with a service token.
+package struct FilesystemQuota: StorageQuota {
+    private let filesystem: ServiceClient
+    private let tokens: ServiceTokenProvider
+
+    package init(filesystem: ServiceClient, tokens: ServiceTokenProvider) {
+        self.filesystem = filesystem
+        self.tokens = tokens
+    }
+
+    package func charge(owner: UUID, bytes: Int64) async throws {
+        guard bytes != 0 else { return }
+        var headers = HTTPHeaders()
+        headers.add(name: "Authorization", value: "Bearer \(try await tokens.token())")
+        headers.add(name: "Content-Type", value: "application/json")
+        let body = try JSONEncoder().encode(UsageChargeRequest(bytes: bytes))
+        let response = try await filesystem.send(
+            .POST,
+            "/internal/usage/\(owner.uuidString.lowercased())",
+            headers: headers,
+            body: .bytes(ByteBuffer(data: body))
+        )
+        let answer = try await response.body.collect(upTo: 64 << 10)
+        if response.status.code == 413 {
+            // Filesystem's own words say how many bytes are left; the caller sees the same 413.
+            let message =
+                (try? JSONDecoder().decode(ErrorBody.self, from: answer))?.error.message
+                ?? "this does not fit your quota"
+            throw APIError(.contentTooLarge, code: "quota_exceeded", message: message)
+        }
+        guard (200..<300).contains(response.status.code) else {
+            throw ServiceCallError(status: Int(response.status.code), body: String(buffer: answer))
+        }
+    }
+}
