@@ -82,7 +82,7 @@ enum ChunkMigrations {
             statements: [
                 // Chunks a user stored directly, charged to the user's quota (a file's chunks are counted by
                 // filesystem as file bytes): deleting one refunds its size.
-                "ALTER TABLE chunk.chunks ADD COLUMN charged boolean NOT NULL DEFAULT false",
+                "ALTER TABLE chunk.chunks ADD COLUMN charged boolean NOT NULL DEFAULT false"
             ]
         ),
     ]

@@ -193,7 +193,7 @@ enum FilesystemMigrations {
             statements: [
                 // Bytes a user stored outside files (direct chunks, account and member objects, seeds), charged by
                 // chunk, cloud and array through POST /internal/usage: they count against the quota with the files.
-                "ALTER TABLE fs.settings ADD COLUMN raw_bytes bigint NOT NULL DEFAULT 0",
+                "ALTER TABLE fs.settings ADD COLUMN raw_bytes bigint NOT NULL DEFAULT 0"
             ]
         ),
     ]

@@ -399,10 +399,8 @@ struct PostgresNodeRepository: NodeRepository {
                 if quota != nil {
                     // The owner's commits take turns, so uploads that each fit cannot pass the quota together: the
                     // usage is read by a later statement, whose snapshot sees every commit that held the lock before.
-                    try await connection.query(
-                        "SELECT pg_advisory_xact_lock(hashtext('fs.quota'), hashtext(\(owner.uuidString)))",
-                        logger: logger
-                    )
+                    // The same lock as the raw-byte ledger's charges (QuotaLedger).
+                    try await connection.query(QuotaLedger.lock(owner: owner), logger: logger)
                 }
                 let parent = try await Self.makeDirectories(
                     owner: owner,
@@ -449,7 +447,9 @@ struct PostgresNodeRepository: NodeRepository {
                     let rows = try await connection.query(
                         """
                         WITH used AS (
-                            SELECT COALESCE(sum(size), 0)::bigint AS bytes FROM (
+                            SELECT COALESCE(sum(size), 0)::bigint
+                                + COALESCE((SELECT raw_bytes FROM fs.settings WHERE user_id = \(owner)), 0)::bigint
+                                AS bytes FROM (
                                 SELECT DISTINCT vc.chunk_id, vc.size FROM fs.version_chunks vc
                                 JOIN fs.nodes n ON n.id = vc.file_id WHERE n.owner_id = \(owner)) stored
                         ), added AS (

@@ -9,10 +9,7 @@ import Testing
 extension CloudTests {
     @Suite("quota charges of users' objects and seed chunks")
     struct Quota {
-        @Test(
-            "a user's object is charged before it is sent, refused past the quota, refunded on delete and with the "
-                + "account; shards chunk writes are not charged"
-        )
+        @Test("a user's object is charged, refused past the quota, refunded on delete and with its account")
         func objects() async throws {
             let quota = RecordingQuota(limit: 1 << 20)
             let harness = try await CloudHarness(quota: quota)
@@ -57,10 +54,7 @@ extension CloudTests {
             }
         }
 
-        @Test(
-            "a seed chunk is charged once whatever its replicas, refused past the quota, and refunded when its last "
-                + "account goes"
-        )
+        @Test("a seed chunk is charged once whatever its replicas and refunded when its last account goes")
         func seeds() async throws {
             let quota = RecordingQuota(limit: 1 << 20)
             let harness = try await CloudHarness(quota: quota)
