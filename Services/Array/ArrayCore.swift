@@ -111,18 +111,9 @@ struct ArrayCore: Sendable {
         }
     }
 
-    /// Gives `bytes` back to the owner's quota; when filesystem cannot be reached the user stays charged (counted
-    /// too much, never too little), and the log says so.
+    /// Gives `bytes` back to the owner's quota (see `StorageQuota.refund`).
     func refund(owner: UUID, bytes: Int64) async {
-        guard bytes > 0 else { return }
-        do {
-            try await quota.charge(owner: owner, bytes: -bytes)
-        } catch {
-            logger.error(
-                "a quota refund failed; the user stays charged",
-                metadata: ["user_id": "\(owner)", "bytes": "\(bytes)", "error": "\(error)"]
-            )
-        }
+        await quota.refund(owner: owner, bytes: bytes, logger: logger)
     }
 
     /// Removes a member and refunds what users were charged for on it: their objects, and seed chunks whose last

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HTTPTypes
+import Logging
 import NIOCore
 import NIOHTTP1
 import StrypeCore
@@ -11,6 +12,22 @@ package protocol StorageQuota: Sendable {
     /// Adds `bytes` to what `owner` stores (negative: a refund). A charge that does not fit the quota throws a 413
     /// `quota_exceeded`; any other failure throws too, so the store is refused rather than left uncounted.
     func charge(owner: UUID, bytes: Int64) async throws
+}
+
+extension StorageQuota {
+    /// Gives `bytes` back to `owner`; when filesystem cannot be reached the user stays charged (counted too much,
+    /// never too little), and the log says so.
+    package func refund(owner: UUID, bytes: Int64, logger: Logger) async {
+        guard bytes > 0 else { return }
+        do {
+            try await charge(owner: owner, bytes: -bytes)
+        } catch {
+            logger.error(
+                "a quota refund failed; the user stays charged",
+                metadata: ["user_id": "\(owner)", "bytes": "\(bytes)", "error": "\(error)"]
+            )
+        }
+    }
 }
 
 /// `StorageQuota` on filesystem's ledger: `POST /internal/usage/{user}` on its internal listener, with a service token.
