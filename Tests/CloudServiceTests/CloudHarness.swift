@@ -42,11 +42,14 @@ struct CloudHarness {
             migrations: CloudMigrations.all,
             logger: TestEnvironment.logger
         ).run()
-        try await deps.postgres.query("TRUNCATE cloud.accounts, cloud.chunk_locations", logger: TestEnvironment.logger)
+        try await deps.postgres.query(
+            "TRUNCATE cloud.accounts, cloud.chunk_locations, cloud.user_objects",
+            logger: TestEnvironment.logger
+        )
         var settings = CloudSettings()
         settings.localRoots = LocalRoots(paths: localRoots ?? [FileManager.default.temporaryDirectory.path])
         settings.endpoints = try EndpointPolicy.parse((Self.testEndpoints + allowed).joined(separator: ","))
-        core = CloudService.makeCore(dependencies: deps, settings: settings)
+        core = CloudService.makeCore(dependencies: deps, settings: settings, quota: quota)
         tokens = await TestTokenIssuer()
     }
 
