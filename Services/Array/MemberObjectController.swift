@@ -25,8 +25,7 @@ struct MemberObjectController: Sendable {
     /// `PUT …/objects/{key}`: `Content-Length` required (at most 64 MiB) → 201 `{member_id, key, size, sha256}` once
     /// the agent has it on disk. The agent checks the bytes against `X-Content-SHA256` (computed here when not sent),
     /// so hashing costs the server nothing on the path chunk uses. A user's object is charged to the user's quota
-    /// before its body is read (the growth over the object the user had under that key): 413 `quota_exceeded` when
-    /// it does not fit.
+    /// before its body is read: 413 `quota_exceeded` when it does not fit.
     @Sendable func put(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         MemberObjectResponse
     > {
@@ -40,12 +39,10 @@ struct MemberObjectController: Sendable {
             throw APIError.invalidField("X-Content-SHA256", "must be 64 hex digits")
         }
         // Shards chunk writes belong to files, which filesystem counts; what a user puts here is charged here.
+        // The whole length is charged before the body is read; the object it replaces is refunded to whoever
+        // carried it once the new one is recorded, so concurrent writers of one key cannot leave bytes uncharged.
         let chargedTo = principal.isService ? nil : principal.userID
-        var growth: Int64 = 0
-        if let chargedTo {
-            growth = length - (try await core.members.chargedObjectSize(memberID: member.id, key: key) ?? 0)
-            if growth > 0 { try await core.quota.charge(owner: chargedTo, bytes: growth) }
-        }
+        if let chargedTo, length > 0 { try await core.quota.charge(owner: chargedTo, bytes: length) }
         let sha256: String
         do {
             let data = try await request.body.collect(upTo: Int(length))
@@ -66,7 +63,7 @@ struct MemberObjectController: Sendable {
                 throw error.apiError
             }
         } catch {
-            if let chargedTo { await core.refund(owner: chargedTo, bytes: growth) }
+            if let chargedTo { await core.refund(owner: chargedTo, bytes: length) }
             throw error
         }
         let object = ObjectRecord(
@@ -77,13 +74,14 @@ struct MemberObjectController: Sendable {
             challenges: [],
             lost: false
         )
-        try await core.members.recordObject(
+        let replaced = try await core.members.recordObject(
             object,
             ownerID: principal.userID ?? member.ownerID,
             chargedTo: chargedTo,
             seedCharged: false
         )
-        if let chargedTo { await core.refund(owner: chargedTo, bytes: -growth) }
+        // A shard chunk writes over a user's object refunds that user too: the bytes are no longer theirs.
+        if let replaced { await core.refund(owner: replaced.ownerID, bytes: replaced.bytes) }
         return EditedResponse(
             status: .created,
             response: MemberObjectResponse(

@@ -71,9 +71,13 @@ protocol MemberRepository: Sendable {
     /// Removes the member (`remove`) and returns, per user, the charged bytes that go with its objects: what users
     /// put on it, and seed chunks whose last charged copy it held. nil when there was no such member.
     func removeRefunding(id: UUID) async throws -> [(ownerID: UUID, bytes: Int64)]?
-    /// Records an object; `chargedTo`: the user whose quota was charged for it (a user's own PUT), `seedCharged`: a
-    /// replica of a seed chunk whose size was charged once to its owner.
-    func recordObject(_ object: ObjectRecord, ownerID: UUID, chargedTo: UUID?, seedCharged: Bool) async throws
+    /// Records (or replaces) an object; `chargedTo`: the user whose quota was charged for it (a user's own PUT),
+    /// `seedCharged`: a replica of a seed chunk whose size was charged once to its owner. Returns the user charge the
+    /// replaced object carried (`charged_to`), nil when it carried none.
+    @discardableResult
+    func recordObject(_ object: ObjectRecord, ownerID: UUID, chargedTo: UUID?, seedCharged: Bool) async throws -> (
+        ownerID: UUID, bytes: Int64
+    )?
     func object(memberID: UUID, key: String) async throws -> ObjectRecord?
     func deleteObject(memberID: UUID, key: String) async throws
     /// The size a user's quota was charged with for the object under `key`, nil when no user was charged for it.
@@ -92,8 +96,9 @@ protocol MemberRepository: Sendable {
 }
 
 extension MemberRepository {
-    /// Records an object no quota was charged for (a shard chunk wrote).
-    func recordObject(_ object: ObjectRecord, ownerID: UUID) async throws {
+    /// Records an object no quota was charged for (a shard chunk wrote); returns the charge it replaced.
+    @discardableResult
+    func recordObject(_ object: ObjectRecord, ownerID: UUID) async throws -> (ownerID: UUID, bytes: Int64)? {
         try await recordObject(object, ownerID: ownerID, chargedTo: nil, seedCharged: false)
     }
 }
@@ -198,52 +203,70 @@ struct PostgresMemberRepository: MemberRepository {
 
     func removeRefunding(id: UUID) async throws -> [(ownerID: UUID, bytes: Int64)]? {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
-            // The row stays as a tombstone so the agent's token cannot bring the member back.
-            let removed = try await connection.query(
-                """
-                UPDATE "array".members SET removed_at = now(), shared = false
-                WHERE id = \(id) AND removed_at IS NULL RETURNING id
-                """,
-                logger: logger
-            )
-            var found = false
-            for try await _ in removed.decode(UUID.self) { found = true }
-            guard found else { return nil }
-            let rows = try await connection.query(
-                """
-                SELECT owner_id, sum(bytes)::bigint FROM (
-                    SELECT charged_to AS owner_id, size AS bytes FROM "array".objects
-                    WHERE member_id = \(id) AND charged_to IS NOT NULL
-                    UNION ALL
-                    SELECT o.owner_id, o.size FROM "array".objects o
-                    WHERE o.member_id = \(id) AND o.seed_charged AND NOT EXISTS (
-                        SELECT 1 FROM "array".objects c JOIN "array".members m ON m.id = c.member_id
-                        WHERE c.seed_charged AND c.owner_id = o.owner_id AND c.member_id <> o.member_id
-                            AND right(c.key, 32) = right(o.key, 32) AND m.removed_at IS NULL)
-                ) charged GROUP BY owner_id
-                """,
-                logger: logger
-            )
-            var refunds: [(ownerID: UUID, bytes: Int64)] = []
-            for try await (owner, bytes) in rows.decode((UUID, Int64).self) { refunds.append((owner, bytes)) }
-            try await connection.query("DELETE FROM \"array\".objects WHERE member_id = \(id)", logger: logger)
-            return refunds
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                // The row stays as a tombstone so the agent's token cannot bring the member back.
+                let removed = try await connection.query(
+                    """
+                    UPDATE "array".members SET removed_at = now(), shared = false
+                    WHERE id = \(id) AND removed_at IS NULL RETURNING id
+                    """,
+                    logger: logger
+                )
+                var found = false
+                for try await _ in removed.decode(UUID.self) { found = true }
+                guard found else { return nil }
+                let rows = try await connection.query(
+                    """
+                    SELECT owner_id, sum(bytes)::bigint FROM (
+                        SELECT charged_to AS owner_id, size AS bytes FROM "array".objects
+                        WHERE member_id = \(id) AND charged_to IS NOT NULL
+                        UNION ALL
+                        SELECT o.owner_id, o.size FROM "array".objects o
+                        WHERE o.member_id = \(id) AND o.seed_charged AND NOT EXISTS (
+                            SELECT 1 FROM "array".objects c JOIN "array".members m ON m.id = c.member_id
+                            WHERE c.seed_charged AND c.owner_id = o.owner_id AND c.member_id <> o.member_id
+                                AND right(c.key, 32) = right(o.key, 32) AND m.removed_at IS NULL)
+                    ) charged GROUP BY owner_id
+                    """,
+                    logger: logger
+                )
+                var refunds: [(ownerID: UUID, bytes: Int64)] = []
+                for try await (owner, bytes) in rows.decode((UUID, Int64).self) { refunds.append((owner, bytes)) }
+                try await connection.query("DELETE FROM \"array\".objects WHERE member_id = \(id)", logger: logger)
+                return refunds
+            }
+        } catch {
+            throw PostgresErrors.unwrapped(error)
         }
     }
 
-    func recordObject(_ object: ObjectRecord, ownerID: UUID, chargedTo: UUID?, seedCharged: Bool) async throws {
-        try await client.query(
+    @discardableResult
+    func recordObject(_ object: ObjectRecord, ownerID: UUID, chargedTo: UUID?, seedCharged: Bool) async throws -> (
+        ownerID: UUID, bytes: Int64
+    )? {
+        // The replaced row is read and locked in the statement that replaces it, so two writers of one key each get
+        // back exactly the charge they displaced.
+        let rows = try await client.query(
             """
-            INSERT INTO "array".objects (member_id, key, owner_id, size, sha256, challenges, charged_to, seed_charged)
-            VALUES (\(object.memberID), \(object.key), \(ownerID), \(object.size), \(object.sha256),
-                    \(object.challenges), \(chargedTo), \(seedCharged))
-            ON CONFLICT (member_id, key) DO UPDATE SET size = EXCLUDED.size, sha256 = EXCLUDED.sha256,
-                challenges = EXCLUDED.challenges, owner_id = EXCLUDED.owner_id, lost_at = NULL, lost_reason = NULL,
-                stored_at = now(), charged_to = EXCLUDED.charged_to, seed_charged = EXCLUDED.seed_charged
+            WITH old AS (
+                SELECT charged_to, size FROM "array".objects
+                WHERE member_id = \(object.memberID) AND key = \(object.key) FOR UPDATE
+            ), written AS (
+                INSERT INTO "array".objects
+                    (member_id, key, owner_id, size, sha256, challenges, charged_to, seed_charged)
+                VALUES (\(object.memberID), \(object.key), \(ownerID), \(object.size), \(object.sha256),
+                        \(object.challenges), \(chargedTo), \(seedCharged))
+                ON CONFLICT (member_id, key) DO UPDATE SET size = EXCLUDED.size, sha256 = EXCLUDED.sha256,
+                    challenges = EXCLUDED.challenges, owner_id = EXCLUDED.owner_id, lost_at = NULL, lost_reason = NULL,
+                    stored_at = now(), charged_to = EXCLUDED.charged_to, seed_charged = EXCLUDED.seed_charged
+            )
+            SELECT charged_to, size FROM old WHERE charged_to IS NOT NULL
             """,
             logger: logger
         )
+        for try await (owner, size) in rows.decode((UUID, Int64).self) { return (owner, size) }
+        return nil
     }
 
     func chargedObjectSize(memberID: UUID, key: String) async throws -> Int64? {
@@ -260,30 +283,34 @@ struct PostgresMemberRepository: MemberRepository {
 
     func deleteObjectRefunding(memberID: UUID, key: String) async throws -> (ownerID: UUID, bytes: Int64)? {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
-            let rows = try await connection.query(
-                """
-                DELETE FROM "array".objects WHERE member_id = \(memberID) AND key = \(key)
-                RETURNING owner_id, size, charged_to, seed_charged
-                """,
-                logger: logger
-            )
-            var deleted: (owner: UUID, size: Int64, chargedTo: UUID?, seed: Bool)?
-            for try await row in rows.decode((UUID, Int64, UUID?, Bool).self) { deleted = row }
-            guard let deleted else { return nil }
-            if let chargedTo = deleted.chargedTo { return (chargedTo, deleted.size) }
-            guard deleted.seed else { return nil }
-            // A seed chunk was charged once: only its last copy gives the bytes back.
-            let others = try await connection.query(
-                """
-                SELECT count(*) FROM "array".objects c JOIN "array".members m ON m.id = c.member_id
-                WHERE c.seed_charged AND c.owner_id = \(deleted.owner) AND right(c.key, 32) = right(\(key), 32)
-                    AND m.removed_at IS NULL
-                """,
-                logger: logger
-            )
-            for try await count in others.decode(Int64.self) where count > 0 { return nil }
-            return (deleted.owner, deleted.size)
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    DELETE FROM "array".objects WHERE member_id = \(memberID) AND key = \(key)
+                    RETURNING owner_id, size, charged_to, seed_charged
+                    """,
+                    logger: logger
+                )
+                var deleted: (owner: UUID, size: Int64, chargedTo: UUID?, seed: Bool)?
+                for try await row in rows.decode((UUID, Int64, UUID?, Bool).self) { deleted = row }
+                guard let deleted else { return nil }
+                if let chargedTo = deleted.chargedTo { return (chargedTo, deleted.size) }
+                guard deleted.seed else { return nil }
+                // A seed chunk was charged once: only its last copy gives the bytes back.
+                let others = try await connection.query(
+                    """
+                    SELECT count(*) FROM "array".objects c JOIN "array".members m ON m.id = c.member_id
+                    WHERE c.seed_charged AND c.owner_id = \(deleted.owner) AND right(c.key, 32) = right(\(key), 32)
+                        AND m.removed_at IS NULL
+                    """,
+                    logger: logger
+                )
+                for try await count in others.decode(Int64.self) where count > 0 { return nil }
+                return (deleted.owner, deleted.size)
+            }
+        } catch {
+            throw PostgresErrors.unwrapped(error)
         }
     }
 

@@ -44,10 +44,11 @@ struct SeedController: Sendable {
             )
         }
         // The quota counts a seed chunk's bytes once, whatever its replicas (as for files, whatever their durability);
-        // the same chunk written again is charged only what it grew by. 413 before anything is written.
+        // the same chunk written again is charged only what it grew by, and never refunded for shrinking: its other
+        // copies may still hold the larger bytes. 413 before anything is written.
         let keys = ["chunks/\(chunkID)", "users/\(owner.uuidString.lowercased())/chunks/\(chunkID)"]
         let previous = try await core.members.chargedSeedSize(keys: keys, ownerID: owner) ?? 0
-        let growth = Int64(body.readableBytes) - previous
+        let growth = max(0, Int64(body.readableBytes) - previous)
         if growth > 0 { try await core.quota.charge(owner: owner, bytes: growth) }
         let sha256 = AuditChallenges.sha256(body)
         var stored: [UUID] = []
@@ -84,7 +85,6 @@ struct SeedController: Sendable {
                 message: "only \(stored.count) of \(replicas) replicas could be written"
             )
         }
-        await core.refund(owner: owner, bytes: -growth)
         return EditedResponse(
             status: .created,
             response: ArraySeedResponse(

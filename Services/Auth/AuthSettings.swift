@@ -23,9 +23,6 @@ struct AuthSettings: Sendable {
     /// How long a session's refresh tokens live, counted from its sign-in (rotation does not extend it).
     var refreshTokenLifetime: Duration
 
-    /// The shortest `ADMIN_SETUP_TOKEN` accepted.
-    static let setupTokenMinimumLength = 32
-
     init(
         adminEmail: String? = nil,
         adminSetupToken: String? = nil,
@@ -55,15 +52,8 @@ struct AuthSettings: Sendable {
             }
         }
         let setupToken = env.optional("ADMIN_SETUP_TOKEN")
-        if let setupToken {
-            // The message never shows the value.
-            guard setupToken.count >= Self.setupTokenMinimumLength else {
-                throw ConfigError("ADMIN_SETUP_TOKEN", "must be at least \(Self.setupTokenMinimumLength) characters")
-            }
-            guard Set(setupToken).count > 1 else {
-                throw ConfigError("ADMIN_SETUP_TOKEN", "must not repeat one character (openssl rand -hex 32)")
-            }
-        }
+        // Held to the rules of every shared secret (length, no placeholder); the message never shows the value.
+        if let setupToken { try ExampleSecrets.refuse(setupToken, variable: "ADMIN_SETUP_TOKEN") }
         let raw = (env.optional("REGISTRATION") ?? "open").lowercased()
         guard let registration = RegistrationMode(rawValue: raw) else {
             throw ConfigError("REGISTRATION", "must be open, invite or closed")

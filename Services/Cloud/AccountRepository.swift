@@ -77,10 +77,12 @@ protocol AccountRepository: Sendable {
     func chunkLocations(chunkID: String, ownerID: UUID) async throws -> [(accountID: UUID, size: Int64, sha256: String)]
     /// The size a seed chunk was charged with (the largest of its charged copies); nil when none was charged.
     func chargedSeedSize(chunkID: String, ownerID: UUID) async throws -> Int64?
-    /// The size of the object a user put under `storedKey` on the account (what their quota was charged with).
-    func userObjectSize(accountID: UUID, storedKey: String) async throws -> Int64?
-    /// Records (or replaces) the object a user put, charged to `ownerID`.
-    func recordUserObject(accountID: UUID, storedKey: String, ownerID: UUID, size: Int64) async throws
+    /// Records (or replaces) the object a user put, charged to `ownerID`; returns the charge of the object it
+    /// replaced (whoever carried it), nil when no user's object was recorded there.
+    @discardableResult
+    func recordUserObject(accountID: UUID, storedKey: String, ownerID: UUID, size: Int64) async throws -> (
+        ownerID: UUID, size: Int64
+    )?
     /// Forgets a user's object; who was charged for it and how much, nil when no user's object was recorded there.
     func deleteUserObject(accountID: UUID, storedKey: String) async throws -> (ownerID: UUID, size: Int64)?
     /// Deletes the account and returns, per user, the charged bytes that go with it: the users' objects on it, and
@@ -203,24 +205,28 @@ struct PostgresAccountRepository: AccountRepository {
         return nil
     }
 
-    func userObjectSize(accountID: UUID, storedKey: String) async throws -> Int64? {
+    @discardableResult
+    func recordUserObject(accountID: UUID, storedKey: String, ownerID: UUID, size: Int64) async throws -> (
+        ownerID: UUID, size: Int64
+    )? {
+        // The replaced row is read and locked in the same statement that replaces it, so two writers of one key
+        // each get back exactly the charge they displaced.
         let rows = try await client.query(
-            "SELECT size FROM cloud.user_objects WHERE account_id = \(accountID) AND stored_key = \(storedKey)",
-            logger: logger
-        )
-        for try await size in rows.decode(Int64.self) { return size }
-        return nil
-    }
-
-    func recordUserObject(accountID: UUID, storedKey: String, ownerID: UUID, size: Int64) async throws {
-        try await client.query(
             """
-            INSERT INTO cloud.user_objects (account_id, stored_key, owner_id, size)
-            VALUES (\(accountID), \(storedKey), \(ownerID), \(size))
-            ON CONFLICT (account_id, stored_key) DO UPDATE SET owner_id = EXCLUDED.owner_id, size = EXCLUDED.size
+            WITH old AS (
+                SELECT owner_id, size FROM cloud.user_objects
+                WHERE account_id = \(accountID) AND stored_key = \(storedKey) FOR UPDATE
+            ), written AS (
+                INSERT INTO cloud.user_objects (account_id, stored_key, owner_id, size)
+                VALUES (\(accountID), \(storedKey), \(ownerID), \(size))
+                ON CONFLICT (account_id, stored_key) DO UPDATE SET owner_id = EXCLUDED.owner_id, size = EXCLUDED.size
+            )
+            SELECT owner_id, size FROM old
             """,
             logger: logger
         )
+        for try await (owner, size) in rows.decode((UUID, Int64).self) { return (owner, size) }
+        return nil
     }
 
     func deleteUserObject(accountID: UUID, storedKey: String) async throws -> (ownerID: UUID, size: Int64)? {
@@ -237,30 +243,34 @@ struct PostgresAccountRepository: AccountRepository {
 
     func deleteRefunding(id: UUID) async throws -> [(ownerID: UUID, bytes: Int64)]? {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
-            // Read before the delete: the rows go with the account (ON DELETE CASCADE).
-            let rows = try await connection.query(
-                """
-                SELECT owner_id, sum(bytes)::bigint FROM (
-                    SELECT owner_id, size AS bytes FROM cloud.user_objects WHERE account_id = \(id)
-                    UNION ALL
-                    SELECT l.owner_id, l.size FROM cloud.chunk_locations l
-                    WHERE l.account_id = \(id) AND l.charged AND NOT EXISTS (
-                        SELECT 1 FROM cloud.chunk_locations o
-                        WHERE o.chunk_id = l.chunk_id AND o.owner_id = l.owner_id AND o.account_id <> l.account_id
-                            AND o.charged)
-                ) charged GROUP BY owner_id
-                """,
-                logger: logger
-            )
-            var refunds: [(ownerID: UUID, bytes: Int64)] = []
-            for try await (owner, bytes) in rows.decode((UUID, Int64).self) { refunds.append((owner, bytes)) }
-            let deleted = try await connection.query(
-                "DELETE FROM cloud.accounts WHERE id = \(id) RETURNING id",
-                logger: logger
-            )
-            for try await _ in deleted.decode(UUID.self) { return refunds }
-            return nil
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                // Read before the delete: the rows go with the account (ON DELETE CASCADE).
+                let rows = try await connection.query(
+                    """
+                    SELECT owner_id, sum(bytes)::bigint FROM (
+                        SELECT owner_id, size AS bytes FROM cloud.user_objects WHERE account_id = \(id)
+                        UNION ALL
+                        SELECT l.owner_id, l.size FROM cloud.chunk_locations l
+                        WHERE l.account_id = \(id) AND l.charged AND NOT EXISTS (
+                            SELECT 1 FROM cloud.chunk_locations o
+                            WHERE o.chunk_id = l.chunk_id AND o.owner_id = l.owner_id AND o.account_id <> l.account_id
+                                AND o.charged)
+                    ) charged GROUP BY owner_id
+                    """,
+                    logger: logger
+                )
+                var refunds: [(ownerID: UUID, bytes: Int64)] = []
+                for try await (owner, bytes) in rows.decode((UUID, Int64).self) { refunds.append((owner, bytes)) }
+                let deleted = try await connection.query(
+                    "DELETE FROM cloud.accounts WHERE id = \(id) RETURNING id",
+                    logger: logger
+                )
+                for try await _ in deleted.decode(UUID.self) { return refunds }
+                return nil
+            }
+        } catch {
+            throw PostgresErrors.unwrapped(error)
         }
     }
 

@@ -24,8 +24,8 @@ struct ObjectController: Sendable {
     static let maximumObjectSize: Int64 = 5 << 30
 
     /// `PUT …/objects/{key}`: `Content-Length` required, `X-Content-SHA256` checked when sent → 201 `{key,size,sha256}`.
-    /// A user's object is charged to the user's quota before a byte is sent (the growth over the object the user had
-    /// under that key): 413 `quota_exceeded` when it does not fit.
+    /// A user's object is charged to the user's quota before a byte is sent: 413 `quota_exceeded` when it does not
+    /// fit.
     @Sendable func put(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<ObjectResponse>
     {
         let (account, key, store) = try await target(context)
@@ -35,20 +35,18 @@ struct ObjectController: Sendable {
         if let sha256, sha256.utf8.count != 64 || !sha256.allSatisfy(\.isHexDigit) {
             throw APIError.invalidField("X-Content-SHA256", "must be 64 hex digits")
         }
-        // Shards chunk writes belong to files, which filesystem counts; what a user puts here is charged here.
+        // Shards chunk writes belong to files, which filesystem counts; what a user puts here is charged here: the
+        // whole length before a byte is sent, and the object it replaced refunded to whoever carried it, once the
+        // new one is recorded (so concurrent writers of one key cannot leave bytes uncharged).
         let principal = try context.requirePrincipal()
         let owner = principal.isService ? nil : principal.userID
-        var growth: Int64 = 0
-        if let owner {
-            growth = length - (try await core.accounts.userObjectSize(accountID: account.id, storedKey: key) ?? 0)
-            if growth > 0 { try await core.quota.charge(owner: owner, bytes: growth) }
-        }
+        if let owner, length > 0 { try await core.quota.charge(owner: owner, bytes: length) }
         let stored: StoredObject
         do {
             stored = try await store.put(key: key, length: length, sha256: sha256, body: request.body)
         } catch {
             // The provider kept the old object (or none): nothing new is stored.
-            if let owner { await core.refund(owner: owner, bytes: growth) }
+            if let owner { await core.refund(owner: owner, bytes: length) }
             guard let failure = error as? ObjectStoreError else { throw error }
             await core.noteHealth(account, error: failure)
             throw failure.apiError
@@ -56,13 +54,13 @@ struct ObjectController: Sendable {
         await core.noteHealth(account, error: nil)
         try await core.accounts.addUsage(id: account.id, bytes: stored.size, objects: 1)
         if let owner {
-            try await core.accounts.recordUserObject(
+            let replaced = try await core.accounts.recordUserObject(
                 accountID: account.id,
                 storedKey: key,
                 ownerID: owner,
                 size: stored.size
             )
-            await core.refund(owner: owner, bytes: -growth)
+            if let replaced { await core.refund(owner: replaced.ownerID, bytes: replaced.size) }
         }
         return EditedResponse(
             status: .created,

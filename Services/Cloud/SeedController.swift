@@ -36,9 +36,10 @@ struct SeedController: Sendable {
         // The whole chunk is held once (≤ 64 MiB), then written to each account in turn.
         let body = try await request.body.collect(upTo: Self.maximumChunkSize)
         // The quota counts a seed chunk's bytes once, whatever its replicas (as for files, whatever their durability);
-        // the same chunk written again is charged only what it grew by. 413 before anything is written.
+        // the same chunk written again is charged only what it grew by, and never refunded for shrinking: its other
+        // copies may still hold the larger bytes. 413 before anything is written.
         let previous = try await core.accounts.chargedSeedSize(chunkID: chunkID, ownerID: owner) ?? 0
-        let growth = Int64(body.readableBytes) - previous
+        let growth = max(0, Int64(body.readableBytes) - previous)
         if growth > 0 { try await core.quota.charge(owner: owner, bytes: growth) }
         var stored: [UUID] = []
         var last: StoredObject?
@@ -80,7 +81,6 @@ struct SeedController: Sendable {
                 message: "only \(stored.count) of \(replicas) replicas could be written"
             )
         }
-        await core.refund(owner: owner, bytes: -growth)
         return EditedResponse(
             status: .created,
             response: ChunkLocationsResponse(chunkID: chunkID, size: last.size, sha256: last.sha256, accounts: stored)

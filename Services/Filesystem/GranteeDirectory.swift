@@ -26,7 +26,8 @@ struct AuthGranteeDirectory: GranteeDirectory {
     let tokens: ServiceTokenProvider
     let memberships = ExpiringCache<UUID, [UUID]>(lifetime: .seconds(5))
     /// Share links and download tickets ask per request; a disabled user's reach ends at most this late.
-    let activity = ExpiringCache<UUID, Bool>(lifetime: .seconds(30))
+    /// Keyed by the user and the email asked with: a link that kept an old email must not answer for the others.
+    let activity = ExpiringCache<String, Bool>(lifetime: .seconds(30))
 
     func user(email: String) async throws -> Grantee? {
         try await lookUp("/lookup/user?email=\(Self.query(email))")
@@ -51,7 +52,9 @@ struct AuthGranteeDirectory: GranteeDirectory {
     func isActive(_ user: UUID, email: String) async throws -> Bool {
         do {
             // Auth's lookup answers active users only: a disabled or deleted one is not found.
-            return try await activity.value(for: user) { try await self.user(email: email)?.id == user }
+            return try await activity.value(for: "\(user.uuidString) \(email)") {
+                try await self.user(email: email)?.id == user
+            }
         } catch {
             throw APIError(
                 .serviceUnavailable,

@@ -80,8 +80,16 @@ struct MemberRepositoryTests {
             }
             let chunk = String(repeating: "ab", count: 16)
             let seedKeys = ["chunks/\(chunk)", "users/\(user.uuidString.lowercased())/chunks/\(chunk)"]
-            try await members.recordObject(object(one, "mine", 10), ownerID: user, chargedTo: user, seedCharged: false)
-            try await members.recordObject(object(one, "shard", 20), ownerID: user)
+            try await members.recordObject(object(one, "mine", 4), ownerID: user, chargedTo: user, seedCharged: false)
+            // Writing a key again hands back the charge of what it replaced, once: the writer was charged in full.
+            let replaced = try await members.recordObject(
+                object(one, "mine", 10),
+                ownerID: user,
+                chargedTo: user,
+                seedCharged: false
+            )
+            #expect(replaced?.ownerID == user && replaced?.bytes == 4)
+            #expect(try await members.recordObject(object(one, "shard", 20), ownerID: user) == nil)
             for (member, key) in [(one, seedKeys[0]), (two, seedKeys[1])] {
                 let replica = object(member, key, 30)
                 try await members.recordObject(replica, ownerID: user, chargedTo: nil, seedCharged: true)

@@ -45,7 +45,9 @@ final class S3Connections: Service, Sendable {
             throw ObjectStoreError.endpointNotAllowed
         }
         let addresses = try await resolve(name)
-        if !policy.allowsPrivate(host: endpointHost, port: location.effectivePort) {
+        // The allowance names the host connected to: in virtual-host style that is `<bucket>.<endpoint>`, whose labels
+        // the user chooses, so an allowed private endpoint is allowed in path style only.
+        if !policy.allowsPrivate(host: name, port: location.effectivePort) {
             if let refused = addresses.first(where: { $0.kind != .publicAddress }) {
                 logger.warning(
                     "S3 endpoint refused",
