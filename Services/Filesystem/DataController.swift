@@ -336,6 +336,14 @@ struct DataController: Sendable {
         )
     }
 
+    /// The room an upload that is about to be created may declare: what the quota leaves once the owner's other open
+    /// uploads have the room they declared, so many unfinished uploads cannot together hold more than the quota. nil
+    /// without a quota.
+    func roomForNewUpload(_ terms: UploadTerms, owner: UUID) async throws -> Int64? {
+        guard let room = terms.room else { return nil }
+        return max(0, room - (try await nodes.pendingUploads(owner: owner)))
+    }
+
     /// The owner's quota and how many bytes it leaves now; nil without a quota (the usage is then not read).
     func room(owner: UUID) async throws -> (quota: Int64, room: Int64)? {
         guard let quota = try await nodes.settings(owner: owner).quota ?? defaultQuota else { return nil }

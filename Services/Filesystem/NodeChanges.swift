@@ -259,6 +259,20 @@ extension PostgresNodeRepository {
         return (0, 0)
     }
 
+    func pendingUploads(owner: UUID) async throws -> Int64 {
+        let rows = try await client.query(
+            """
+            SELECT (SELECT COALESCE(sum(length), 0) FROM fs.tus_uploads
+                    WHERE owner_id = \(owner) AND expires_at > now())::bigint
+                + (SELECT COALESCE(sum(size), 0) FROM fs.upload_sessions
+                    WHERE owner_id = \(owner) AND expires_at > now())::bigint
+            """,
+            logger: logger
+        )
+        for try await bytes in rows.decode(Int64.self) { return bytes }
+        return 0
+    }
+
     func settings(owner: UUID) async throws -> (storage: StorageSettings, quota: Int64?) {
         let rows = try await client.query(
             "SELECT durability, encryption, quota_bytes FROM fs.settings WHERE user_id = \(owner)",

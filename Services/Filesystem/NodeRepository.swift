@@ -123,6 +123,8 @@ protocol NodeRepository: Sendable {
     /// Bytes stored (every version, the trash included, each chunk once, plus the raw bytes charged by chunk, cloud
     /// and array) and files.
     func usage(owner: UUID) async throws -> (bytes: Int64, files: Int64)
+    /// The declared lengths of the owner's open tus uploads and multipart sessions (not expired): room they hold.
+    func pendingUploads(owner: UUID) async throws -> Int64
     /// The user's storage choice and quota.
     func settings(owner: UUID) async throws -> (storage: StorageSettings, quota: Int64?)
     func saveSettings(owner: UUID, _ storage: StorageSettings) async throws

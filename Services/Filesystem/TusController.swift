@@ -85,7 +85,9 @@ struct TusController: Sendable {
         let target = try await destination(request.headers[Header.metadata], caller: caller)
         let (owner, path) = (target.owner, target.path)
         let terms = try await data.uploadTerms(request, owner: owner, directory: path.parent)
-        if let room = terms.room, length > room { throw DataController.quotaExceeded(room) }
+        if let room = try await data.roomForNewUpload(terms, owner: owner), length > room {
+            throw DataController.quotaExceeded(room)
+        }
         let (durability, encryption) = (terms.durability, terms.encryption)
         var upload = TusUpload(
             id: UUID(),

@@ -64,7 +64,9 @@ struct UploadSessionController: Sendable {
         )
         guard !target.path.isRoot else { throw APIError.invalidField("path", "the root is a folder") }
         let terms = try await data.uploadTerms(request, owner: target.owner, directory: target.path.parent)
-        if let room = terms.room, body.size > room { throw DataController.quotaExceeded(room) }
+        if let room = try await data.roomForNewUpload(terms, owner: target.owner), body.size > room {
+            throw DataController.quotaExceeded(room)
+        }
         let (durability, encryption) = (terms.durability, terms.encryption)
         let session = UploadSession(
             id: UUID(),
