@@ -100,9 +100,10 @@ def test_metrics_are_refused_through_the_gateway_in_every_spelling(suite, name, 
     assert "http_requests_total" not in text
 
 
-@pytest.mark.parametrize("path", spellings(f"/api/array/internal/members/{uuid.uuid4()}/frames"))
-def test_array_relay_is_refused_through_the_gateway_in_every_spelling(suite, path):
-    status, text = raw(suite.gateway, "POST", path, body=b"\x00\x00\x00\x02{}")
+@pytest.mark.parametrize("path", spellings(f"/api/array/internal/members/{uuid.uuid4()}/frames")
+                         + spellings(f"/api/filesystem/internal/usage/{uuid.uuid4()}"))
+def test_internal_routes_are_refused_through_the_gateway_in_every_spelling(suite, path):
+    status, text = raw(suite.gateway, "POST", path, {"Content-Type": "application/json"}, b'{"bytes": -1}')
     assert status in (400, 404), (path, status, text)
 
 
@@ -123,6 +124,11 @@ def test_public_ports_do_not_serve_internal_routes(suite, service_secret, name):
             assert answer.status_code == 404, (path, answer.text)
     if name == "array":
         answer = requests.post(f"{public}/internal/members/{uuid.uuid4()}/frames", data=b"\x00\x00\x00\x02{}")
+        assert answer.status_code == 404
+    if name == "filesystem":
+        # The quota ledger: a user who reached it could refund their own quota.
+        _, user = sign_in(suite)
+        answer = requests.post(f"{public}/internal/usage/{uuid.uuid4()}", json={"bytes": -1}, headers=user)
         assert answer.status_code == 404
 
 

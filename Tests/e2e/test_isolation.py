@@ -867,6 +867,9 @@ def test_the_service_routes_are_not_behind_the_gateway(w, principal):
     assert frames.status_code == 404 and frames.json()["error"]["code"] == "not_found", frames.text
     token = w.call(principal, "POST", "/api/auth/service-token", json={"service": "filesystem", "secret": "guess"})
     assert token.status_code == 404 and token.json()["error"]["code"] == "not_found", token.text
+    # A user refunding their own quota would store without limit.
+    refund = w.call(principal, "POST", f"/api/filesystem/internal/usage/{w.alice_id}", json={"bytes": -(1 << 40)})
+    assert refund.status_code == 404 and refund.json()["error"]["code"] == "not_found", refund.text
 
 
 # ---------------------------------------------------------------- links and grants give exactly what they name

@@ -24,8 +24,10 @@ EXCLUDED = {
     ("POST", "/api/array/internal/members/{}/frames"),
     # Background work trades SERVICE_SECRET for a service token: for services, never for clients.
     ("POST", "/api/auth/service-token"),
+    # chunk, cloud and array charge users' raw bytes to filesystem's quota ledger; service role only.
+    ("POST", "/api/filesystem/internal/usage/{}"),
 }
-# The gateway answers /api/<service>/metrics itself with 404: metrics are scraped on the service port.
+# These and /metrics exist on each service's internal listener only (INTERNAL_PORT), which the gateway never proxies.
 EXCLUDED |= {("GET", f"/api/{name}/metrics") for name in SERVICES}
 
 # Controllers of the runtime every service shares, and the services that mount them.

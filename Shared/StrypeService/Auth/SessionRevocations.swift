@@ -85,13 +85,20 @@ package final class SessionRevocations: Sendable {
         for await event in subscriber.subscribe(to: [Self.channel]) {
             switch event {
             case .subscribed:
-                do {
-                    try await reload(from: redis)
-                    current.withLockedValue { $0 = true }
-                } catch {
-                    // Messages may have been missed while the subscription was down.
-                    if failClosed { current.withLockedValue { $0 = false } }
-                    logger.warning("could not load revoked sessions", metadata: ["error": "\(error)"])
+                // Messages may have been missed while the subscription was down: until the set is read again a
+                // fail-closed service refuses session tokens, so the reload is retried until it works.
+                var delay: Duration = .milliseconds(200)
+                while !Task.isCancelled {
+                    do {
+                        try await reload(from: redis)
+                        current.withLockedValue { $0 = true }
+                        break
+                    } catch {
+                        if failClosed { current.withLockedValue { $0 = false } }
+                        logger.warning("could not load revoked sessions", metadata: ["error": "\(error)"])
+                        try? await Task.sleep(for: delay)
+                        delay = min(delay * 2, .seconds(5))
+                    }
                 }
             case .message(_, let sessionID):
                 insert(sessionID, until: Date().addingTimeInterval(AccessClaims.lifetime + 60))
