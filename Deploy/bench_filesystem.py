@@ -155,11 +155,20 @@ def listing_p99(user):
         list(pool.map(mkdir, range(ENTRIES)))
     samples = []
     for _ in range(50):
+        # The whole directory, page after page (an answer holds at most 1000 entries and says where to go on).
         start = time.monotonic()
-        reply = session.get(f"{GATEWAY}/api/filesystem/info", params={"path": "/list", "depth": 1})
-        reply.raise_for_status()
+        entries, cursor = 0, None
+        while True:
+            params = {"path": "/list", "depth": 1, **({"cursor": cursor} if cursor else {})}
+            reply = session.get(f"{GATEWAY}/api/filesystem/info", params=params)
+            reply.raise_for_status()
+            page = reply.json()
+            entries += len(page["children"])
+            cursor = page.get("next")
+            if not cursor:
+                break
         samples.append(time.monotonic() - start)
-        assert len(reply.json()["children"]) == ENTRIES
+        assert entries == ENTRIES, entries
     return statistics.quantiles(samples, n=100)[98] * 1000
 
 
@@ -298,7 +307,7 @@ def main():
         f"| rclone crypt/union ×3 | {rclone['upload']:.0f} MiB/s | {rclone['download']:.0f} MiB/s | "
         f"{rclone['files']:.0f}/s | rclone {rclone['rss']} MiB |",
         "",
-        f"Listing a {ENTRIES}-entry directory (`GET /info?depth=1`): p99 {p99:.0f} ms; rclone `lsf` of "
+        f"Listing a {ENTRIES}-entry directory (`GET /info?depth=1`, every page of 1000): p99 {p99:.0f} ms; rclone `lsf` of "
         f"{ENTRIES} files: p99 {rclone['list_p99']:.0f} ms.",
         "",
         f"Memory (filesystem + chunk, summed peak RSS): four concurrent {SIZE_MIB} MiB uploads {memory['four']} MiB "

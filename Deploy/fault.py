@@ -406,6 +406,18 @@ class Run:
             agent["process"].kill()
         return 1 if self.broken else 0
 
+    def entries(self, path):
+        """Every entry of a folder, page after page (an answer lists at most 1000 and says where to go on)."""
+        found, cursor = [], None
+        while True:
+            params = {"path": path, "depth": 1, **({"cursor": cursor} if cursor else {})}
+            page = requests.get(f"{GATEWAY}/api/filesystem/info", params=params, headers=self.headers,
+                                timeout=60).json()
+            found += page.get("children", [])
+            cursor = page.get("next")
+            if not cursor:
+                return found
+
     def verify(self):
         log("verifying every acknowledged file, every visible file, durability and orphans")
         self.sign_in()
@@ -416,9 +428,7 @@ class Run:
                 self.lost.append(path)
                 self.broken.append(f"acknowledged {path} reads back {status}, {len(content)} bytes")
         self.broken += self.load.wrong_bytes
-        tree = requests.get(f"{GATEWAY}/api/filesystem/info", params={"path": "/load", "depth": 2},
-                            headers=self.headers, timeout=60).json()
-        visible = [entry for folder in tree.get("children", []) for entry in folder.get("children", [])]
+        visible = [entry for folder in self.entries("/load") for entry in self.entries(folder["path"])]
         self.visible = len(visible)
         for entry in visible:
             path = entry["path"]
