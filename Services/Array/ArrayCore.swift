@@ -120,7 +120,7 @@ struct ArrayCore: Sendable {
     /// copy it held. False when there was no such member.
     func removeMember(_ id: UUID) async throws -> Bool {
         guard let refunds = try await members.removeRefunding(id: id) else { return false }
-        for refund in refunds { await self.refund(owner: refund.ownerID, bytes: refund.bytes) }
+        await quota.refund(refunds, logger: logger)
         return true
     }
 

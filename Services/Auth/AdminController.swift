@@ -115,14 +115,20 @@ struct AdminController: Sendable {
         return Items(try await core.groups.groups(ofUser: id))
     }
 
-    /// `GET /lookup/user?email=` → the user with that email as a grantee; for services (filesystem's grants) and
-    /// admins only, so users cannot probe which emails are registered.
+    /// `GET /lookup/user?email=` (or `?id=`) → the active user with that email (or id) as a grantee; 404 for one
+    /// disabled or deleted. For services (filesystem's grants, and whether a link's owner is still active) and admins
+    /// only, so users cannot probe which emails are registered.
     @Sendable func lookUpUser(_ request: Request, context: StrypeRequestContext) async throws -> Grantee {
         try Self.requireServiceOrAdmin(context)
-        let email = try InputRules.email(request.uri.queryParameters.get("email") ?? "")
-        guard let user = try await core.users.find(email: email), !user.disabled else {
-            throw APIError.notFound("no such user")
+        let query = request.uri.queryParameters
+        let found: UserRecord?
+        if let text = query.get("id") {
+            guard let id = UUID(uuidString: text) else { throw APIError.invalidField("id", "must be a user id") }
+            found = try await core.users.find(id: id)
+        } else {
+            found = try await core.users.find(email: try InputRules.email(query.get("email") ?? ""))
         }
+        guard let user = found, !user.disabled else { throw APIError.notFound("no such user") }
         return Grantee(kind: "user", id: user.id, name: user.email)
     }
 

@@ -38,20 +38,13 @@ struct ChunkController: Sendable {
         let isService = try context.requirePrincipal().isService
         // The body is read only once a store slot is free, so waiting requests hold no chunk in memory.
         let chunk = try await core.storeSlots.withLock {
-            guard isService else {
-                return try await core.storeCharged(
-                    try await Self.collect(request, limit: ChunkCore.maximumChunkSize),
-                    owner: owner,
-                    durability: durability,
-                    encryption: encryption
-                )
-            }
-            return try await core.store(
+            try await core.store(
                 try await Self.collect(request, limit: ChunkCore.maximumChunkSize),
                 owner: owner,
                 durability: durability,
                 encryption: encryption,
-                id: chunkID
+                id: chunkID,
+                chargingOwner: !isService
             )
         }
         context.logger.info("chunk stored", metadata: ["chunk_id": "\(chunk.id)", "durability": "\(durability)"])
@@ -84,17 +77,13 @@ struct ChunkController: Sendable {
                 throw APIError.invalidField("data", "the data part is required")
             }
             guard data.body.count <= ChunkCore.maximumChunkSize else { throw Self.tooLarge }
-            let durability = try Self.durability(form.text("durability"))
-            let encryption = try Self.encryption(form.text("encryption"))
-            guard isService else {
-                return try await core.storeCharged(
-                    Array(data.body),
-                    owner: owner,
-                    durability: durability,
-                    encryption: encryption
-                )
-            }
-            return try await core.store(Array(data.body), owner: owner, durability: durability, encryption: encryption)
+            return try await core.store(
+                Array(data.body),
+                owner: owner,
+                durability: try Self.durability(form.text("durability")),
+                encryption: try Self.encryption(form.text("encryption")),
+                chargingOwner: !isService
+            )
         }
         return EditedResponse(status: .created, response: chunk.response(health: "healthy"))
     }

@@ -121,15 +121,27 @@ struct ChunkCore: Sendable {
         return record
     }
 
-    /// `store` of a chunk a user sends directly: its size is charged to the user's quota first (413
-    /// `quota_exceeded` when it does not fit, before anything is written), refunded when the store fails, and the
-    /// chunk is recorded as charged so that deleting it refunds it.
-    func storeCharged(
+    /// `store`, charging the owner when `chargingOwner` (a user sent the chunk directly; what a service stores is a
+    /// file's, which filesystem counts): the size is charged to the user's quota first (413 `quota_exceeded` when it
+    /// does not fit, before anything is written), refunded when the store fails, and the chunk is recorded as
+    /// charged so that deleting it refunds it.
+    func store(
         _ plaintext: consuming [UInt8],
         owner: UUID,
         durability: DurabilitySpec,
-        encryption: EncryptionSpec
+        encryption: EncryptionSpec,
+        id: String? = nil,
+        chargingOwner: Bool
     ) async throws -> ChunkRecord {
+        guard chargingOwner else {
+            return try await store(
+                consume plaintext,
+                owner: owner,
+                durability: durability,
+                encryption: encryption,
+                id: id
+            )
+        }
         let size = Int64(plaintext.count)
         try await quota.charge(owner: owner, bytes: size)
         do {

@@ -150,12 +150,7 @@ struct AccountController: Sendable {
                 throw APIError.invalidField("path", "must be an absolute directory path without . or .. segments")
             }
             // One answer for every path outside (missing, a link, a file): it tells nothing about the server's files.
-            let outside = APIError(
-                .badRequest,
-                code: "local_path_not_allowed",
-                message: "path: must lie inside one of the server's LOCAL_STORAGE_ROOTS",
-                field: "path"
-            )
+            let outside = Self.pathOutsideRoots
             guard core.localRoots.confine(path) != nil else { throw outside }
             try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             // Checked again once it exists: a link made in the meantime must not have taken it out.
@@ -203,6 +198,14 @@ struct AccountController: Sendable {
         }
     }
 
+    /// A local path outside every root, whatever is there.
+    static let pathOutsideRoots = APIError(
+        .badRequest,
+        code: "local_path_not_allowed",
+        message: "path: must lie inside one of the server's LOCAL_STORAGE_ROOTS",
+        field: "path"
+    )
+
     /// The answer to a failed probe: one fixed message per cause.
     static func probeFailure(_ error: ObjectStoreError?, provider: String) -> APIError {
         let message: String
@@ -216,12 +219,7 @@ struct AccountController: Sendable {
                 field: "endpoint"
             )
         case .pathNotAllowed?:
-            return APIError(
-                .badRequest,
-                code: "local_path_not_allowed",
-                message: "path: must lie inside one of the server's LOCAL_STORAGE_ROOTS",
-                field: "path"
-            )
+            return pathOutsideRoots
         case _ where provider == "local": message = "the directory cannot be written"
         case .unreachable?: message = "the probe could not connect to the endpoint"
         case .tlsFailed?: message = "the probe could not make a TLS connection to the endpoint"

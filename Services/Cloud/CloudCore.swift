@@ -113,7 +113,7 @@ struct CloudCore: Sendable {
     @discardableResult
     func deleteAccount(_ id: UUID) async throws -> Bool {
         guard let refunds = try await accounts.deleteRefunding(id: id) else { return false }
-        for refund in refunds { await self.refund(owner: refund.ownerID, bytes: refund.bytes) }
+        await quota.refund(refunds, logger: logger)
         return true
     }
 

@@ -344,10 +344,29 @@ struct DataController: Sendable {
         return max(0, room - (try await nodes.pendingUploads(owner: owner)))
     }
 
+    /// The owner's quota, their own or the default; nil for none.
+    func quota(owner: UUID) async throws -> Int64? {
+        try await nodes.settings(owner: owner).quota ?? defaultQuota
+    }
+
     /// The owner's quota and how many bytes it leaves now; nil without a quota (the usage is then not read).
     func room(owner: UUID) async throws -> (quota: Int64, room: Int64)? {
-        guard let quota = try await nodes.settings(owner: owner).quota ?? defaultQuota else { return nil }
+        guard let quota = try await quota(owner: owner) else { return nil }
         return (quota, max(0, quota - (try await nodes.usage(owner: owner).bytes)))
+    }
+
+    /// 403 (`writeRevoked`) when `uploader` may no longer write a file at `path` in `owner`'s tree; `cancel` runs
+    /// first, so the upload's chunks go to the collector.
+    func requireStillWrites(
+        uploader: UUID,
+        owner: UUID,
+        path: FilePath,
+        cancel: () async -> Void
+    ) async throws {
+        guard try await mayStillWrite(uploader: uploader, owner: owner, path: path) else {
+            await cancel()
+            throw Self.writeRevoked
+        }
     }
 
     /// Whether `uploader` may still write a file at `path` in `owner`'s tree, by the rule the upload was created

@@ -178,13 +178,10 @@ enum FilesystemMigrations {
         ),
         Migration(
             version: 4,
-            name: "session_uploader_link_owner_email",
+            name: "session_uploader",
             statements: [
                 // Who sends a multipart session when it goes into another user's shared directory (NULL: the owner).
-                "ALTER TABLE fs.upload_sessions ADD COLUMN uploader_id uuid",
-                // The owner's email when the link was made: auth's lookup by email tells whether the owner is still
-                // active. Links made before have none, until the owner next lists or makes links.
-                "ALTER TABLE fs.links ADD COLUMN owner_email text",
+                "ALTER TABLE fs.upload_sessions ADD COLUMN uploader_id uuid"
             ]
         ),
         Migration(

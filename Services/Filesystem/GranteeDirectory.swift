@@ -15,9 +15,9 @@ protocol GranteeDirectory: Sendable {
     func groups(of user: UUID) async throws -> [UUID]
     /// Whether the user exists, asked with the caller's own credentials (an admin's bearer token).
     func userExists(_ id: UUID, authorization: String) async throws -> Bool
-    /// Whether the user with this id and email is active (neither disabled nor deleted); the answer is kept for 30
-    /// seconds. 503 when auth cannot answer: callers refuse rather than assume.
-    func isActive(_ user: UUID, email: String) async throws -> Bool
+    /// Whether the user is active (neither disabled nor deleted); the answer is kept for 30 seconds. 503 when auth
+    /// cannot answer: callers refuse rather than assume.
+    func isActive(_ user: UUID) async throws -> Bool
 }
 
 /// `GranteeDirectory` over auth's `/lookup` and `/users/{id}/groups`, called with filesystem's service token.
@@ -26,8 +26,7 @@ struct AuthGranteeDirectory: GranteeDirectory {
     let tokens: ServiceTokenProvider
     let memberships = ExpiringCache<UUID, [UUID]>(lifetime: .seconds(5))
     /// Share links and download tickets ask per request; a disabled user's reach ends at most this late.
-    /// Keyed by the user and the email asked with: a link that kept an old email must not answer for the others.
-    let activity = ExpiringCache<String, Bool>(lifetime: .seconds(30))
+    let activity = ExpiringCache<UUID, Bool>(lifetime: .seconds(30))
 
     func user(email: String) async throws -> Grantee? {
         try await lookUp("/lookup/user?email=\(Self.query(email))")
@@ -49,11 +48,11 @@ struct AuthGranteeDirectory: GranteeDirectory {
         try await get("/users/\(id.uuidString.lowercased())", authorization: authorization) != nil
     }
 
-    func isActive(_ user: UUID, email: String) async throws -> Bool {
+    func isActive(_ user: UUID) async throws -> Bool {
         do {
             // Auth's lookup answers active users only: a disabled or deleted one is not found.
-            return try await activity.value(for: "\(user.uuidString) \(email)") {
-                try await self.user(email: email)?.id == user
+            return try await activity.value(for: user) {
+                try await self.lookUp("/lookup/user?id=\(user.uuidString.lowercased())") != nil
             }
         } catch {
             throw APIError(

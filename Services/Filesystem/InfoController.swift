@@ -36,7 +36,7 @@ struct InfoController: Sendable {
         let owner = try DataController.owner(context)
         let path = try DataController.path(request.uri.queryParameters.get("path") ?? "/")
         let depth = try Self.depth(request, default: "1")
-        let page = try Self.page(request)
+        let page = try ListCursor.page(request)
         guard let node = try await nodes.resolve(owner: owner, path: path) else {
             throw APIError.notFound("nothing at \(path)")
         }
@@ -48,7 +48,7 @@ struct InfoController: Sendable {
     /// down to `depth`, paged as `GET /info`; the caller's own, or shared with them.
     @Sendable func node(_ request: Request, context: StrypeRequestContext) async throws -> NodeResponse {
         let depth = try Self.depth(request, default: "0")
-        let page = try Self.page(request)
+        let page = try ListCursor.page(request)
         let reached = try await reach(context, needs: .read)
         let view = try await access.response(reached)
         var budget = page.limit
@@ -275,12 +275,6 @@ struct InfoController: Sendable {
         return depth
     }
 
-    /// `cursor` and `limit` from the query.
-    private static func page(_ request: Request) throws -> (after: ListCursor?, limit: Int) {
-        let query = request.uri.queryParameters
-        return try ListCursor.page(cursor: query.get("cursor"), limit: query.get("limit"))
-    }
-
     /// The node with its entries down to `depth` (its own from `after`), taking at most `budget` entries in all, a
     /// directory's own before its subdirectories': the work of one answer is bounded however wide the tree. A
     /// directory whose entries did not all fit has `next`, where its listing goes on (its start when none fitted).
@@ -298,11 +292,12 @@ struct InfoController: Sendable {
             view.next = (after ?? .start).token
             return view
         }
-        // One more than fits tells whether entries are left out.
-        let page = try await nodes.children(of: node.id, after: after, limit: budget + 1)
-        let shown = page.prefix(budget)
+        let (shown, next) = ListCursor.cut(
+            try await nodes.children(of: node.id, after: after, limit: budget + 1),
+            limit: budget
+        )
         budget -= shown.count
-        if page.count > shown.count, let last = shown.last { view.next = ListCursor(after: last).token }
+        view.next = next
         var children: [NodeResponse] = []
         for child in shown {
             children.append(

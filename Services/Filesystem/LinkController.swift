@@ -36,7 +36,6 @@ struct LinkController: Sendable {
         LinkResponse
     > {
         let owner = try DataController.owner(context)
-        let email = try Self.email(context)
         let id = try context.uuidParameter("id", resource: "file")
         let node = try await access.reach(id, caller: owner, needs: .owner).node
         guard node.parentID != nil else { throw APIError.notFound("no such file") }
@@ -49,12 +48,10 @@ struct LinkController: Sendable {
             id: UUID(),
             nodeID: node.id,
             ownerID: owner,
-            ownerEmail: email,
             expires: body.expiresIn.map { Date() + Double($0) },
             created: Date()
         )
         try await links.insert(link, tokenSHA256: OpaqueToken.hexDigest(token))
-        try await links.adopt(ownerID: owner, email: email)
         var response = link.response
         response.token = token
         response.url = "\(request.headers[TusController.Header.prefix] ?? "")/s/\(token)"
@@ -66,7 +63,6 @@ struct LinkController: Sendable {
         let owner = try DataController.owner(context)
         let id = try context.uuidParameter("id", resource: "file")
         _ = try await access.reach(id, caller: owner, needs: .owner)
-        try await links.adopt(ownerID: owner, email: try Self.email(context))
         return Items(try await links.live(nodeID: id).map(\.response))
     }
 
@@ -114,8 +110,7 @@ struct LinkController: Sendable {
         guard let token = context.parameters.get("token"), token.utf8.count <= 100,
             let link = try await links.find(tokenSHA256: OpaqueToken.hexDigest(token))
         else { throw gone }
-        // A link made before owners' emails were kept cannot be checked: it waits for its owner to list their links.
-        guard let email = link.ownerEmail, try await directory.isActive(link.ownerID, email: email),
+        guard try await directory.isActive(link.ownerID),
             let node = try await nodes.find(owner: link.ownerID, id: link.nodeID)
         else { throw gone }
         return node
@@ -127,11 +122,12 @@ struct LinkController: Sendable {
         view.attrs = nil
         view.tags = nil
         if node.kind == .dir {
-            let query = request.uri.queryParameters
-            let page = try ListCursor.page(cursor: query.get("cursor"), limit: query.get("limit"))
-            let entries = try await nodes.children(of: node.id, after: page.after, limit: page.limit + 1)
-            let shown = entries.prefix(page.limit)
-            if entries.count > shown.count, let last = shown.last { view.next = ListCursor(after: last).token }
+            let page = try ListCursor.page(request)
+            let (shown, next) = ListCursor.cut(
+                try await nodes.children(of: node.id, after: page.after, limit: page.limit + 1),
+                limit: page.limit
+            )
+            view.next = next
             view.children = try shown.map { child in
                 var entry = child.response(path: try FilePath.root.appending(node.name).appending(child.name))
                 entry.attrs = nil
@@ -141,14 +137,6 @@ struct LinkController: Sendable {
         }
         return view
     }
-
-    /// The caller's email, which a link keeps to ask auth later whether its owner is still active.
-    private static func email(_ context: StrypeRequestContext) throws -> String {
-        guard let email = try context.requirePrincipal().email else {
-            throw APIError.forbidden("this token names no email; sign in again")
-        }
-        return email
-    }
 }
 
 /// A share link row.
@@ -156,8 +144,6 @@ struct LinkRecord: Sendable {
     var id: UUID
     var nodeID: UUID
     var ownerID: UUID
-    /// nil for links made before emails were kept.
-    var ownerEmail: String?
     var expires: Date?
     var created: Date
 
@@ -174,17 +160,9 @@ struct LinkRepository: Sendable {
     func insert(_ link: LinkRecord, tokenSHA256: String) async throws {
         try await client.query(
             """
-            INSERT INTO fs.links (id, token_sha256, node_id, owner_id, owner_email, expires_at)
-            VALUES (\(link.id), \(tokenSHA256), \(link.nodeID), \(link.ownerID), \(link.ownerEmail), \(link.expires))
+            INSERT INTO fs.links (id, token_sha256, node_id, owner_id, expires_at)
+            VALUES (\(link.id), \(tokenSHA256), \(link.nodeID), \(link.ownerID), \(link.expires))
             """,
-            logger: logger
-        )
-    }
-
-    /// Gives the owner's links made before emails were kept their email, so they can be checked (and work) again.
-    func adopt(ownerID: UUID, email: String) async throws {
-        try await client.query(
-            "UPDATE fs.links SET owner_email = \(email) WHERE owner_id = \(ownerID) AND owner_email IS NULL",
             logger: logger
         )
     }
@@ -192,20 +170,13 @@ struct LinkRepository: Sendable {
     func find(tokenSHA256: String) async throws -> LinkRecord? {
         let rows = try await client.query(
             """
-            SELECT id, node_id, owner_id, owner_email, expires_at, created_at FROM fs.links
+            SELECT id, node_id, owner_id, expires_at, created_at FROM fs.links
             WHERE token_sha256 = \(tokenSHA256) AND (expires_at IS NULL OR expires_at > now())
             """,
             logger: logger
         )
-        for try await row in rows.decode((UUID, UUID, UUID, String?, Date?, Date).self) {
-            return LinkRecord(
-                id: row.0,
-                nodeID: row.1,
-                ownerID: row.2,
-                ownerEmail: row.3,
-                expires: row.4,
-                created: row.5
-            )
+        for try await row in rows.decode((UUID, UUID, UUID, Date?, Date).self) {
+            return LinkRecord(id: row.0, nodeID: row.1, ownerID: row.2, expires: row.3, created: row.4)
         }
         return nil
     }
@@ -213,23 +184,14 @@ struct LinkRepository: Sendable {
     func live(nodeID: UUID) async throws -> [LinkRecord] {
         let rows = try await client.query(
             """
-            SELECT id, node_id, owner_id, owner_email, expires_at, created_at FROM fs.links
+            SELECT id, node_id, owner_id, expires_at, created_at FROM fs.links
             WHERE node_id = \(nodeID) AND (expires_at IS NULL OR expires_at > now()) ORDER BY created_at
             """,
             logger: logger
         )
         var found: [LinkRecord] = []
-        for try await row in rows.decode((UUID, UUID, UUID, String?, Date?, Date).self) {
-            found.append(
-                LinkRecord(
-                    id: row.0,
-                    nodeID: row.1,
-                    ownerID: row.2,
-                    ownerEmail: row.3,
-                    expires: row.4,
-                    created: row.5
-                )
-            )
+        for try await row in rows.decode((UUID, UUID, UUID, Date?, Date).self) {
+            found.append(LinkRecord(id: row.0, nodeID: row.1, ownerID: row.2, expires: row.3, created: row.4))
         }
         return found
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import StrypeCore
 import StrypeService
 
@@ -40,6 +41,20 @@ struct ListCursor: Sendable, Equatable {
         // Only a name an entry could have (or none: the start); anything else was not made here.
         guard name.isEmpty || (try? FilePath.name(name)) == name else { return nil }
         self.init(isFile: text.hasPrefix("f/"), name: name)
+    }
+
+    /// `cursor` and `limit` of a listing request's query.
+    static func page(_ request: Request) throws -> (after: ListCursor?, limit: Int) {
+        let query = request.uri.queryParameters
+        return try page(cursor: query.get("cursor"), limit: query.get("limit"))
+    }
+
+    /// The first `limit` of `entries` (fetched one over, which tells whether entries are left out) and, when some
+    /// are, the `next` that goes on after the last one shown.
+    static func cut(_ entries: [NodeRecord], limit: Int) -> (shown: ArraySlice<NodeRecord>, next: String?) {
+        let shown = entries.prefix(limit)
+        guard entries.count > shown.count, let last = shown.last else { return (shown, nil) }
+        return (shown, ListCursor(after: last).token)
     }
 
     /// `cursor` from the query (400 when it is not one of ours) and `limit` (1 to 1000, default 1000).

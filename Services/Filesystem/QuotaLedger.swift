@@ -79,16 +79,20 @@ struct PostgresQuotaLedger: Sendable {
                 if delta > 0, let quota, used > quota - delta {
                     throw QuotaLedger.exceeded(left: quota - used)
                 }
-                try await connection.query(
+                // What the raw bytes changed by (a refund stops at 0), so the usage need not be summed again.
+                let rows = try await connection.query(
                     """
+                    WITH old AS (SELECT raw_bytes FROM fs.settings WHERE user_id = \(owner))
                     INSERT INTO fs.settings (user_id, raw_bytes) VALUES (\(owner), GREATEST(0, \(delta)::bigint))
                     ON CONFLICT (user_id) DO UPDATE
                         SET raw_bytes = GREATEST(0, fs.settings.raw_bytes + \(delta)::bigint)
+                    RETURNING raw_bytes - COALESCE((SELECT raw_bytes FROM old), 0)
                     """,
                     logger: logger
                 )
-                let after = try await QuotaLedger.usage(owner: owner, on: connection, logger: logger).bytes
-                return UsageChargeResponse(bytes: after, quota: quota)
+                var change: Int64 = 0
+                for try await value in rows.decode(Int64.self) { change = value }
+                return UsageChargeResponse(bytes: used + change, quota: quota)
             }
         } catch {
             throw PostgresErrors.unwrapped(error)

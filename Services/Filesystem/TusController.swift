@@ -273,10 +273,8 @@ struct TusController: Sendable {
 
     /// 403 when a grantee's upload may no longer be written where it goes; the upload is cancelled then.
     private func checkWriteAccess(_ upload: TusUpload) async throws {
-        guard try await data.mayStillWrite(uploader: upload.uploaderID, owner: upload.ownerID, path: upload.path)
-        else {
+        try await data.requireStillWrites(uploader: upload.uploaderID, owner: upload.ownerID, path: upload.path) {
             try? await uploads.remove(upload.id)
-            throw DataController.writeRevoked
         }
     }
 

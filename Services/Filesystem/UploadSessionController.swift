@@ -161,7 +161,7 @@ struct UploadSessionController: Sendable {
             )
         }
         try await checkWriteAccess(session)
-        let quota = try await data.room(owner: session.ownerID)?.quota
+        let quota = try await data.quota(owner: session.ownerID)
         let parts = try await sessions.chunks(session.id)
         let (sha256, head) = try await data.transfers.hash(parts: parts, owner: session.ownerID)
         let version = NewVersion(
@@ -213,10 +213,8 @@ struct UploadSessionController: Sendable {
 
     /// 403 when a grantee's session may no longer be written where it goes; the session is cancelled then.
     private func checkWriteAccess(_ session: UploadSession) async throws {
-        guard try await data.mayStillWrite(uploader: session.uploaderID, owner: session.ownerID, path: session.path)
-        else {
+        try await data.requireStillWrites(uploader: session.uploaderID, owner: session.ownerID, path: session.path) {
             try? await sessions.remove(session.id)
-            throw DataController.writeRevoked
         }
     }
 

@@ -221,3 +221,8 @@ def test_users_cannot_look_up_other_users(suite, owner):
     _, admin = sign_in(suite, ADMIN_EMAIL)
     found = requests.get(f"{suite.gateway}/api/auth/lookup/user", params={"email": owner_email}, headers=admin)
     assert found.status_code == 200 and found.json()["kind"] == "user" and found.json()["name"] == owner_email
+    by_id = requests.get(f"{suite.gateway}/api/auth/lookup/user", params={"id": found.json()["id"]}, headers=admin)
+    assert by_id.json() == found.json()
+    for bad, status in ((str(uuid.uuid4()), 404), ("not-an-id", 400)):
+        assert requests.get(f"{suite.gateway}/api/auth/lookup/user", params={"id": bad}, headers=admin).status_code \
+            == status

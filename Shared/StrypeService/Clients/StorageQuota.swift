@@ -28,6 +28,11 @@ extension StorageQuota {
             )
         }
     }
+
+    /// `refund` of each user's bytes, as a removed account or member hands them back.
+    package func refund(_ refunds: [(ownerID: UUID, bytes: Int64)], logger: Logger) async {
+        for refund in refunds { await self.refund(owner: refund.ownerID, bytes: refund.bytes, logger: logger) }
+    }
 }
 
 /// `StorageQuota` on filesystem's ledger: `POST /internal/usage/{user}` on its internal listener, with a service token.
