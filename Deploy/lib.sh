@@ -71,9 +71,13 @@ start_postgres() {
         }
         rm -f "$pwfile"
     fi
+    # PG_STATEMENT_STATS=1 loads pg_stat_statements (top-level statements: what clients send), for counting them.
+    local stats=""
+    [ "${PG_STATEMENT_STATS:-0}" != 1 ] ||
+        stats=" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
     if ! "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
         "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 \
-            -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=300 -c fsync=${PG_FSYNC:-on}" \
+            -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=300 -c fsync=${PG_FSYNC:-on}$stats" \
             start >/dev/null || { tail -20 "$dir/postgres.log" >&2; die "postgres did not start"; }
     fi
     local psql=("${as_pg[@]}" psql -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)

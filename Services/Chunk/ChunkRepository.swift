@@ -114,28 +114,27 @@ struct PostgresChunkRepository: ChunkRepository {
     }
 
     func insert(_ chunk: ChunkRecord) async throws {
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query(
-                """
+        // The chunk and its shards in one statement: one round trip, no transaction of its own.
+        let shards = chunk.shards
+        try await client.query(
+            """
+            WITH chunk AS (
                 INSERT INTO chunk.chunks (id, owner_id, size, sealed_size, sha256, durability, encryption, wrapped_key,
                                           charged)
                 VALUES (\(chunk.id), \(chunk.ownerID), \(chunk.size), \(chunk.sealedSize), \(chunk.sha256),
                         \(chunk.durability.description), \(chunk.encryption.rawValue),
                         \(chunk.wrappedKey.map { Data($0) }), \(chunk.charged))
-                """,
-                logger: logger
+                RETURNING id
             )
-            for shard in chunk.shards {
-                try await connection.query(
-                    """
-                    INSERT INTO chunk.shards (chunk_id, index, backend, backend_id, key, size, sha256)
-                    VALUES (\(chunk.id), \(shard.index), \(shard.location.backend.kind.rawValue),
-                            \(shard.location.backend.id), \(shard.location.key), \(shard.size), \(shard.sha256))
-                    """,
-                    logger: logger
-                )
-            }
-        }
+            INSERT INTO chunk.shards (chunk_id, index, backend, backend_id, key, size, sha256)
+            SELECT chunk.id, s.index, s.backend, s.backend_id, s.key, s.size, s.sha256
+            FROM chunk, unnest(\(shards.map(\.index))::integer[], \(shards.map(\.location.backend.kind.rawValue))::text[],
+                               \(shards.map(\.location.backend.id))::uuid[], \(shards.map(\.location.key))::text[],
+                               \(shards.map(\.size))::bigint[], \(shards.map(\.sha256))::text[])
+                AS s (index, backend, backend_id, key, size, sha256)
+            """,
+            logger: logger
+        )
     }
 
     func find(_ id: String) async throws -> ChunkRecord? {

@@ -30,7 +30,8 @@ struct DataController: Sendable {
 
     /// `PUT /data?path=/a/b.txt` (or `?parent={dir id}&name=b.txt`, also into a folder shared read-write) with the
     /// file as the raw body → 201 (new file) or 200 (new version). Missing parent directories are created. The version
-    /// becomes visible only once every chunk is stored.
+    /// becomes visible only once every chunk is stored. A small file (its Content-Length at most `INLINE_MAX_BYTES`)
+    /// is read whole, sealed and committed inline in one statement.
     @Sendable func put(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<NodeResponse> {
         let query = request.uri.queryParameters
         let target = try await access.destination(
@@ -42,6 +43,19 @@ struct DataController: Sendable {
         let (owner, path) = (target.owner, target.path)
         guard !path.isRoot else { throw APIError.invalidField("path", "the root is a directory") }
         let declared = try Self.declaredLength(request)
+        if let declared, transfers.sealer.keepsInline(declared) {
+            // The storage choice, the quota and whether a directory is in the way are all settled by the commit.
+            let durability = try request.headers[Self.durabilityHeader].map { try Self.durability($0) }
+            _ = try request.headers[Self.encryptionHeader].map { try Self.encryption($0) }
+            let stored = try await transfers.receiveInline(request.body, length: declared, owner: owner)
+            return try await commit(
+                stored,
+                at: target,
+                storage: (durability, nil),
+                upload: nil,
+                logger: context.logger
+            )
+        }
         if let existing = try await nodes.resolve(owner: owner, path: path), existing.kind == .dir {
             throw APIError(.conflict, code: "is_a_directory", message: "\(path.name) is a directory")
         }
@@ -61,7 +75,6 @@ struct DataController: Sendable {
             stored,
             at: target,
             storage: (durability, encryption),
-            quota: terms.quota,
             upload: upload,
             logger: context.logger
         )
@@ -86,7 +99,7 @@ struct DataController: Sendable {
         var received:
             (
                 stored: Transfers.Stored, filename: String, fields: [String: String], target: Destination,
-                storage: (String, String), quota: Int64?
+                storage: (String, String)
             )?
         let upload = UUID()
         do {
@@ -112,7 +125,7 @@ struct DataController: Sendable {
                     storage: choice,
                     upload: upload
                 )
-                received = (stored, filename, fields, target, choice, terms.quota)
+                received = (stored, filename, fields, target, choice)
             }
         } catch let error as MultipartMalformed {
             try? await nodes.releaseUpload(upload)
@@ -145,7 +158,6 @@ struct DataController: Sendable {
             received.stored,
             at: target,
             storage: received.storage,
-            quota: received.quota,
             upload: upload,
             logger: context.logger
         )
@@ -177,13 +189,12 @@ struct DataController: Sendable {
     }
 
     /// Makes the stored chunks the file's new version at `target` → 201 (new file) or 200 (new version); 413 when
-    /// uploads committed meanwhile left too little of the `quota`.
+    /// uploads committed meanwhile left too little of the quota. A nil storage choice is the folder's or user's.
     private func commit(
         _ stored: Transfers.Stored,
         at target: Destination,
-        storage: (durability: String, encryption: String),
-        quota: Int64?,
-        upload: UUID,
+        storage: (durability: String?, encryption: String?),
+        upload: UUID?,
         logger: Logger
     ) async throws -> EditedResponse<NodeResponse> {
         let version = NewVersion(
@@ -201,11 +212,10 @@ struct DataController: Sendable {
                 owner: target.owner,
                 path: target.path,
                 version: version,
-                upload: upload,
-                quota: quota
+                upload: upload
             )
         } catch {
-            try? await nodes.releaseUpload(upload)
+            if let upload { try? await nodes.releaseUpload(upload) }
             throw error
         }
         logger.info(
@@ -300,7 +310,14 @@ struct DataController: Sendable {
         }
         let parts = try await nodes.chunks(fileID: node.id, version: version.number)
         let wanted = range ?? 0...(version.size - 1)
-        let body = transfers.download(parts: parts, range: wanted, owner: owner)
+        let body: ResponseBody
+        if parts.count == 1, let content = parts[0].inline {
+            // Opened before the answer starts: content that fails its check is a clean 503, not a cut-off download.
+            let whole = try await transfers.sealer.open(parts[0], content: content, owner: owner)
+            body = ResponseBody(byteBuffer: whole.getSlice(at: Int(wanted.lowerBound), length: wanted.count) ?? whole)
+        } else {
+            body = transfers.download(parts: parts, range: wanted, owner: owner)
+        }
         headers[.contentLength] = String(wanted.upperBound - wanted.lowerBound + 1)
         guard let range else { return Response(status: .ok, headers: headers, body: body) }
         headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(version.size)"

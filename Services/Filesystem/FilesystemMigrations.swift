@@ -193,5 +193,18 @@ enum FilesystemMigrations {
                 "ALTER TABLE fs.settings ADD COLUMN raw_bytes bigint NOT NULL DEFAULT 0"
             ]
         ),
+        Migration(
+            version: 6,
+            name: "inline_files",
+            statements: [
+                // A small file's one chunk kept here instead of on backends (DESIGN §7): sealed like a chunk, with its
+                // data key wrapped by the owner's key. Ciphertext does not compress, so TOAST is told not to try.
+                "ALTER TABLE fs.version_chunks ADD COLUMN sealed bytea, ADD COLUMN wrapped_key bytea",
+                "ALTER TABLE fs.version_chunks ALTER COLUMN sealed SET STORAGE EXTERNAL",
+                // The owner's key-encryption key for inline content, sealed under the master key.
+                "ALTER TABLE fs.settings ADD COLUMN inline_key bytea",
+                FilesystemMigrations.putFile,
+            ]
+        ),
     ]
 }

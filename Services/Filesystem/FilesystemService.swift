@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import StrypeCodec
 import StrypeCore
 import StrypeService
 
@@ -9,12 +10,16 @@ enum FilesystemService {
     static let definition = ServiceDefinition(
         name: .filesystem,
         peers: [.auth, .chunk],
-        needsMasterKey: false,
+        needsMasterKey: true,
         migrations: FilesystemMigrations.all,
         validateEnvironment: { environment throws(ConfigError) in _ = try settings(environment) },
         build: { router, dependencies in
             let settings = (try? settings(dependencies.environment)) ?? Settings()
-            let nodes = PostgresNodeRepository(client: dependencies.postgres, logger: dependencies.logger)
+            let nodes = PostgresNodeRepository(
+                client: dependencies.postgres,
+                logger: dependencies.logger,
+                defaultQuota: settings.defaultQuota
+            )
             let tokens = ServiceTokenProvider(
                 auth: dependencies.client(for: .auth),
                 service: "filesystem",
@@ -31,6 +36,14 @@ enum FilesystemService {
             let transfers = Transfers(
                 nodes: nodes,
                 chunks: chunks,
+                sealer: InlineSealer(
+                    nodes: nodes,
+                    userKeys: SecretBox(
+                        masterKey: dependencies.config.masterKey!.bytes,
+                        purpose: "filesystem.user-keys"
+                    ),
+                    limit: settings.inlineMaxBytes
+                ),
                 chunkSize: settings.chunkSize,
                 window: settings.window,
                 orphanAge: Double(settings.orphanAge.components.seconds)
@@ -117,11 +130,13 @@ enum FilesystemService {
         var orphanScan: Duration = .seconds(60)
         var defaultQuota: Int64?
         var tusExpiry: Duration = .seconds(86_400)
+        var inlineMaxBytes = 65_536
     }
 
     /// `CHUNK_SIZE_MIB` (4), `UPLOAD_WINDOW` (4 chunks in flight per transfer), `ORPHAN_AGE_SECONDS` (3600: an
     /// upload idle this long is abandoned), `ORPHAN_SCAN_SECONDS` (60), `DEFAULT_QUOTA_BYTES` (0: no quota),
-    /// `TUS_EXPIRY_SECONDS` (86400: a tus upload left alone this long, or a multipart session this old, is deleted).
+    /// `TUS_EXPIRY_SECONDS` (86400: a tus upload left alone this long, or a multipart session this old, is deleted),
+    /// `INLINE_MAX_BYTES` (65536: a file this small or smaller is kept sealed in PostgreSQL, not on backends; 0: none).
     static func settings(_ environment: EnvironmentReader) throws(ConfigError) -> Settings {
         Settings(
             chunkSize: try environment.integer("CHUNK_SIZE_MIB", default: 4, in: 1...64) << 20,
@@ -129,7 +144,8 @@ enum FilesystemService {
             orphanAge: .seconds(try environment.integer("ORPHAN_AGE_SECONDS", default: 3600, in: 1...2_592_000)),
             orphanScan: .seconds(try environment.integer("ORPHAN_SCAN_SECONDS", default: 60, in: 1...86_400)),
             defaultQuota: try environment.integer("DEFAULT_QUOTA_BYTES", default: 0, in: 0...Int.max).nonZero,
-            tusExpiry: .seconds(try environment.integer("TUS_EXPIRY_SECONDS", default: 86_400, in: 60...31_536_000))
+            tusExpiry: .seconds(try environment.integer("TUS_EXPIRY_SECONDS", default: 86_400, in: 60...31_536_000)),
+            inlineMaxBytes: try environment.integer("INLINE_MAX_BYTES", default: 65_536, in: 0...1 << 20)
         )
     }
 }

@@ -194,7 +194,8 @@ struct InfoController: Sendable {
     }
 
     /// `GET /info/{id}/chunks?limit=50&offset=0` → the current version's chunks in order, each with where its shards
-    /// are and their health, as chunk tells it: what Cloudstrype did with the file.
+    /// are and their health, as chunk tells it: what Cloudstrype did with the file. A small file's one inline chunk
+    /// says so (`inline`, no shards): its bytes are in the metadata database.
     @Sendable func placement(_ request: Request, context: StrypeRequestContext) async throws -> Page<ChunkResponse> {
         let reached = try await reach(context, needs: .read)
         let node = reached.node
@@ -208,6 +209,19 @@ struct InfoController: Sendable {
         try await withThrowingTaskGroup(of: (Int, ChunkResponse).self) { group in
             for (index, part) in page.enumerated() {
                 // A few at a time: a page is up to 200 chunks, each one request to chunk.
+                if part.inline != nil {
+                    infos[index] = ChunkResponse(
+                        chunkID: part.chunkID,
+                        size: part.size,
+                        sha256: version.sha256,
+                        durability: version.durability,
+                        encryption: version.encryption,
+                        shards: [],
+                        health: "healthy",
+                        inline: true
+                    )
+                    continue
+                }
                 if index >= 8, let (done, info) = try await group.next() { infos[done] = info }
                 group.addTask { (index, try await chunks.info(part.chunkID, owner: node.ownerID)) }
             }

@@ -159,7 +159,7 @@ extension PostgresNodeRepository {
                 )
                 INSERT INTO fs.loose_chunks (chunk_id, owner_id, collect_after)
                 SELECT DISTINCT vc.chunk_id, \(owner)::uuid, now() FROM fs.version_chunks vc
-                WHERE vc.file_id IN (SELECT id FROM sub)
+                WHERE vc.file_id IN (SELECT id FROM sub) AND vc.sealed IS NULL
                 ON CONFLICT (chunk_id) DO UPDATE SET collect_after = now(), upload_id = NULL
                 """,
                 logger: logger
@@ -236,8 +236,8 @@ extension PostgresNodeRepository {
                 guard found else { throw APIError.notFound("no version \(version)") }
                 try await connection.query(
                     """
-                    INSERT INTO fs.version_chunks (file_id, version, seq, chunk_id, size)
-                    SELECT file_id, \(next), seq, chunk_id, size FROM fs.version_chunks
+                    INSERT INTO fs.version_chunks (file_id, version, seq, chunk_id, size, sealed, wrapped_key)
+                    SELECT file_id, \(next), seq, chunk_id, size, sealed, wrapped_key FROM fs.version_chunks
                     WHERE file_id = \(fileID) AND version = \(version)
                     """,
                     logger: logger

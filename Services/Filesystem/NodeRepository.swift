@@ -60,18 +60,22 @@ struct NodeRecord: Sendable {
     }
 }
 
-/// One chunk of a version, in order.
+/// One chunk of a version, in order: on backends through chunk, or kept inline in PostgreSQL.
 struct ChunkPart: Sendable, Equatable {
     var chunkID: String
     var size: Int64
+    /// The sealed content of an inline chunk (nil: its shards are on backends).
+    var inline: InlineContent? = nil
 }
 
 /// A version ready to be committed: every chunk is stored.
 struct NewVersion: Sendable {
     var size: Int64
     var sha256: String
-    var durability: String
-    var encryption: String
+    /// nil: the nearest directory's choice, else the user's, else the default, resolved as it commits.
+    var durability: String?
+    /// As `durability`; an inline version is always sealed (`aes256-gcm`).
+    var encryption: String?
     var contentType: String
     var chunks: [ChunkPart]
 }
@@ -96,12 +100,14 @@ protocol NodeRepository: Sendable {
     /// the upload's other chunks' time out as well (the upload is alive).
     func addLooseChunk(_ chunkID: String, owner: UUID, upload: UUID, collectAfter: Date) async throws
     /// Makes `version` the file's current one at `path` (creating the file and its parents), releases the upload's
-    /// loose chunks; returns the node and whether the file is new. With a `quota`, the owner's commits take turns and
-    /// one that would take usage past it is a 413 `quota_exceeded` that changes nothing.
-    func commit(owner: UUID, path: FilePath, version: NewVersion, upload: UUID, quota: Int64?) async throws
-        -> (NodeRecord, Bool)
-    /// The chunks of a file version, in order.
+    /// loose chunks; returns the node and whether the file is new. In one round trip (`fs.put_file`). With a quota
+    /// (the owner's, else the default), the owner's commits take turns and one that would take usage past it is a
+    /// 413 `quota_exceeded` that changes nothing.
+    func commit(owner: UUID, path: FilePath, version: NewVersion, upload: UUID?) async throws -> (NodeRecord, Bool)
+    /// The chunks of a file version, in order, inline content included.
     func chunks(fileID: UUID, version: Int) async throws -> [ChunkPart]
+    /// The owner's key for inline content, sealed; `make` seals a new one when the owner has none yet.
+    func sealedInlineKey(owner: UUID, make: @Sendable () throws -> [UInt8]) async throws -> [UInt8]
     /// Any of the user's nodes, trashed ones included.
     func findAny(owner: UUID, id: UUID) async throws -> NodeRecord?
     /// Renames in place and replaces the given metadata; 409 when the name is taken.
@@ -152,6 +158,8 @@ extension NodeRepository {
 struct PostgresNodeRepository: NodeRepository {
     let client: PostgresClient
     let logger: Logger
+    /// The quota of users without one of their own (nil: none).
+    var defaultQuota: Int64? = nil
 
     static let columns = """
         n.id, n.owner_id, n.parent_id, n.name, n.kind, n.modified_at,
@@ -376,176 +384,56 @@ struct PostgresNodeRepository: NodeRepository {
     }
 
     func addLooseChunk(_ chunkID: String, owner: UUID, upload: UUID, collectAfter: Date) async throws {
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query(
-                """
-                INSERT INTO fs.loose_chunks (chunk_id, owner_id, upload_id, collect_after)
-                VALUES (\(chunkID), \(owner), \(upload), \(collectAfter))
-                """,
-                logger: logger
-            )
-            try await connection.query(
-                "UPDATE fs.loose_chunks SET collect_after = \(collectAfter) WHERE upload_id = \(upload)",
-                logger: logger
-            )
-        }
-    }
-
-    func commit(owner: UUID, path: FilePath, version: NewVersion, upload: UUID, quota: Int64?) async throws
-        -> (NodeRecord, Bool)
-    {
-        // An empty file stores nothing, so it fits whatever the usage.
-        let quota = version.size > 0 ? quota : nil
-        do {
-            return try await client.withTransaction(logger: logger) { connection in
-                if quota != nil {
-                    // The owner's commits take turns, so uploads that each fit cannot pass the quota together: the
-                    // usage is read by a later statement, whose snapshot sees every commit that held the lock before.
-                    // The same lock as the raw-byte ledger's charges (QuotaLedger).
-                    try await connection.query(QuotaLedger.lock(owner: owner), logger: logger)
-                }
-                let parent = try await Self.makeDirectories(
-                    owner: owner,
-                    path: path.parent,
-                    on: connection,
-                    logger: logger
-                )
-                var created = false
-                var existing = try await Self.child(
-                    of: parent.id,
-                    named: path.name,
-                    on: connection,
-                    logger: logger,
-                    lock: true
-                )
-                if existing == nil {
-                    try await connection.query(
-                        """
-                        INSERT INTO fs.nodes (id, owner_id, parent_id, name, kind)
-                        VALUES (\(UUID()), \(owner), \(parent.id), \(path.name), 'file')
-                        ON CONFLICT (parent_id, name) WHERE trashed_at IS NULL DO NOTHING
-                        """,
-                        logger: logger
-                    )
-                    existing = try await Self.child(
-                        of: parent.id,
-                        named: path.name,
-                        on: connection,
-                        logger: logger,
-                        lock: true
-                    )
-                    created = existing?.version == nil
-                }
-                guard let file = existing else {
-                    throw APIError(.conflict, code: "conflict", message: "\(path) changed meanwhile; try again")
-                }
-                guard file.kind == .file else {
-                    throw APIError(.conflict, code: "is_a_directory", message: "\(path) is a directory")
-                }
-                let number = (file.version?.number ?? 0) + 1
-                if let quota {
-                    // The version goes in only if it fits: usage counts every version once per chunk, as `usage` does,
-                    // so a replaced version frees nothing.
-                    let rows = try await connection.query(
-                        """
-                        WITH used AS (
-                            SELECT COALESCE(sum(size), 0)::bigint
-                                + COALESCE((SELECT raw_bytes FROM fs.settings WHERE user_id = \(owner)), 0)::bigint
-                                AS bytes FROM (
-                                SELECT DISTINCT vc.chunk_id, vc.size FROM fs.version_chunks vc
-                                JOIN fs.nodes n ON n.id = vc.file_id WHERE n.owner_id = \(owner)) stored
-                        ), added AS (
-                            INSERT INTO fs.versions
-                                (file_id, version, size, sha256, durability, encryption, content_type)
-                            SELECT \(file.id), \(number), \(version.size), \(version.sha256), \(version.durability),
-                                \(version.encryption), \(version.contentType)
-                            FROM used WHERE used.bytes + \(version.size) <= \(quota)
-                            RETURNING version
-                        )
-                        SELECT used.bytes, (SELECT count(*) FROM added)::bigint FROM used
-                        """,
-                        logger: logger
-                    )
-                    for try await (used, added) in rows.decode((Int64, Int64).self) where added == 0 {
-                        throw DataController.quotaExceeded(max(0, quota - used))
-                    }
-                } else {
-                    try await connection.query(
-                        """
-                        INSERT INTO fs.versions (file_id, version, size, sha256, durability, encryption, content_type)
-                        VALUES (\(file.id), \(number), \(version.size), \(version.sha256), \(version.durability),
-                                \(version.encryption), \(version.contentType))
-                        """,
-                        logger: logger
-                    )
-                }
-                if !version.chunks.isEmpty {
-                    let sequence = Array(0..<version.chunks.count)
-                    let ids = version.chunks.map(\.chunkID)
-                    let sizes = version.chunks.map(\.size)
-                    try await connection.query(
-                        """
-                        INSERT INTO fs.version_chunks (file_id, version, seq, chunk_id, size)
-                        SELECT \(file.id), \(number), s, c, z
-                        FROM unnest(\(sequence)::integer[], \(ids)::text[], \(sizes)::bigint[]) AS t (s, c, z)
-                        """,
-                        logger: logger
-                    )
-                }
-                try await connection.query(
-                    """
-                    UPDATE fs.nodes SET current_version = \(number), modified_at = now() WHERE id = \(file.id)
-                    """,
-                    logger: logger
-                )
-                // The version's chunks are no longer loose; any other chunk of this upload (a request that died
-                // after storing it, before recording it) is collectable at once.
-                let kept = version.chunks.map(\.chunkID)
-                try await connection.query(
-                    """
-                    WITH committed AS (DELETE FROM fs.loose_chunks WHERE chunk_id = ANY(\(kept)))
-                    UPDATE fs.loose_chunks SET collect_after = now()
-                    WHERE upload_id = \(upload) AND chunk_id <> ALL(\(kept))
-                    """,
-                    logger: logger
-                )
-                // A finished tus upload or multipart session (its id is the upload's) goes in the same transaction:
-                // its chunks now belong to the version, and an expiry must never loosen them.
-                try await connection.query(
-                    """
-                    WITH tus AS (DELETE FROM fs.tus_uploads WHERE id = \(upload))
-                    DELETE FROM fs.upload_sessions WHERE id = \(upload)
-                    """,
-                    logger: logger
-                )
-                guard
-                    let committed = try await Self.child(
-                        of: parent.id,
-                        named: path.name,
-                        on: connection,
-                        logger: logger
-                    )
-                else { throw APIError(.internalServerError, code: "internal", message: "the commit vanished") }
-                return (committed, created)
-            }
-        } catch {
-            throw PostgresErrors.unwrapped(error)
-        }
-    }
-
-    func chunks(fileID: UUID, version: Int) async throws -> [ChunkPart] {
-        let rows = try await client.query(
+        // One statement, so one round trip and no transaction per chunk: the update sees the rows before the insert,
+        // and the new row carries the time itself.
+        try await client.query(
             """
-            SELECT chunk_id, size FROM fs.version_chunks
-            WHERE file_id = \(fileID) AND version = \(version) ORDER BY seq
+            WITH alive AS (UPDATE fs.loose_chunks SET collect_after = \(collectAfter) WHERE upload_id = \(upload))
+            INSERT INTO fs.loose_chunks (chunk_id, owner_id, upload_id, collect_after)
+            VALUES (\(chunkID), \(owner), \(upload), \(collectAfter))
             """,
             logger: logger
         )
+    }
+
+    func commit(owner: UUID, path: FilePath, version: NewVersion, upload: UUID?) async throws -> (NodeRecord, Bool) {
+        let statement = PutFile(
+            owner: owner,
+            path: path,
+            version: version,
+            upload: upload,
+            defaultQuota: defaultQuota
+        )
+        do {
+            for try await (row, created) in try await client.execute(statement, logger: logger) {
+                return (Self.record(row), created)
+            }
+        } catch let error as PSQLError {
+            throw PutFile.refusal(error, path: path) ?? error
+        }
+        throw APIError(.internalServerError, code: "internal", message: "the commit vanished")
+    }
+
+    func chunks(fileID: UUID, version: Int) async throws -> [ChunkPart] {
         var parts: [ChunkPart] = []
-        for try await (id, size) in rows.decode((String, Int64).self) {
-            parts.append(ChunkPart(chunkID: id, size: size))
+        for try await part in try await client.execute(VersionChunks(file: fileID, version: version), logger: logger) {
+            parts.append(part)
         }
         return parts
+    }
+
+    func sealedInlineKey(owner: UUID, make: @Sendable () throws -> [UInt8]) async throws -> [UInt8] {
+        // The first writer's key wins; a key once made never changes (content sealed under it stays readable).
+        let rows = try await client.query(
+            """
+            INSERT INTO fs.settings (user_id, inline_key) VALUES (\(owner), \(ByteBuffer(bytes: try make())))
+            ON CONFLICT (user_id) DO UPDATE SET inline_key = COALESCE(fs.settings.inline_key, EXCLUDED.inline_key)
+            RETURNING inline_key
+            """,
+            logger: logger
+        )
+        for try await key in rows.decode(ByteBuffer.self) { return Array(buffer: key) }
+        throw APIError(.internalServerError, code: "internal", message: "no inline key")
     }
 
     func releaseUpload(_ upload: UUID) async throws {

@@ -12,6 +12,8 @@ import StrypeService
 struct Transfers: Sendable {
     let nodes: any NodeRepository
     let chunks: ChunkClient
+    /// Seals and opens the content of files small enough to be kept inline.
+    let sealer: InlineSealer
     let chunkSize: Int
     let window: Int
     /// How long an upload may sit idle before its stored chunks count as orphans.
@@ -58,15 +60,19 @@ struct Transfers: Sendable {
         var received: Int64 = 0
         var hasher: FileHasher
         var head: [UInt8] = []
+        /// The whole file as one inline chunk, when it ended small enough (then `parts` is empty).
+        var inline: ChunkPart?
     }
 
-    /// Reads `body` to its end, storing each full chunk as it fills. `expectedLength` (the request's
-    /// Content-Length) is enforced: a body longer or shorter is a 400 and nothing is committed; so is `limit`
-    /// (what the quota leaves), with a 413.
+    /// Reads `body` to its end, storing each full chunk as it fills; with `inline`, a body that ends small enough is
+    /// kept inline.
+    /// `expectedLength` (the request's Content-Length) is enforced: a body longer or shorter is a 400 and nothing is
+    /// committed; so is `limit` (what the quota leaves), with a 413.
     func upload<Body: AsyncSequence>(
         _ body: Body,
         expectedLength: Int64?,
         limit: Int64?,
+        inline: Bool = true,
         owner: UUID,
         durability: String,
         encryption: String,
@@ -81,18 +87,45 @@ struct Transfers: Sendable {
             overCap: expectedLength == cap ? Self.lengthMismatch : DataController.quotaExceeded(limit ?? 0),
             finalAt: nil,
             keepOnBreak: false,
+            inline: inline,
             owner: owner,
             storage: (durability, encryption),
             upload: upload
         )
         if let expectedLength, progress.received != expectedLength { throw Self.lengthMismatch }
-        return Stored(size: progress.received, sha256: progress.hasher.hex, parts: progress.parts, head: progress.head)
+        return Stored(
+            size: progress.received,
+            sha256: progress.hasher.hex,
+            parts: progress.parts + [progress.inline].compactMap { $0 },
+            head: progress.head
+        )
+    }
+
+    /// A body of exactly `length` bytes, small enough to be kept inline: read whole and sealed as one inline chunk,
+    /// with nothing stored through chunk. Longer or shorter is a 400.
+    func receiveInline<Body: AsyncSequence>(_ body: Body, length: Int64, owner: UUID) async throws -> Stored
+    where Body.Element == ByteBuffer {
+        var reader = body.makeAsyncIterator()
+        var buffer = ByteBufferAllocator().buffer(capacity: Int(length))
+        while var piece = try await Self.nextPiece(&reader) {
+            guard Int64(buffer.readableBytes + piece.readableBytes) <= length else { throw Self.lengthMismatch }
+            buffer.writeBuffer(&piece)
+        }
+        guard Int64(buffer.readableBytes) == length else { throw Self.lengthMismatch }
+        let digest = buffer.withUnsafeReadableBytes { SHA256.hash(data: $0) }
+        return Stored(
+            size: length,
+            sha256: Checksum.hex(digest),
+            parts: [try await sealer.seal(buffer, owner: owner)],
+            head: Array(buffer.readableBytesView.prefix(512))
+        )
     }
 
     /// Adds `body` to `progress`: whole chunks are stored as they fill, at most `window` at once. The rest stays in
-    /// `progress.tail` unless the stream reaches `finalAt` bytes or, without `finalAt`, its end; then it is stored too.
-    /// More than `cap` bytes throws `overCap`. With `keepOnBreak`, a body that breaks off keeps what arrived (the
-    /// stored chunks and the tail) and the break is returned; otherwise it is thrown.
+    /// `progress.tail` unless the stream reaches `finalAt` bytes or, without `finalAt`, its end; then it is stored too,
+    /// or, with `inline`, when it is the whole file and small enough, sealed into `progress.inline`. More than `cap`
+    /// bytes throws `overCap`. With `keepOnBreak`, a body that breaks off keeps what arrived (the stored chunks and the
+    /// tail) and the break is returned; otherwise it is thrown.
     @discardableResult
     func ingest<Body: AsyncSequence>(
         _ body: Body,
@@ -101,14 +134,16 @@ struct Transfers: Sendable {
         overCap: APIError,
         finalAt: Int64?,
         keepOnBreak: Bool,
+        inline: Bool,
         owner: UUID,
         storage: (durability: String, encryption: String),
         upload: UUID
     ) async throws -> APIError? where Body.Element == ByteBuffer {
         let start = progress.received
         var buffer = progress.tail
-        let (stored, broken) = try await withThrowingTaskGroup(of: (Int, ChunkPart).self) {
-            group -> ([ChunkPart], APIError?) in
+        let sealer = self.sealer
+        let (stored, broken, ended) = try await withThrowingTaskGroup(of: (Int, ChunkPart).self) {
+            group -> ([ChunkPart], APIError?, Bool) in
             var parts: [ChunkPart?] = []
             var inFlight = 0
             var broken: APIError?
@@ -150,14 +185,22 @@ struct Transfers: Sendable {
                 }
             }
             let final = finalAt.map { progress.received == $0 } ?? (broken == nil)
-            if final, buffer.readableBytes > 0 {
+            // The whole file is still in the buffer (no chunk was ever stored for it): small enough, it stays here.
+            let keptInline =
+                final && inline && progress.received == Int64(buffer.readableBytes)
+                && sealer.keepsInline(progress.received)
+            if final, !keptInline, buffer.readableBytes > 0 {
                 try await submit(buffer)
                 buffer = ByteBuffer()
             }
             for try await (seq, part) in group { parts[seq] = part }
-            return (parts.compactMap { $0 }, broken)
+            return (parts.compactMap { $0 }, broken, keptInline)
         }
         progress.parts += stored
+        if ended {
+            progress.inline = try await sealer.seal(buffer, owner: owner)
+            buffer = ByteBuffer()
+        }
         progress.tail = buffer
         return broken
     }
@@ -253,6 +296,7 @@ struct Transfers: Sendable {
         consume: (ByteBuffer) async throws -> Void
     ) async throws {
         let chunks = self.chunks
+        let sealer = self.sealer
         var pending: [Task<ByteBuffer, any Error>] = []
         var next = 0
         defer { for task in pending { task.cancel() } }
@@ -261,7 +305,12 @@ struct Transfers: Sendable {
                 let piece = pieces[next]
                 pending.append(
                     Task {
-                        try await chunks.read(
+                        if let content = piece.part.inline {
+                            let whole = try await sealer.open(piece.part, content: content, owner: owner)
+                            guard let within = piece.within else { return whole }
+                            return whole.getSlice(at: Int(within.lowerBound), length: within.count) ?? whole
+                        }
+                        return try await chunks.read(
                             piece.part.chunkID,
                             owner: owner,
                             range: piece.within,

@@ -21,6 +21,11 @@ struct TusController: Sendable {
     static let version = "1.0.0"
     static let offsetContentType = "application/offset+octet-stream"
     static let checksumMismatch = HTTPResponse.Status(code: 460, reasonPhrase: "Checksum Mismatch")
+    static let checksumMismatchError = APIError(
+        checksumMismatch,
+        code: "checksum_mismatch",
+        message: "the bytes do not match Upload-Checksum"
+    )
 
     enum Header {
         static let resumable = HTTPField.Name("Tus-Resumable")!
@@ -83,6 +88,11 @@ struct TusController: Sendable {
             )
         }
         let target = try await destination(request.headers[Header.metadata], caller: caller)
+        if request.headers[.contentType] == Self.offsetContentType, data.transfers.sealer.keepsInline(length),
+            try DataController.declaredLength(request) == length
+        {
+            return try await createWhole(request, target: target, length: length, context: context)
+        }
         let (owner, path) = (target.owner, target.path)
         let terms = try await data.uploadTerms(request, owner: owner, directory: path.parent)
         if let room = try await data.roomForNewUpload(terms, owner: owner), length > room {
@@ -113,6 +123,39 @@ struct TusController: Sendable {
             headers[Header.offset] = String(upload.received)
         }
         return Response(status: .created, headers: headers)
+    }
+
+    /// A small file sent whole with its creation (creation-with-upload): sealed and committed inline at once, with
+    /// no upload kept, so it costs what `PUT /data` does → 201 with `Upload-Offset` at the end. A body that does not
+    /// match `Upload-Checksum` is a 460 and stores nothing.
+    private func createWhole(_ request: Request, target: Destination, length: Int64, context: StrypeRequestContext)
+        async throws -> Response
+    {
+        let expected = try Self.checksum(request.headers[Header.checksum])
+        let checksum = BodyChecksum(algorithm: expected?.algorithm)
+        let stored = try await data.transfers.receiveInline(
+            ChecksummedBody(base: request.body, checksum: checksum),
+            length: length,
+            owner: target.owner
+        )
+        if let expected, checksum.digest() != expected.digest { throw Self.checksumMismatchError }
+        let version = NewVersion(
+            size: stored.size,
+            sha256: stored.sha256,
+            durability: try request.headers[DataController.durabilityHeader].map { try DataController.durability($0) },
+            encryption: nil,
+            contentType: ContentType.detect(name: target.path.name, head: stored.head),
+            chunks: stored.parts
+        )
+        let node = try await data.nodes.commit(owner: target.owner, path: target.path, version: version, upload: nil).0
+        context.logger.info("tus upload complete", metadata: ["file_id": "\(node.id)", "bytes": "\(length)"])
+        return Response(
+            status: .created,
+            headers: [
+                .location: "\(request.headers[Header.prefix] ?? "")/tus/\(UUID().uuidString.lowercased())",
+                Header.offset: String(length),
+            ]
+        )
     }
 
     /// `HEAD /tus/{id}` → the offset reached, the length and the expiry.
@@ -202,6 +245,7 @@ struct TusController: Sendable {
                 overCap: overCap,
                 finalAt: start.length,
                 keepOnBreak: expected == nil,
+                inline: true,
                 owner: start.ownerID,
                 storage: (start.durability, start.encryption),
                 upload: requestID
@@ -212,11 +256,7 @@ struct TusController: Sendable {
         }
         if let expected, broken == nil, checksum.digest() != expected.digest {
             try? await data.nodes.releaseUpload(requestID)
-            throw APIError(
-                Self.checksumMismatch,
-                code: "checksum_mismatch",
-                message: "the bytes do not match Upload-Checksum"
-            )
+            throw Self.checksumMismatchError
         }
         guard case .resumable(let hasher) = progress.hasher else { preconditionFailure("tus hashes resumably") }
         var upload = start
@@ -225,13 +265,19 @@ struct TusController: Sendable {
         upload.hashState = hasher.saved
         upload.head = progress.head
         upload.expires = Date() + expiry
+        if let inline = progress.inline {
+            // The whole file arrived and is small: it is committed inline, and the upload goes in the same
+            // statement. Until then the upload stays where it was, so a failed commit can be sent again.
+            try await finish(upload, inline: inline, sha256: Checksum.hex(hasher.finalize()), context)
+            return upload
+        }
         guard try await uploads.advance(upload, from: start.received, parts: progress.parts) else {
             try? await data.nodes.releaseUpload(requestID)
             throw APIError(.conflict, code: "offset_mismatch", message: "another request moved this upload on")
         }
         if let broken { throw broken }
         if upload.received == upload.length {
-            try await finish(upload, sha256: Checksum.hex(hasher.finalize()), quota: budget?.quota, context)
+            try await finish(upload, inline: nil, sha256: Checksum.hex(hasher.finalize()), context)
         }
         return upload
     }
@@ -239,11 +285,11 @@ struct TusController: Sendable {
     /// Commits the whole upload as the file's new version (and forgets the upload, in the same transaction). An
     /// upload that may no longer be written (403) or no longer fits the quota (413) is cancelled: its chunks go to
     /// the collector.
-    private func finish(_ upload: TusUpload, sha256: String, quota: Int64?, _ context: StrypeRequestContext)
+    private func finish(_ upload: TusUpload, inline: ChunkPart?, sha256: String, _ context: StrypeRequestContext)
         async throws
     {
         try await checkWriteAccess(upload)
-        let parts = try await uploads.chunks(upload.id)
+        let parts = try await uploads.chunks(upload.id) + [inline].compactMap { $0 }
         let version = NewVersion(
             size: upload.length,
             sha256: sha256,
@@ -258,8 +304,7 @@ struct TusController: Sendable {
                 owner: upload.ownerID,
                 path: upload.path,
                 version: version,
-                upload: upload.id,
-                quota: quota
+                upload: upload.id
             ).0
         } catch let error as APIError where error.code == "quota_exceeded" {
             try? await uploads.remove(upload.id)

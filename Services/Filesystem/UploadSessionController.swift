@@ -130,6 +130,7 @@ struct UploadSessionController: Sendable {
                 request.body,
                 expectedLength: size,
                 limit: nil,
+                inline: false,
                 owner: session.ownerID,
                 durability: session.durability,
                 encryption: session.encryption,
@@ -161,7 +162,6 @@ struct UploadSessionController: Sendable {
             )
         }
         try await checkWriteAccess(session)
-        let quota = try await data.quota(owner: session.ownerID)
         let parts = try await sessions.chunks(session.id)
         let (sha256, head) = try await data.transfers.hash(parts: parts, owner: session.ownerID)
         let version = NewVersion(
@@ -179,8 +179,7 @@ struct UploadSessionController: Sendable {
                 owner: session.ownerID,
                 path: session.path,
                 version: version,
-                upload: session.id,
-                quota: quota
+                upload: session.id
             )
         } catch let error as APIError where error.code == "quota_exceeded" {
             try? await sessions.remove(session.id)

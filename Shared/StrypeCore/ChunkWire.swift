@@ -38,6 +38,8 @@ public struct ChunkResponse: Codable, Sendable, Equatable {
     public var shards: [ShardResponse]
     /// `healthy` (every shard ok), `degraded` (readable, some lost) or `unavailable`.
     public var health: String?
+    /// true: a small file's content kept sealed in the metadata database (PostgreSQL), with no shards.
+    public var inline: Bool?
 
     public init(
         chunkID: String,
@@ -46,7 +48,8 @@ public struct ChunkResponse: Codable, Sendable, Equatable {
         durability: String,
         encryption: String,
         shards: [ShardResponse],
-        health: String?
+        health: String?,
+        inline: Bool? = nil
     ) {
         self.chunkID = chunkID
         self.size = size
@@ -55,10 +58,11 @@ public struct ChunkResponse: Codable, Sendable, Equatable {
         self.encryption = encryption
         self.shards = shards
         self.health = health
+        self.inline = inline
     }
 
     enum CodingKeys: String, CodingKey {
-        case size, sha256, durability, encryption, shards, health
+        case size, sha256, durability, encryption, shards, health, inline
         case chunkID = "chunk_id"
     }
 }

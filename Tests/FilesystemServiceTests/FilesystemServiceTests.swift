@@ -10,7 +10,7 @@ struct FilesystemServiceTests {
         let problems = try await ServiceConformance.problems(
             of: FilesystemService.definition,
             peers: [.auth, .chunk],
-            needsMasterKey: false
+            needsMasterKey: true
         )
         #expect(problems == [])
     }

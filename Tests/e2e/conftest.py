@@ -35,6 +35,8 @@ def suite_env(run_dir, base_port):
         ORPHAN_AGE_SECONDS="10",
         ORPHAN_SCAN_SECONDS="2",
         GATEWAY_CLIENT_TIMEOUT=f"{CLIENT_TIMEOUT_SECONDS}s",
+        # pg_stat_statements, so test_small_files.py can count what an upload costs.
+        PG_STATEMENT_STATS="1",
     )
     for offset, name in enumerate(SERVICES, start=1):
         env[f"{name.upper()}_PORT"] = str(base_port + offset)

@@ -36,8 +36,9 @@ def test_a_new_user_stores_files_at_once_on_the_shared_local_storage():
             assert reply.status_code == 201, reply.text
             got = requests.get(f"{suite.gateway}/api/filesystem/data/{reply.json()['id']}", headers=headers)
             assert hashlib.sha256(got.content).hexdigest() == hashlib.sha256(data).hexdigest()
-        too_many = requests.put(f"{suite.gateway}/api/filesystem/data", params={"path": "/five.bin"}, data=b"x",
-                                headers={**headers, "X-Durability": "rs(3,2)"})
+        # Past the inline threshold (64 KiB), so the file needs backends: five are more than there are.
+        too_many = requests.put(f"{suite.gateway}/api/filesystem/data", params={"path": "/five.bin"},
+                                data=os.urandom(100 * 1024), headers={**headers, "X-Durability": "rs(3,2)"})
         assert too_many.status_code == 422 and too_many.json()["error"]["code"] == "insufficient_backends"
         status = deploy(env, "status").stdout
         assert status.count("agent") == 3 and "stopped" not in status

@@ -177,6 +177,9 @@ def test_two_files_upload_by_the_file_input_with_progress(web):
     for name, data in web.data.items():
         assert stored[name]["size"] == len(data) and stored[name]["sha256"] == sha256(data)
     web.ids = {name: stored[name]["id"] for name in stored}
+    # The small file went whole in the request that created its upload and is kept inline (issue 18).
+    chunks = api(web, "GET", f"/api/filesystem/info/{web.ids[SMALL]}/chunks").json()["items"]
+    assert [chunk.get("inline") for chunk in chunks] == [True]
     screenshot(driver, "browser-desktop")
     fold_uploads(driver)  # for the phone shot
     check_phone_layout(driver, "browser")
@@ -311,6 +314,18 @@ def test_rename_then_download_matches(web):
     data = downloaded(web.downloads, RENAMED, len(web.data[BIG]), timeout=60)
     assert sha256(data) == sha256(web.data[BIG])
     no_console_errors(driver)
+
+
+def test_details_of_a_small_file_say_it_is_in_the_metadata_database(web):
+    driver = web.driver
+    row(driver, SMALL).find_element(By.CSS_SELECTOR, "a").click()
+    until(driver, lambda d: text_of(d, "#details-title") == SMALL, "details did not open")
+    until(driver, lambda d: "metadata database" in text_of(d, ".explain"), "not said where the bytes are")
+    assert driver.find_elements(By.CSS_SELECTOR, '#chunk-list [data-stored="inline"]')
+    assert not driver.find_elements(By.CSS_SELECTOR, "#chunk-list .shard")
+    no_console_errors(driver)
+    driver.back()
+    row(driver, RENAMED)
 
 
 def test_details_show_the_hash_and_where_the_shards_are(web):

@@ -5,6 +5,9 @@ import { ApiError, freshToken, errorFrom, describe, refresh, networkError } from
 const ENDPOINT = "/api/filesystem/tus";
 const STORE_PREFIX = "cloudstrype.tus.";
 export const SLICE = 8 * 1024 * 1024;
+// A file this small goes whole in the request that creates its upload (creation-with-upload): one request per file,
+// which the server commits at once (it keeps files up to INLINE_MAX_BYTES, 64 KiB by default, inline).
+export const WHOLE_IN_CREATION = 64 * 1024;
 // About two minutes of retries before giving up (choosing the file again resumes it later).
 const RETRY_DELAYS = [1000, 2000, 4000, 8000, 15000, 15000, 15000, 15000, 15000, 15000];
 
@@ -201,8 +204,13 @@ export class TusUpload {
     const metadata = [`filename ${base64(this.file.name)}`];
     if (this.destination.parent) metadata.push(`parent ${base64(this.destination.parent)}`);
     else metadata.push(`path ${base64(this.destination.path)}`);
+    const whole = this.total > 0 && this.total <= WHOLE_IN_CREATION;
+    const headers = { "Upload-Length": String(this.total), "Upload-Metadata": metadata.join(",") };
+    if (whole) headers["Content-Type"] = "application/offset+octet-stream";
     const xhr = await tusRequest("POST", ENDPOINT, {
-      headers: { "Upload-Length": String(this.total), "Upload-Metadata": metadata.join(",") },
+      headers,
+      body: whole ? this.file : null,
+      onProgress: whole ? (loaded) => this.onProgress({ sent: Math.min(loaded, this.total), total: this.total }) : undefined,
       signal: this.controller.signal,
     });
     if (xhr.status !== 201) throw await errorOf(xhr);

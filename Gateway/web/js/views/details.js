@@ -97,6 +97,7 @@ export async function detailsPage(main, route) {
   let offset = 0;
   let total = 0;
   let healthCounts = { healthy: 0, degraded: 0, unavailable: 0 };
+  let inline = 0;
 
   async function loadChunks() {
     let page0;
@@ -111,6 +112,7 @@ export async function detailsPage(main, route) {
     offset += page0.items.length;
     for (const chunk of page0.items) {
       healthCounts[chunk.health || "healthy"] = (healthCounts[chunk.health || "healthy"] || 0) + 1;
+      if (chunk.inline) inline += 1;
       for (const shard of chunk.shards) {
         const key = shardKey(shard);
         const entry = seen.get(key) || { backend: backendOf(shard), shards: 0, bytes: 0, lost: 0 };
@@ -129,6 +131,8 @@ export async function detailsPage(main, route) {
     const shown = offset < total ? ` (the first ${offset} of ${total} chunks)` : "";
     explanation.textContent = total === 0
       ? "This file is empty: there is nothing to store."
+      : inline === total
+      ? "This file is small, so Cloudstrype keeps it whole, encrypted, in the metadata database with the file's other details: no backend holds any of it, and it is as safe as that database."
       : `Cloudstrype cut this file into ${total} chunk${total === 1 ? "" : "s"}, ${node.encryption === "aes256-gcm" ? "encrypted each one, " : ""}and stored ${fmt.durability(node.durability)}. Its shards are on these ${seen.size} place${seen.size === 1 ? "" : "s"}${shown}:`;
     mount(summary, [...seen.values()].map(({ backend, shards, bytes, lost }) =>
       h("div", { class: "backend-card", dataset: { backend: backend.name } },
@@ -139,7 +143,7 @@ export async function detailsPage(main, route) {
         h("div", { class: "small" }, `${shards} shard${shards === 1 ? "" : "s"} · ${fmt.bytes(bytes)}${lost ? ` · ${lost} lost` : ""}`))));
     const bad = (healthCounts.degraded || 0) + (healthCounts.unavailable || 0);
     placementStatus.removeAttribute("role");
-    placementStatus.textContent = total === 0 ? "" : bad === 0
+    placementStatus.textContent = total === 0 || inline === total ? "" : bad === 0
       ? `All ${offset} chunk${offset === 1 ? "" : "s"} shown are healthy: every shard is in place.`
       : `${healthCounts.degraded || 0} chunk(s) degraded and ${healthCounts.unavailable || 0} unavailable; repair runs in the background.`;
     placementStatus.className = bad === 0 ? "health-line ok" : "health-line bad";
@@ -151,7 +155,9 @@ export async function detailsPage(main, route) {
       h("div", { class: "chunk-head" },
         h("strong", {}, `Chunk ${index + 1}`),
         h("span", { class: "muted small" }, fmt.bytes(chunk.size)),
-        h("span", { class: `badge ${health === "healthy" ? "badge-ok" : health === "degraded" ? "badge-warn" : "badge-bad"}` }, health)),
+        chunk.inline
+          ? h("span", { class: "badge badge-ok", dataset: { stored: "inline" } }, "in the metadata database")
+          : h("span", { class: `badge ${health === "healthy" ? "badge-ok" : health === "degraded" ? "badge-warn" : "badge-bad"}` }, health)),
       h("ul", { class: "shard-list" }, chunk.shards.map((shard) => {
         const backend = backendOf(shard);
         return h("li", { class: "shard", dataset: { state: shard.state } },
