@@ -14,14 +14,25 @@ struct StoreError: Error, CustomStringConvertible {
 }
 
 /// The objects this agent keeps: each at `root/ab/cd/<key>` (`abcd` from the key's SHA-256, so directories stay
-/// small), written to `root/.tmp`, fsynced and renamed into place, never beyond the promised capacity.
+/// small), written to `root/.tmp`, then synced and renamed into place in batches shared by concurrent writes (group
+/// commit), never beyond the promised capacity.
 final class ObjectDirectory: Sendable {
     let root: String
     let capacity: Int64
     private let threads: NIOThreadPool
     private let usage: Mutex<(objects: Int64, bytes: Int64)>
+    /// The open batch and the writes still on their way to it.
+    private let gathering = Mutex(Gathering())
+    /// Held across measuring an object's path and renaming over it or unlinking it, so the usage stays exact.
+    private let placing = Mutex(())
     /// Disk kept free for the user beside the capacity check.
     static let reserveBytes: Int64 = 64 << 20
+    /// Most writes that share one batch's syncs.
+    static let batchWrites = 64
+    /// Payload bytes at which a batch stops taking writes.
+    static let batchBytes = 8 << 20
+    /// Longest a batch waits, from its first write, for writes still in flight; a lone write does not wait.
+    static let batchWait: Duration = .milliseconds(2)
 
     init(root: String, capacity: Int64, threads: NIOThreadPool = .singleton) throws {
         self.root = root.hasSuffix("/") ? String(root.dropLast()) : root
@@ -54,7 +65,7 @@ final class ObjectDirectory: Sendable {
         return "\(root)/\(hex[0])/\(hex[1])/\(key)"
     }
 
-    /// Stores `data` under `key` if it matches `sha256` and fits; replaces an earlier object of that key.
+    /// Stores `data` under `key` if it matches `sha256` and fits, replacing any earlier one; answered once durable.
     func put(key: String, data: ByteBuffer, sha256: String?) async throws {
         if let sha256, Self.sha256(data) != sha256 {
             throw StoreError(code: AgentStatus.checksumMismatch, description: "the payload does not match its sha256")
@@ -75,21 +86,24 @@ final class ObjectDirectory: Sendable {
                     "capacity \(ByteCount.format(capacity)) would be exceeded (\(ByteCount.format(bytes)) used)"
             )
         }
-        do {
-            guard Self.diskFree(root) - size >= Self.reserveBytes else {
-                throw StoreError(code: "insufficient_space", description: "the disk is full")
-            }
-            let temporary = "\(root)/.tmp/\(UUID().uuidString)"
-            try await threads.runIfActive { try Self.writeDurably(data, temporary: temporary, path: path) }
-            usage.withLock { usage in
-                usage.bytes -= previous
-                if previous == 0 { usage.objects += 1 }
-            }
-        } catch {
+        guard Self.diskFree(root) - size >= Self.reserveBytes else {
             usage.withLock { $0.bytes -= size }
+            throw StoreError(code: "insufficient_space", description: "the disk is full")
+        }
+        switch await writeInBatch(data, temporary: "\(root)/.tmp/\(UUID().uuidString)", path: path) {
+        case .stored:
+            return
+        case .refused(let error):
+            usage.withLock { $0.bytes -= size }
+            throw error
+        case .unsynced(let error):
+            // Renamed into place and counted when it was placed; only its durability is in doubt.
             throw error
         }
     }
+
+    /// How many batches have been closed and synced; tests read it to see that concurrent writes shared syncs.
+    var syncBatches: Int { gathering.withLock { $0.batches } }
 
     /// The object's bytes.
     func get(key: String) async throws -> ByteBuffer {
@@ -106,15 +120,19 @@ final class ObjectDirectory: Sendable {
         return size
     }
 
+    /// Removes the object and takes its bytes off the usage.
     func delete(key: String) throws {
         let path = Self.path(root: root, key: key)
-        guard let size = Self.fileSize(path) else { throw Self.notFound }
-        guard unlink(path) == 0 else {
-            throw StoreError(code: "error", description: "cannot delete: \(String(cString: strerror(errno)))")
-        }
-        usage.withLock { usage in
-            usage.bytes -= size
-            usage.objects -= 1
+        // Otherwise a put renaming over this path in between would stay counted after this removed its bytes.
+        try placing.withLock { _ in
+            guard let size = Self.fileSize(path) else { throw Self.notFound }
+            guard unlink(path) == 0 else {
+                throw StoreError(code: "error", description: "cannot delete: \(String(cString: strerror(errno)))")
+            }
+            usage.withLock { usage in
+                usage.bytes -= size
+                usage.objects -= 1
+            }
         }
     }
 
@@ -147,12 +165,166 @@ final class ObjectDirectory: Sendable {
         data.withUnsafeReadableBytes { SHA256.hash(data: $0) }.map { String(format: "%02x", $0) }.joined()
     }
 
-    private static func writeDurably(_ data: ByteBuffer, temporary: String, path: String) throws {
+    /// A write whose temp file is written and still open, waiting for its batch to sync it.
+    private struct StagedWrite: Sendable {
+        let descriptor: Int32
+        let temporary: String
+        let path: String
+        let bytes: Int
+    }
+
+    /// A staged write and the put that waits for its outcome.
+    private struct Waiter: Sendable {
+        let write: StagedWrite
+        let continuation: CheckedContinuation<CommitOutcome, Never>
+    }
+
+    /// What became of one write.
+    private enum CommitOutcome: Sendable {
+        /// Its bytes and its name are durable.
+        case stored
+        /// Nothing was placed and its temp file is gone; its reservation is to be given back.
+        case refused(any Error)
+        /// Renamed into place and counted, but its directory could not be synced.
+        case unsynced(StoreError)
+    }
+
+    /// The open batch, the writes still writing their temp files, and the batches closed so far.
+    private struct Gathering {
+        var waiters: [Waiter] = []
+        var bytes = 0
+        var writing = 0
+        /// The open batch's number, so that a wait outliving its batch cannot close the next one.
+        var generation = 0
+        var batches = 0
+
+        /// Closes the open batch and hands over its writes; the next one starts empty.
+        mutating func seal() -> [Waiter] {
+            let batch = waiters
+            waiters = []
+            bytes = 0
+            generation += 1
+            batches += 1
+            return batch
+        }
+    }
+
+    /// What joining or leaving the open batch asks for, done outside the lock.
+    private enum BatchStep: Sendable {
+        case idle
+        case lead([Waiter])
+        case wait(generation: Int)
+    }
+
+    /// Writes `data` to `temporary` on a thread-pool thread and joins the open batch; answered with the outcome.
+    private func writeInBatch(_ data: ByteBuffer, temporary: String, path: String) async -> CommitOutcome {
+        gathering.withLock { $0.writing += 1 }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<CommitOutcome, Never>) in
+            threads.submit { state in
+                var waiter: Waiter?
+                if case .active = state {
+                    do {
+                        let write = try Self.writeTemporary(data, temporary: temporary, path: path)
+                        waiter = Waiter(write: write, continuation: continuation)
+                    } catch {
+                        continuation.resume(returning: .refused(error))
+                    }
+                } else {
+                    continuation.resume(returning: .refused(NIOThreadPoolError.ThreadPoolInactive()))
+                }
+                // Joined even when it failed: the open batch may have been waiting only for this write.
+                self.perform(self.join(waiter))
+            }
+        }
+    }
+
+    /// Ends a write's temp-file phase, adding it to the open batch if it got that far.
+    private func join(_ waiter: Waiter?) -> BatchStep {
+        gathering.withLock { state -> BatchStep in
+            state.writing -= 1
+            if let waiter {
+                state.waiters.append(waiter)
+                state.bytes += waiter.write.bytes
+            }
+            guard !state.waiters.isEmpty else { return .idle }
+            // Waiting helps only while other writes are on their way, so a lone write is synced at once.
+            if state.waiters.count >= Self.batchWrites || state.bytes >= Self.batchBytes || state.writing == 0 {
+                return .lead(state.seal())
+            }
+            return waiter != nil && state.waiters.count == 1 ? .wait(generation: state.generation) : .idle
+        }
+    }
+
+    /// Leads a batch that was just closed, on this thread-pool thread, or arms the wait of one just opened.
+    private func perform(_ step: BatchStep) {
+        switch step {
+        case .idle:
+            break
+        case .lead(let batch):
+            commit(batch)
+        case .wait(let generation):
+            Task {
+                try? await Task.sleep(for: Self.batchWait)
+                self.expire(generation)
+            }
+        }
+    }
+
+    /// Closes batch `generation` if it is still open when its wait is over, and hands it to a thread-pool thread.
+    private func expire(_ generation: Int) {
+        let batch = gathering.withLock { state -> [Waiter]? in
+            state.generation == generation ? state.seal() : nil
+        }
+        guard let batch else { return }
+        // A stopped pool runs this at once on this thread instead: its writes still get their answers.
+        threads.submit { _ in self.commit(batch) }
+    }
+
+    /// The leader's work: sync each file's data, rename each into place, sync each directory once, then answer each.
+    private func commit(_ batch: [Waiter]) {
+        var outcomes = [CommitOutcome](repeating: .stored, count: batch.count)
+        for (index, waiter) in batch.enumerated() {
+            if fdatasync(waiter.write.descriptor) != 0 { outcomes[index] = .refused(Self.failure("sync")) }
+            close(waiter.write.descriptor)
+        }
+        var directories: [String: [Int]] = [:]
+        for (index, waiter) in batch.enumerated() {
+            // A name is given only to synced bytes, so a crash never leaves an object that was not written.
+            if case .stored = outcomes[index], let error = place(waiter.write) { outcomes[index] = .refused(error) }
+            if case .stored = outcomes[index] {
+                directories[(waiter.write.path as NSString).deletingLastPathComponent, default: []].append(index)
+            } else {
+                unlink(waiter.write.temporary)
+            }
+        }
+        for (directory, members) in directories {
+            guard let error = Self.syncDirectory(directory) else { continue }
+            for index in members { outcomes[index] = .unsynced(error) }
+        }
+        for (waiter, outcome) in zip(batch, outcomes) { waiter.continuation.resume(returning: outcome) }
+    }
+
+    /// Renames a synced temp file over its object's path and counts it, less the object it replaced.
+    private func place(_ write: StagedWrite) -> StoreError? {
+        // Measured and renamed under one lock, so racing puts of one key each subtract what they really replaced.
+        placing.withLock { _ -> StoreError? in
+            let replaced = Self.fileSize(write.path)
+            guard rename(write.temporary, write.path) == 0 else { return Self.failure("rename") }
+            usage.withLock { usage in
+                usage.bytes -= replaced ?? 0
+                if replaced == nil { usage.objects += 1 }
+            }
+            return nil
+        }
+    }
+
+    /// Writes `data` to a new temp file, making the object's directory first; the file stays open for its sync.
+    private static func writeTemporary(_ data: ByteBuffer, temporary: String, path: String) throws -> StagedWrite {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else { throw failure("create") }
-        var ok = data.withUnsafeReadableBytes { bytes -> Bool in
+        let ok = data.withUnsafeReadableBytes { bytes -> Bool in
             var offset = 0
             while offset < bytes.count {
                 let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
@@ -162,18 +334,22 @@ final class ObjectDirectory: Sendable {
             }
             return true
         }
-        ok = ok && fsync(descriptor) == 0
-        close(descriptor)
-        guard ok, rename(temporary, path) == 0 else {
+        guard ok else {
             let error = failure("write")
+            close(descriptor)
             unlink(temporary)
             throw error
         }
-        let directoryDescriptor = open(directory, O_RDONLY)
-        if directoryDescriptor >= 0 {
-            fsync(directoryDescriptor)
-            close(directoryDescriptor)
-        }
+        return StagedWrite(descriptor: descriptor, temporary: temporary, path: path, bytes: data.readableBytes)
+    }
+
+    /// Syncs a directory, so the names renamed into it last; the error when it cannot.
+    private static func syncDirectory(_ directory: String) -> StoreError? {
+        let descriptor = open(directory, O_RDONLY)
+        guard descriptor >= 0 else { return failure("open the directory") }
+        let error: StoreError? = fsync(descriptor) == 0 ? nil : failure("sync the directory")
+        close(descriptor)
+        return error
     }
 
     private static func failure(_ what: String) -> StoreError {

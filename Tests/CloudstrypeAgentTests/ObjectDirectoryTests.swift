@@ -76,6 +76,80 @@ struct ObjectDirectoryTests {
             .joined()
         #expect(try await store.proof(key: "k", nonce: nonce) == expected)
     }
+
+    @Test("64 concurrent puts share syncs and all read back intact; a lone put is synced on its own")
+    func groupCommit() async throws {
+        let store = try ObjectDirectory(root: Self.scratch(), capacity: 1 << 20)
+        try await withThrowingDiscardingTaskGroup { group in
+            for index in 0..<64 {
+                group.addTask { try await store.put(key: "batch/\(index)", data: Self.bytes(100 + index), sha256: nil) }
+            }
+        }
+        for index in 0..<64 { #expect(try await store.get(key: "batch/\(index)") == Self.bytes(100 + index)) }
+        let total = (0..<64).map { Int64(100 + $0) }.reduce(0, +)
+        #expect(store.objects == 64 && store.bytes == total)
+        let batches = store.syncBatches
+        #expect(batches < 64)
+        try await store.put(key: "alone", data: Self.bytes(10), sha256: nil)
+        #expect(store.syncBatches == batches + 1)
+    }
+
+    @Test("a write of a batch that cannot be placed fails alone; the others are stored")
+    func failingWriteFailsAlone() async throws {
+        let root = Self.scratch()
+        let store = try ObjectDirectory(root: root, capacity: 1 << 20)
+        // A directory where one object should go fails its rename after its sync; a file where another object's
+        // directory should go fails that one before.
+        let blocked = ObjectDirectory.path(root: root, key: "blocked")
+        try FileManager.default.createDirectory(atPath: blocked + "/inside", withIntermediateDirectories: true)
+        let unmakeable = (ObjectDirectory.path(root: root, key: "nodir/object") as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(
+            atPath: (unmakeable as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
+        #expect(FileManager.default.createFile(atPath: unmakeable, contents: Data()))
+        let keys = ["blocked", "nodir/object"] + (0..<30).map { "fine/\($0)" }
+        let stored = await withTaskGroup(of: (String, Bool).self, returning: [String: Bool].self) { group in
+            for key in keys {
+                group.addTask {
+                    do {
+                        try await store.put(key: key, data: Self.bytes(100), sha256: nil)
+                        return (key, true)
+                    } catch {
+                        return (key, false)
+                    }
+                }
+            }
+            var stored: [String: Bool] = [:]
+            for await (key, ok) in group { stored[key] = ok }
+            return stored
+        }
+        #expect(stored["blocked"] == false && stored["nodir/object"] == false)
+        #expect(stored.values.filter { $0 }.count == 30)
+        for index in 0..<30 { #expect(try await store.get(key: "fine/\(index)") == Self.bytes(100)) }
+        #expect(store.objects == 30 && store.bytes == 3000)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(root)/.tmp").isEmpty)
+    }
+
+    @Test("concurrent puts that replace objects, three racing on each key, keep the usage exact")
+    func concurrentReplacements() async throws {
+        let root = Self.scratch()
+        let store = try ObjectDirectory(root: root, capacity: 1 << 20)
+        for index in 0..<16 { try await store.put(key: "r/\(index)", data: Self.bytes(100), sha256: nil) }
+        // Keys 0 to 15 exist and 16 to 23 are new; whichever put renames last decides each key's size.
+        try await withThrowingDiscardingTaskGroup { group in
+            for index in 0..<24 {
+                for size in [50, 200, 300] {
+                    group.addTask { try await store.put(key: "r/\(index)", data: Self.bytes(size), sha256: nil) }
+                }
+            }
+        }
+        let sizes = try (0..<24).map { try store.stat(key: "r/\($0)") }
+        #expect(sizes.allSatisfy { [50, 200, 300].contains($0) })
+        #expect(store.objects == 24 && store.bytes == sizes.reduce(0, +))
+        let again = try ObjectDirectory(root: root, capacity: 1 << 20)
+        #expect(again.objects == store.objects && again.bytes == store.bytes)
+    }
 }
 
 @Suite("agent settings")
