@@ -5,14 +5,20 @@ SIZE_MIB file, files/s for FILES files of 4 KiB, p99 latency of listing an ENTRI
 run rclone doing the same into a crypt remote over a union of three local directories (create_policy = all: three
 copies, the loss tolerance of raid1(3) and rs(4,2)). Then memory: FOUR concurrent SIZE_MIB uploads (summed peak RSS
 of filesystem + chunk) and one 4 × SIZE_MIB upload against one SIZE_MIB upload. Peak RSS per process throughout.
-Prints a Markdown section and appends it to docs/BENCHMARKS.md. ONLY=memory measures just the memory figures (with
-six agents) and prints them without touching docs/BENCHMARKS.md: for trying a change quickly."""
+Small files (raid1(3), three agents): SMALL_FILES files of 4 KiB and of 64 KiB by PUT /data and by tus, listed and
+deleted, with curl as the client, against rclone copy (and copy + sync), lsf and delete on the same files; CPU per
+process per 4 KiB file. Prints a Markdown section and appends it to docs/BENCHMARKS.md. ONLY=memory measures just
+the memory figures (with six agents), ONLY=small just the small files (with three), and prints them without touching
+docs/BENCHMARKS.md: for trying a change quickly."""
 
+import base64
+import collections
 import concurrent.futures
 import datetime
 import json
 import os
 import pathlib
+import resource
 import shutil
 import signal
 import statistics
@@ -29,9 +35,11 @@ WORK = pathlib.Path(os.environ["WORK"])
 SIZE_MIB = int(os.environ.get("SIZE_MIB", "1024"))
 FILES = int(os.environ.get("FILES", "1000"))
 ENTRIES = int(os.environ.get("ENTRIES", "10000"))
+SMALL_FILES = int(os.environ.get("SMALL_FILES", "1000"))
 MiB = 1 << 20
 PASSWORD = "benchmark password"
 SERVICES = ["filesystem", "chunk", "array"]
+RCLONE_ENV = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
 
 
 def pid(name):
@@ -92,9 +100,14 @@ class User:
     def __init__(self):
         email = f"bench-{int(time.time())}@example.com"
         requests.post(f"{GATEWAY}/api/auth/register", json={"email": email, "password": PASSWORD, "name": "B"})
-        token = requests.post(f"{GATEWAY}/api/auth/login", json={"email": email, "password": PASSWORD}).json()
         self.email = email
-        self.token = token["access_token"]
+        self.login()
+
+    def login(self):
+        """A fresh access token (one lives 15 minutes)."""
+        reply = requests.post(f"{GATEWAY}/api/auth/login", json={"email": self.email, "password": PASSWORD})
+        reply.raise_for_status()
+        self.token = reply.json()["access_token"]
         self.headers = {"Authorization": f"Bearer {self.token}"}
 
     def agent(self, number):
@@ -155,21 +168,25 @@ def listing_p99(user):
         list(pool.map(mkdir, range(ENTRIES)))
     samples = []
     for _ in range(50):
-        # The whole directory, page after page (an answer holds at most 1000 entries and says where to go on).
         start = time.monotonic()
-        entries, cursor = 0, None
-        while True:
-            params = {"path": "/list", "depth": 1, **({"cursor": cursor} if cursor else {})}
-            reply = session.get(f"{GATEWAY}/api/filesystem/info", params=params)
-            reply.raise_for_status()
-            page = reply.json()
-            entries += len(page["children"])
-            cursor = page.get("next")
-            if not cursor:
-                break
+        entries = len(list_folder(session, "/list"))
         samples.append(time.monotonic() - start)
         assert entries == ENTRIES, entries
     return statistics.quantiles(samples, n=100)[98] * 1000
+
+
+def list_folder(session, path):
+    """A folder's entries, page after page (an answer holds at most 1000 entries and says where to go on)."""
+    entries, cursor = [], None
+    while True:
+        params = {"path": path, "depth": 1, **({"cursor": cursor} if cursor else {})}
+        reply = session.get(f"{GATEWAY}/api/filesystem/info", params=params)
+        reply.raise_for_status()
+        page = reply.json()
+        entries += page["children"]
+        cursor = page.get("next")
+        if not cursor:
+            return entries
 
 
 def suite_run(user, durability, source, agents):
@@ -184,8 +201,9 @@ def suite_run(user, durability, source, agents):
     return {"upload": SIZE_MIB / up, "download": SIZE_MIB / down, "files": files, "peaks": peaks}
 
 
-def rclone_run(source):
-    base = WORK / "rclone"
+def rclone_remote(base):
+    """The rclone command line for `c:`, a crypt remote over a union of three directories under `base`
+    (create_policy = all: three copies)."""
     dirs = [base / f"r{i}" for i in range(3)]
     for d in dirs:
         d.mkdir(parents=True, exist_ok=True)
@@ -195,28 +213,196 @@ def rclone_run(source):
     config.write_text(
         f"[u]\ntype = union\nupstreams = {' '.join(str(d) for d in dirs)}\ncreate_policy = all\n"
         f"action_policy = all\nsearch_policy = ff\n\n[c]\ntype = crypt\nremote = u:data\npassword = {password}\n")
-    env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
-    rc = ["rclone", "--config", str(config)]
-    up, up_rss = timed_rss([*rc, "copyto", str(source), "c:big.bin"], env=env)
-    down, down_rss = timed_rss([*rc, "cat", "c:big.bin"], env=env, stdout=subprocess.DEVNULL)
+    return ["rclone", "--config", str(config)]
+
+
+def rclone_run(source):
+    base = WORK / "rclone"
+    rc = rclone_remote(base)
+    up, up_rss = timed_rss([*rc, "copyto", str(source), "c:big.bin"], env=RCLONE_ENV)
+    down, down_rss = timed_rss([*rc, "cat", "c:big.bin"], env=RCLONE_ENV, stdout=subprocess.DEVNULL)
     small = base / "small"
     small.mkdir()
     for index in range(FILES):
         (small / f"f{index:05}.bin").write_bytes(os.urandom(4096))
-    files_seconds, _ = timed_rss([*rc, "copy", str(small), "c:small", "--transfers", "8"], env=env)
+    files_seconds, _ = timed_rss([*rc, "copy", str(small), "c:small", "--transfers", "8"], env=RCLONE_ENV)
     listing = base / "list"
     listing.mkdir()
     for index in range(ENTRIES):
         (listing / f"d{index:05}").touch()
-    subprocess.run([*rc, "copy", str(listing), "c:list", "--transfers", "16"], env=env, check=True)
+    subprocess.run([*rc, "copy", str(listing), "c:list", "--transfers", "16"], env=RCLONE_ENV, check=True)
     samples = []
     for _ in range(20):
         start = time.monotonic()
-        subprocess.run([*rc, "lsf", "c:list"], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([*rc, "lsf", "c:list"], env=RCLONE_ENV, check=True, stdout=subprocess.DEVNULL)
         samples.append(time.monotonic() - start)
     shutil.rmtree(base)
     return {"upload": SIZE_MIB / up, "download": SIZE_MIB / down, "files": FILES / files_seconds,
             "list_p99": statistics.quantiles(samples, n=100)[98] * 1000, "rss": max(up_rss, down_rss)}
+
+
+def curl_parallel(transfers, offset=None):
+    """One curl, 8 transfers at a time (`--parallel`, from a generated `-K` file; each transfer a list of
+    (option, value)), after a sync so that no earlier write is flushed meanwhile: seconds. Fails on any answer but
+    2xx, or, with `offset`, one without `Upload-Offset: offset`."""
+    config = WORK / "curl.conf"
+    config.touch(mode=0o600)
+    common = [("header", "Expect:"), ("output", "/dev/null"),
+              ("write-out", "%{http_code} %header{upload-offset}\\n")]
+    config.write_text("next\n".join("".join(f'{k} = "{v}"\n' for k, v in [*t, *common]) for t in transfers))
+    os.sync()
+    start = time.monotonic()
+    result = subprocess.run(["curl", "-q", "--silent", "--show-error", "--parallel", "--parallel-max", "8",
+                             "--parallel-immediate", "-K", str(config)], check=True, capture_output=True, text=True)
+    seconds = time.monotonic() - start
+    config.unlink()
+    answers = [line.split() for line in result.stdout.splitlines()]
+    assert len(answers) == len(transfers), (len(answers), result.stderr)
+    bad = [a for a in answers if not a[0].startswith("2") or (offset is not None and a[1:] != [str(offset)])]
+    assert not bad, f"{len(bad)} of {len(answers)} failed, e.g. {bad[0]}"
+    return seconds
+
+
+def suite_processes(agents):
+    """Each process group of the suite by its root pids (postgres and nginx count their children)."""
+    roots = {name: [pid(name)] for name in ["filesystem", "chunk", "array", "cloud", "auth"]}
+    roots["postgres"] = [int((RUN_DIR / "postgres" / "data" / "postmaster.pid").read_text().split()[0])]
+    roots["nginx"] = [int((RUN_DIR / "nginx" / "nginx.pid").read_text())]
+    roots["redis"] = [int((RUN_DIR / "redis" / "redis.pid").read_text())]
+    roots["agents"] = [a.pid for a in agents]
+    return roots
+
+
+def cpu_seconds(roots):
+    """CPU seconds (user + system) of each group: its processes, their descendants and the children they reaped;
+    "curl (client)" is this script's own reaped children."""
+    stats = {}
+    for entry in pathlib.Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # ppid, and utime + stime + cutime + cstime
+        stats[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
+    children = collections.defaultdict(list)
+    for p, (parent, _) in stats.items():
+        children[parent].append(p)
+    tree = lambda p: stats.get(p, (0, 0))[1] + sum(tree(c) for c in children[p])
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {group: sum(tree(p) for p in pids) / ticks for group, pids in roots.items()}
+    own = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used["curl (client)"] = own.ru_utime + own.ru_stime
+    return used
+
+
+def rclone_small(source):
+    """rclone on the same files: copy, copy + sync into a fresh target, lsf, delete, delete + sync: seconds each."""
+    base = WORK / "rclone-small"
+    rc = rclone_remote(base)
+
+    def run(*arguments, durable=False):
+        os.sync()
+        start = time.monotonic()
+        subprocess.run([*rc, *arguments], env=RCLONE_ENV, check=True, stdout=subprocess.DEVNULL)
+        if durable:
+            os.sync()
+        return time.monotonic() - start
+
+    seconds = {"put": run("copy", str(source), "c:fast", "--transfers", "8"),
+               "put_sync": run("copy", str(source), "c:durable", "--transfers", "8", durable=True),
+               "list": run("lsf", "c:fast"),
+               "delete": run("delete", "c:fast", "--checkers", "8"),
+               "delete_sync": run("delete", "c:durable", "--checkers", "8", durable=True)}
+    shutil.rmtree(base)
+    return seconds
+
+
+def small_run(user, agents):
+    """SMALL_FILES files of 4 KiB and of 64 KiB at raid1(3), 8 at a time through curl: PUT /data, tus (one
+    creation-with-upload POST each, as the web client), listing the folder, deleting every file (to the trash); then
+    rclone on the same files. Seconds per phase and size; CPU seconds per process over the 4 KiB PUTs."""
+    user.login()
+    # tus takes the user's durability (the web client sends none).
+    requests.put(f"{GATEWAY}/api/filesystem/settings", json={"durability": "raid1(3)", "encryption": "aes256-gcm"},
+                 headers=user.headers).raise_for_status()
+    session = requests.Session()
+    session.headers.update(user.headers)
+    auth = ("header", f"Authorization: Bearer {user.token}")
+    roots = suite_processes(agents)
+    results = {}
+    for size in [4096, 65536]:
+        name = f"{size >> 10}k"
+        source = WORK / f"small-{name}"
+        source.mkdir()
+        files = [source / f"f{i:05}.bin" for i in range(SMALL_FILES)]
+        for f in files:
+            f.write_bytes(os.urandom(size))
+        before = cpu_seconds(roots)
+        put = curl_parallel([[("url", f"{GATEWAY}/api/filesystem/data?path=/small-{name}/{f.name}"), auth,
+                              ("header", "X-Durability: raid1(3)"), ("upload-file", f)] for f in files])
+        cpu = {k: v - before[k] for k, v in cpu_seconds(roots).items()}
+        metadata = lambda f: base64.b64encode(f"/tus-{name}/{f.name}".encode()).decode()
+        tus = curl_parallel([[("url", f"{GATEWAY}/api/filesystem/tus"), auth, ("header", "Tus-Resumable: 1.0.0"),
+                              ("header", f"Upload-Length: {size}"), ("header", f"Upload-Metadata: path {metadata(f)}"),
+                              ("header", "Content-Type: application/offset+octet-stream"), ("data-binary", f"@{f}")]
+                             for f in files], offset=size)
+        start = time.monotonic()
+        entries = list_folder(session, f"/small-{name}")
+        listed = time.monotonic() - start
+        assert len(entries) == SMALL_FILES == len(list_folder(session, f"/tus-{name}")), len(entries)
+        delete = curl_parallel([[("url", f"{GATEWAY}/api/filesystem/info/{e['id']}"), ("request", "DELETE"), auth]
+                                for e in entries])
+        assert not list_folder(session, f"/small-{name}")
+        results[size] = {"put": put, "tus": tus, "list": listed, "delete": delete, "cpu": cpu,
+                         "rclone": rclone_small(source)}
+        shutil.rmtree(source)
+    return results
+
+
+def small_section(small):
+    """The small-file table and the CPU line, as Markdown lines."""
+
+    def row(label, ours, rclone, durable=None):
+        rate = lambda seconds: SMALL_FILES / seconds
+        cells = [f"{rate(ours):.0f}/s", f"{rate(rclone):.0f}/s", f"{rate(durable):.0f}/s" if durable else "—",
+                 f"{rclone / ours:.2f}×", f"{durable / ours:.2f}×" if durable else "—"]
+        return f"| {label} | {' | '.join(cells)} |"
+
+    rows = []
+    for size, result in small.items():
+        r = result["rclone"]
+        for kind, label in [("put", "PUT /data"), ("tus", "tus")]:
+            rows.append(row(f"{size >> 10} KiB {label}", result[kind], r["put"], r["put_sync"]))
+    for size, result in small.items():
+        r = result["rclone"]
+        rows.append(row(f"list {size >> 10} KiB folder ({result['list']:.2f} s; rclone {r['list']:.2f} s)",
+                        result["list"], r["list"]))
+    for size, result in small.items():
+        r = result["rclone"]
+        rows.append(row(f"delete {size >> 10} KiB", result["delete"], r["delete"], r["delete_sync"]))
+    cpu = sorted(small[4096]["cpu"].items(), key=lambda item: -item[1])
+    per_file = lambda seconds: f"{seconds * 1000 / SMALL_FILES:.1f} ms"
+    return [
+        "",
+        f"Small files, raid1(3) on three agents: {SMALL_FILES} files of 4 KiB and {SMALL_FILES} of 64 KiB, 8 at a "
+        "time, the client curl (`--parallel --parallel-max 8`, one transfer per file from a generated `-K` file, "
+        "every status checked; far cheaper in CPU than the Python client of the 4 KiB column): `PUT /data` (raw body); "
+        "tus as the web client does it, one `POST /tus` per file with creation-with-upload (the file as the body, "
+        "201 with `Upload-Offset` its length; durability from the user's settings); listing the folder "
+        "(`GET /info?depth=1`, every page); `DELETE /info/{id}` of every file (to the trash). rclone on the same "
+        "files: `copy --transfers 8` into the crypt/union remote, `lsf`, `delete --checkers 8`; \"+ sync\" is the "
+        "same into a fresh target followed by sync(2), the durable baseline: rclone's local backend never fsyncs, "
+        "so without it its files may be only in the page cache; the tus rows are against the same copy. Ratios are "
+        "Cloudstrype's rate to rclone's. Targets "
+        "(issue 18): 4 KiB and 64 KiB PUT ≥ 0.5× rclone, tus ≥ 0.3×, deletes ≥ 500 files/s.",
+        "",
+        "| small files | Cloudstrype | rclone | rclone + sync | to rclone | to rclone + sync |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "CPU per 4 KiB file (PUT /data): " + ", ".join(f"{k} {per_file(v)}" for k, v in cpu)
+        + f"; {per_file(sum(v for _, v in cpu))} in all.",
+    ]
 
 
 def restart(names):
@@ -263,11 +449,17 @@ def memory_run(user, source):
 
 
 def main():
+    user = User()
+    if os.environ.get("ONLY") == "small":
+        agents = [user.agent(i) for i in range(3)]
+        print("\n".join(small_section(small_run(user, agents))))
+        for agent in agents:
+            agent.kill()
+        return 0
     source = WORK / "source.bin"
     with open(source, "wb") as out:
         for _ in range(SIZE_MIB):
             out.write(os.urandom(MiB))
-    user = User()
     if os.environ.get("ONLY") == "memory":
         agents = [user.agent(i) for i in range(6)]
         print(json.dumps(memory_run(user, source)))
@@ -276,6 +468,7 @@ def main():
         return 0
     agents = [user.agent(i) for i in range(3)]
     raid = suite_run(user, "raid1(3)", source, agents)
+    small = small_run(user, agents)
     agents += [user.agent(i) for i in range(3, 6)]
     # Chunk lists an owner's backends at most every 2 s: the new members are placed on from the next listing.
     time.sleep(3)
@@ -316,6 +509,7 @@ def main():
         f"(target < 300; {memory['four_rate']:.0f} MiB/s together); one {SIZE_MIB} MiB upload {memory['one']} MiB; "
         f"one {4 * SIZE_MIB} MiB upload {memory['large']} MiB ({memory['large'] / max(memory['one'], 1):.2f}× the "
         f"{SIZE_MIB} MiB one; target within ±15%).",
+        *small_section(small),
     ]
     text = "\n".join(lines)
     print(text)
