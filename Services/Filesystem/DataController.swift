@@ -56,10 +56,17 @@ struct DataController: Sendable {
                 logger: context.logger
             )
         }
-        if let existing = try await nodes.resolve(owner: owner, path: path), existing.kind == .dir {
+        // One walk of the path: whether a directory is in the way, and the storage its folders chose.
+        let chain = try await nodes.chain(owner: owner, path: path)
+        if chain.count == path.segments.count + 1, chain.last?.kind == .dir {
             throw APIError(.conflict, code: "is_a_directory", message: "\(path.name) is a directory")
         }
-        let terms = try await uploadTerms(request, owner: owner, directory: path.parent)
+        let terms = try await uploadTerms(
+            request,
+            owner: owner,
+            directory: path.parent,
+            inherited: Array(chain.prefix(path.segments.count)).nearestStorage
+        )
         let (durability, encryption, room) = (terms.durability, terms.encryption, terms.room)
         if let room, let declared, declared > room { throw Self.quotaExceeded(room) }
         let upload = UUID()
@@ -334,9 +341,14 @@ struct DataController: Sendable {
     }
 
     /// The terms of an upload, from one read of the user's settings. Durability and encryption: the request's
-    /// headers, else the nearest directory's choice, else the user's settings, else the defaults.
-    func uploadTerms(_ request: Request, owner: UUID, directory: FilePath) async throws -> UploadTerms {
-        let inherited = try await nodes.storage(owner: owner, directory: directory)
+    /// headers, else the nearest directory's choice (`inherited` when the caller walked the path already), else the
+    /// user's settings, else the defaults.
+    func uploadTerms(_ request: Request, owner: UUID, directory: FilePath, inherited: StorageSettings? = nil)
+        async throws -> UploadTerms
+    {
+        var walked = inherited
+        if walked == nil { walked = try await nodes.storage(owner: owner, directory: directory) }
+        let inherited = walked ?? StorageSettings()
         let user = try await nodes.settings(owner: owner)
         let quota = user.quota ?? defaultQuota
         var room: Int64?

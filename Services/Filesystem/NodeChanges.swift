@@ -7,16 +7,7 @@ import StrypeService
 /// Changes to the tree beyond uploads: metadata, moves, trash, purge, versions, usage and settings.
 extension PostgresNodeRepository {
     func storage(owner: UUID, directory: FilePath) async throws -> StorageSettings {
-        let chain = try await client.withConnection {
-            try await Self.chain(owner: owner, path: directory, on: $0, logger: logger)
-        }
-        // The nearest directory's choice wins, field by field.
-        var chosen = chain[0].storage
-        for node in chain.dropFirst() {
-            chosen.durability = node.storage.durability ?? chosen.durability
-            chosen.encryption = node.storage.encryption ?? chosen.encryption
-        }
-        return chosen
+        try await chain(owner: owner, path: directory).nearestStorage
     }
 
     func findAny(owner: UUID, id: UUID) async throws -> NodeRecord? {

@@ -60,6 +60,18 @@ struct NodeRecord: Sendable {
     }
 }
 
+extension [NodeRecord] {
+    /// The storage choice the nearest of these directories (root first) made, field by field.
+    var nearestStorage: StorageSettings {
+        var chosen = StorageSettings()
+        for node in self where node.kind == .dir {
+            chosen.durability = node.storage.durability ?? chosen.durability
+            chosen.encryption = node.storage.encryption ?? chosen.encryption
+        }
+        return chosen
+    }
+}
+
 /// One chunk of a version, in order: on backends through chunk, or kept inline in PostgreSQL.
 struct ChunkPart: Sendable, Equatable {
     var chunkID: String
@@ -86,6 +98,8 @@ protocol NodeRepository: Sendable {
     func root(owner: UUID) async throws -> NodeRecord
     /// The live node at `path`, or nil.
     func resolve(owner: UUID, path: FilePath) async throws -> NodeRecord?
+    /// The live nodes along `path`, the root first, as far as the path exists (one round trip).
+    func chain(owner: UUID, path: FilePath) async throws -> [NodeRecord]
     /// The user's live node with this id, or nil.
     func find(owner: UUID, id: UUID) async throws -> NodeRecord?
     /// Any user's live node with this id (callers check access), or nil.
@@ -249,10 +263,14 @@ struct PostgresNodeRepository: NodeRepository {
     }
 
     func resolve(owner: UUID, path: FilePath) async throws -> NodeRecord? {
-        let chain = try await client.withConnection {
-            try await Self.chain(owner: owner, path: path, on: $0, logger: logger)
-        }
+        let chain = try await chain(owner: owner, path: path)
         return chain.count == path.segments.count + 1 ? chain.last : nil
+    }
+
+    func chain(owner: UUID, path: FilePath) async throws -> [NodeRecord] {
+        try await DatabaseDeadline.run {
+            try await client.withConnection { try await Self.chain(owner: owner, path: path, on: $0, logger: logger) }
+        }
     }
 
     /// The live nodes along `path`, the root first, as far as the path exists: one round trip however deep the
@@ -386,6 +404,12 @@ struct PostgresNodeRepository: NodeRepository {
     func addLooseChunk(_ chunkID: String, owner: UUID, upload: UUID, collectAfter: Date) async throws {
         // One statement, so one round trip and no transaction per chunk: the update sees the rows before the insert,
         // and the new row carries the time itself.
+        try await DatabaseDeadline.run {
+            try await addLooseChunkNow(chunkID, owner: owner, upload: upload, at: collectAfter)
+        }
+    }
+
+    private func addLooseChunkNow(_ chunkID: String, owner: UUID, upload: UUID, at collectAfter: Date) async throws {
         try await client.query(
             """
             WITH alive AS (UPDATE fs.loose_chunks SET collect_after = \(collectAfter) WHERE upload_id = \(upload))
@@ -397,6 +421,14 @@ struct PostgresNodeRepository: NodeRepository {
     }
 
     func commit(owner: UUID, path: FilePath, version: NewVersion, upload: UUID?) async throws -> (NodeRecord, Bool) {
+        try await DatabaseDeadline.run {
+            try await commitNow(owner: owner, path: path, version: version, upload: upload)
+        }
+    }
+
+    private func commitNow(owner: UUID, path: FilePath, version: NewVersion, upload: UUID?) async throws
+        -> (NodeRecord, Bool)
+    {
         let statement = PutFile(
             owner: owner,
             path: path,
@@ -415,11 +447,12 @@ struct PostgresNodeRepository: NodeRepository {
     }
 
     func chunks(fileID: UUID, version: Int) async throws -> [ChunkPart] {
-        var parts: [ChunkPart] = []
-        for try await part in try await client.execute(VersionChunks(file: fileID, version: version), logger: logger) {
-            parts.append(part)
+        try await DatabaseDeadline.run {
+            var parts: [ChunkPart] = []
+            let statement = VersionChunks(file: fileID, version: version)
+            for try await part in try await client.execute(statement, logger: logger) { parts.append(part) }
+            return parts
         }
-        return parts
     }
 
     func sealedInlineKey(owner: UUID, make: @Sendable () throws -> [UInt8]) async throws -> [UInt8] {

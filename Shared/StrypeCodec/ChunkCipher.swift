@@ -7,8 +7,8 @@ public enum ChunkCipher {
     public static let overhead = 28
 
     public static func makeDataKey() -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        // One fill from the system's generator, not one call per byte.
+        SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
     }
 
     public static func seal(_ plaintext: [UInt8], dataKey: [UInt8], chunkID: String) throws -> [UInt8] {

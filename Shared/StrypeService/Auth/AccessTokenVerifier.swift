@@ -106,6 +106,9 @@ package final class RemoteJWKS: VerificationKeySource {
 package struct AccessTokenVerifier: Sendable {
     private let keys: any VerificationKeySource
     private let revocations: SessionRevocations
+    /// Tokens whose signature was checked lately, with their claims: an Ed25519 check was the largest cost of a small
+    /// upload, and a client sends one token many times. Expiry and revocation are still checked on every request.
+    private let verified = ExpiringCache<String, AccessClaims>(lifetime: .seconds(60), maximumEntries: 10_000)
 
     package init(keys: any VerificationKeySource, revocations: SessionRevocations) {
         self.keys = keys
@@ -115,7 +118,13 @@ package struct AccessTokenVerifier: Sendable {
     /// The principal of a valid token; an `APIError` otherwise (401, or 503 when no key could be loaded at all, or
     /// when a fail-closed revocation set could not be loaded).
     package func verify(_ token: String) async throws -> Principal {
-        guard token.utf8.count <= 8192, let kid = Self.keyID(of: token) else {
+        guard token.utf8.count <= 8192 else {
+            throw APIError.unauthorized("the access token is malformed", code: "invalid_token")
+        }
+        if let claims = verified.get(token), claims.exp.value > Date() {
+            return try await principal(claims)
+        }
+        guard let kid = Self.keyID(of: token) else {
             throw APIError.unauthorized("the access token is malformed", code: "invalid_token")
         }
         var set = try await loadKeys(refresh: false)
@@ -136,6 +145,12 @@ package struct AccessTokenVerifier: Sendable {
         } catch {
             throw APIError.unauthorized("the access token is not valid", code: "invalid_token")
         }
+        verified.put(token, claims)
+        return try await principal(claims)
+    }
+
+    /// The principal of verified claims, unless their session was revoked.
+    private func principal(_ claims: AccessClaims) async throws -> Principal {
         if let session = claims.sid {
             // A fail-closed set that could not be loaded cannot tell a revoked session from a live one.
             if !revocations.isCurrent, !(await revocations.waitUntilCurrent(timeout: .seconds(2))) {

@@ -5,9 +5,12 @@ import Synchronization
 package final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private let entries = Mutex<[Key: (expires: ContinuousClock.Instant, value: Value)]>([:])
     private let lifetime: Duration
+    /// Past this many live entries, an addition starts the cache afresh (a bound on memory, not an LRU).
+    private let maximumEntries: Int
 
-    package init(lifetime: Duration) {
+    package init(lifetime: Duration, maximumEntries: Int = .max) {
         self.lifetime = lifetime
+        self.maximumEntries = maximumEntries
     }
 
     /// The value kept for `key`, if it has not expired.
@@ -22,6 +25,7 @@ package final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Se
         let now = ContinuousClock.now
         entries.withLock { entries in
             entries = entries.filter { $0.value.expires > now }
+            if entries.count >= maximumEntries { entries = [:] }
             entries[key] = (now + lifetime, value)
         }
     }
