@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """The fault run (Deploy/fault starts the suite and calls this): a user with three agents and an S3 account, under a
-steady load of uploads and downloads of mixed sizes, while faults come one at a time — each service instance killed
-(SIGKILL) and restarted, Redis and PostgreSQL restarted, a stored shard corrupted on disk, the S3 endpoint failing,
-an agent killed for good. Afterwards: every acknowledged file reads back with its SHA-256, every visible file is
-whole, repair has restored full durability, no orphan chunks remain, no backend holds a byte of plaintext and no log
-holds a secret. Prints a table per fault and exits 1 when
+steady load of uploads and downloads of mixed sizes (empty and small files kept inline in PostgreSQL among them),
+while faults come one at a time — each service instance killed (SIGKILL) and restarted, Redis and PostgreSQL
+restarted, PostgreSQL and an agent killed mid-batch of small files, a stored shard corrupted on disk, the S3 endpoint
+failing, an agent killed for good. Afterwards: every acknowledged file reads back with its SHA-256, every visible
+file is whole, repair has restored full durability, no orphan chunks remain, no backend and no inline row holds a
+byte of plaintext, some files were kept inline, and no log holds a secret. Prints a table per fault and exits 1 when
 any promise is broken.
 
 Environment: GATEWAY, RUN_DIR, BIN_DIR, WORK, the S3_TEST_* settings of an S3 server, and Deploy/run's own settings
@@ -22,6 +23,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import requests
@@ -34,9 +36,13 @@ WORK = pathlib.Path(os.environ["WORK"])
 SERVICES = ["auth", "cloud", "array", "chunk", "filesystem"]
 PASSWORD = "fault run password 1"
 KiB, MiB = 1 << 10, 1 << 20
-SIZES = [4 * KiB, 200 * KiB, 1 * MiB, 5 * MiB]
+# Filesystem's INLINE_MAX_BYTES (its default): a file of at most this many bytes is sealed inline in PostgreSQL.
+INLINE_MAX = 64 * KiB
+# Size -> weight in the load's mix: an empty file, small ones up to the inline limit and one byte over it (chunks).
+SIZES = {0: 1, 100: 2, 4 * KiB: 3, 60 * KiB: 2, INLINE_MAX: 2, INLINE_MAX + 1: 2, 200 * KiB: 2, 1 * MiB: 2, 5 * MiB: 1}
 DURABILITIES = ["raid1(2)", "rs(2,1)"]
-# Every uploaded file starts with this: finding it on an agent's disk or in the bucket means plaintext was stored.
+# Every uploaded file starts with this: finding it on an agent's disk, in the bucket or in an inline row means
+# plaintext was stored.
 MARKER = b"CLOUDSTRYPE-FAULT-RUN-PLAINTEXT-MARKER"
 # A client retries like a careful one would: the gateway's 502/503/504, a dropped connection, a 429.
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -45,6 +51,31 @@ ATTEMPTS = 10
 
 def log(message):
     print(f"[fault {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def content(rng, size):
+    """`size` random bytes after the marker (as much of it as fits: an empty file holds none)."""
+    return (MARKER + rng.randbytes(max(size - len(MARKER), 0)))[:size]
+
+
+def alive(pid):
+    """Whether process `pid` runs (a zombie, gone but not reaped, does not)."""
+    try:
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def children(pid):
+    """The ids of the processes whose parent is `pid`."""
+    found = []
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    return found
 
 
 def secrets():
@@ -207,16 +238,17 @@ class Load:
             self.operations.append((started, time.monotonic(), kind, failures, ok))
         return response if ok else None
 
-    def upload(self, http, rng, path):
-        size = rng.choice(SIZES)
-        data = MARKER + rng.randbytes(size - len(MARKER))
+    def upload(self, http, rng, path, size=None):
+        """Uploads a new file of `size` bytes (drawn from SIZES without it); remembered once acknowledged."""
+        size = rng.choices(list(SIZES), weights=list(SIZES.values()))[0] if size is None else size
+        data = content(rng, size)
         digest = hashlib.sha256(data).hexdigest()
         with self.lock:
             self.attempted[path] = digest
         headers = {**self.headers, "X-Durability": rng.choice(DURABILITIES)}
         reply = self.attempt("upload", lambda: http.put(f"{GATEWAY}/api/filesystem/data", params={"path": path},
                                                          data=data, headers=headers, timeout=120))
-        if reply is not None:
+        if reply is not None and reply.status_code in (200, 201):
             body = reply.json()
             if body["sha256"] != digest:
                 self.wrong_bytes.append(f"upload {path}: acknowledged {body['sha256']}, sent {digest}")
@@ -230,6 +262,10 @@ class Load:
                                                            headers=self.headers, timeout=120))
         if reply is not None and hashlib.sha256(reply.content).hexdigest() != digest:
             self.wrong_bytes.append(f"download {path}: {len(reply.content)} bytes, not the acknowledged {size}")
+
+    def acknowledged_under(self, folder):
+        with self.lock:
+            return sum(1 for path in self.acknowledged if path.startswith(folder))
 
     def between(self, start, end):
         with self.lock:
@@ -272,13 +308,17 @@ class Run:
         subprocess.run([str(BIN_DIR / "cloudstrype-agent"), "register", "--server", GATEWAY, "--name",
                         f"fault-{number}", "--config", str(home / "agent.json")],
                        env=env, check=True, capture_output=True, timeout=60)
+        return self.run_agent(home)
+
+    def run_agent(self, home):
+        """Runs the agent registered in `home` (again, after a kill: same member, same disk) until it is online."""
         process = subprocess.Popen(
             [str(BIN_DIR / "cloudstrype-agent"), "run", "--dir", str(home / "data"), "--capacity", "4GB",
              "--config", str(home / "agent.json"), "--status-interval", "1"],
             stdout=subprocess.DEVNULL, stderr=open(home / "agent.log", "ab"),
         )
         member = json.loads((home / "agent.json").read_text())["member_id"]
-        assert wait_for(lambda: self.member_online(member), 30), f"agent {number} did not come online"
+        assert wait_for(lambda: self.member_online(member), 30), f"{home.name} did not come online"
         return {"home": home, "process": process, "member": member}
 
     def member_online(self, member):
@@ -315,13 +355,52 @@ class Run:
         time.sleep(2)
         deploy("start")
 
-    def restart_postgres(self):
-        as_pg = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
-        pg_bin = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
-        subprocess.run([*as_pg, f"{pg_bin}/pg_ctl", "-D", str(RUN_DIR / "postgres" / "data"), "-m", "immediate",
-                        "stop"], check=True, capture_output=True, timeout=60)
+    def restart_postgres(self, kill=False):
+        """Crashes PostgreSQL, an immediate stop or (`kill`) a SIGKILL of its postmaster, and starts it again."""
+        data = RUN_DIR / "postgres" / "data"
+        if kill:
+            postmaster = int((data / "postmaster.pid").read_text().split()[0])
+            # Stopped first, so it forks no backend the list misses.
+            os.kill(postmaster, signal.SIGSTOP)
+            backends = children(postmaster)
+            os.kill(postmaster, signal.SIGKILL)
+            # The backends exit once they see the postmaster gone; a new one will not start beside them.
+            if not wait_for(lambda: not any(alive(pid) for pid in backends), 60):
+                self.broken.append("PostgreSQL's backends outlived their killed postmaster by 60 s")
+        else:
+            as_pg = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+            pg_bin = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+            subprocess.run([*as_pg, f"{pg_bin}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"], check=True,
+                           capture_output=True, timeout=60)
         time.sleep(2)
         deploy("start")
+
+    def kill_agent(self, number):
+        self.agents[number]["process"].kill()
+        self.agents[number]["process"].wait(10)
+
+    def small_burst(self, clients=8, files=40):
+        """Starts `clients` clients each uploading `files` files of 1 to 64 KiB into /load/burst; returns them."""
+        def client(n):
+            rng, http = random.Random(100 + n), requests.Session()
+            for i in range(files):
+                self.load.upload(http, rng, f"/load/burst/c{n}-f{i}.bin", size=rng.randint(KiB, INLINE_MAX))
+
+        threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def crash_mid_burst(self, burst):
+        """While a burst of small uploads runs (`burst` gets its clients): SIGKILLs one agent and PostgreSQL's
+        postmaster, then starts both again."""
+        burst += self.small_burst()
+        # Part of the batch acknowledged before the crash, part in flight, part still to come.
+        wait_for(lambda: self.load.acknowledged_under("/load/burst/") >= 40, 30, step=0.05)
+        self.kill_agent(1)
+        self.restart_postgres(kill=True)
+        self.agents[1] = self.run_agent(self.agents[1]["home"])
+        log(f"the burst had {self.load.acknowledged_under('/load/burst/')} files acknowledged when both were back")
 
     def corrupt_shard(self):
         """Flips bytes in the middle of one shard file of an acknowledged file on an agent's disk; returns a check
@@ -383,6 +462,9 @@ class Run:
                        lambda s=service: self.kill_instance(s), all_ready)
         self.fault("restart Redis (kill -9)", self.restart_redis, all_ready)
         self.fault("restart PostgreSQL (immediate stop)", self.restart_postgres, all_ready)
+        burst = []
+        self.fault("kill -9 PostgreSQL and an agent mid-batch of small files", lambda: self.crash_mid_burst(burst),
+                   lambda: all_ready() and not any(thread.is_alive() for thread in burst))
         whole = {}
         self.fault("corrupt a shard on an agent's disk", lambda: whole.setdefault("check", self.corrupt_shard()),
                    lambda: whole["check"]())
@@ -394,11 +476,8 @@ class Run:
 
         self.fault("S3 endpoint fails for 10 s", fail_s3, self.account_healthy)
 
-        def kill_agent():
-            self.agents[2]["process"].kill()
-            self.agents[2]["process"].wait(10)
-
-        self.fault("kill an agent for good", kill_agent, lambda: self.under_replicated() == 0, timeout=180)
+        self.fault("kill an agent for good", lambda: self.kill_agent(2), lambda: self.under_replicated() == 0,
+                   timeout=180)
         self.load.stop()
         self.verify()
         self.report()
@@ -422,11 +501,14 @@ class Run:
         log("verifying every acknowledged file, every visible file, durability and orphans")
         self.sign_in()
         self.lost = []
-        for path, (file_id, digest, size) in sorted(self.load.acknowledged.items()):
-            status, content = self.read_back(file_id)
-            if status != 200 or hashlib.sha256(content).hexdigest() != digest:
-                self.lost.append(path)
-                self.broken.append(f"acknowledged {path} reads back {status}, {len(content)} bytes")
+        acknowledged = sorted(self.load.acknowledged.items())
+        # Four at a time: most of the run's files are small, and one by one their round trips would take minutes.
+        with ThreadPoolExecutor(4) as pool:
+            answers = pool.map(self.digest_back, [known[0] for _, known in acknowledged])
+            for (path, known), (status, digest, length) in zip(acknowledged, answers):
+                if status != 200 or digest != known[1]:
+                    self.lost.append(path)
+                    self.broken.append(f"acknowledged {path} reads back {status}, {length} bytes")
         self.broken += self.load.wrong_bytes
         visible = [entry for folder in self.entries("/load") for entry in self.entries(folder["path"])]
         self.visible = len(visible)
@@ -436,10 +518,9 @@ class Run:
             if known and (known[0], known[1], known[2]) == (entry["id"], entry["sha256"], entry["size"]):
                 continue  # read back above
             # Visible but never acknowledged (the answer was lost to a fault): it must be whole all the same.
-            _, content = self.read_back(entry["id"])
-            digest = hashlib.sha256(content).hexdigest()
-            if digest != entry["sha256"] or len(content) != entry["size"] or digest != self.load.attempted.get(path):
-                self.broken.append(f"visible {path} is not whole: {len(content)} of {entry['size']} bytes")
+            _, digest, length = self.digest_back(entry["id"])
+            if digest != entry["sha256"] or length != entry["size"] or digest != self.load.attempted.get(path):
+                self.broken.append(f"visible {path} is not whole: {length} of {entry['size']} bytes")
         if not wait_for(lambda: self.under_replicated() == 0, 120, step=2):
             self.broken.append(f"{self.under_replicated()} chunks are still short of their durability after 120 s")
         orphans_query = ("SELECT (SELECT count(*) FROM fs.loose_chunks) + (SELECT count(*) FROM chunk.chunks c "
@@ -449,6 +530,11 @@ class Run:
                           "WHERE NOT EXISTS (SELECT 1 FROM fs.version_chunks v WHERE v.chunk_id = c.id)")
             self.broken.append(f"orphan chunks remain after collection: {', '.join(orphans)}")
         self.broken += self.leaks()
+
+    def digest_back(self, file_id):
+        """(status, SHA-256, length) of a file as read_back reads it."""
+        status, content = self.read_back(file_id)
+        return status, hashlib.sha256(content).hexdigest(), len(content)
 
     def read_back(self, file_id):
         """(status, bytes) of a file as a client reads it, in up to three attempts. Faults are over by now, so every
@@ -467,8 +553,8 @@ class Run:
         return problem[0], b""
 
     def leaks(self):
-        """Plaintext on any backend (the marker every upload starts with, on the agents' disks or in the bucket) and
-        secrets in any log of the run."""
+        """Plaintext on any backend (the marker every upload starts with, on the agents' disks or in the bucket) or in
+        a small file's inline row, no file kept inline at all, and secrets in any log of the run."""
         found = []
         for agent in self.agents:
             for path in (agent["home"] / "data").rglob("*"):
@@ -485,11 +571,20 @@ class Run:
                     found.append(f"plaintext in the bucket: {item['Key']}")
         if objects == 0:
             found.append("the S3 account holds no objects: the plaintext scan of the bucket saw nothing")
+        inline = "SELECT count(*) FROM fs.version_chunks WHERE sealed IS NOT NULL"
+        self.inline = int(sql(inline)[0])
+        if self.inline == 0:
+            found.append("no file was kept inline in PostgreSQL: the small-file path was not exercised")
+        # The run uploads with PUT only, so no tus upload's tail holds its bytes.
+        plain = int(sql(f"{inline} AND position(decode(:'marker', 'hex') IN sealed) > 0", marker=MARKER.hex())[0])
+        if plain:
+            found.append(f"plaintext in {plain} inline rows of fs.version_chunks")
         hidden = {**secrets(), "S3 secret access key": os.environ["S3_TEST_SECRET_ACCESS_KEY"], "password": PASSWORD}
         for path in [*RUN_DIR.rglob("*.log"), *WORK.rglob("*.log")]:
             text = path.read_text(errors="replace")
             found += [f"{name} appears in {path}" for name, value in hidden.items() if value and value in text]
-        log(f"scanned the agents' disks and {objects} objects in the bucket for plaintext, and the logs for secrets")
+        log(f"scanned the agents' disks, {objects} objects in the bucket and {self.inline} inline rows for "
+            "plaintext, and the logs for secrets")
         return found
 
     def report(self):
@@ -498,6 +593,9 @@ class Run:
         print(f"Fault run: {len(ops)} client requests ({sum(1 for op in ops if op[2] == 'upload')} uploads), "
               f"{len(self.load.acknowledged)} files acknowledged, {self.visible} visible; "
               f"{int(os.environ.get('REPLICAS', '1'))} instances of every service.")
+        small = sum(1 for known in self.load.acknowledged.values() if known[2] <= INLINE_MAX)
+        print(f"Small files: {small} acknowledged of at most {INLINE_MAX} bytes; {self.inline} kept inline in "
+              "PostgreSQL (rows of fs.version_chunks with `sealed`).")
         print()
         print("| fault | requests during it | failed attempts (retried) | failed requests | data lost | recovery |")
         print("|---|---|---|---|---|---|")
