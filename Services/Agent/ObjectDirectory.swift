@@ -31,6 +31,9 @@ final class ObjectDirectory: Sendable {
     static let batchWrites = 64
     /// Payload bytes at which a batch stops taking writes.
     static let batchBytes = 8 << 20
+    /// A write this large is synced on its own, at once: its sync is mostly its own data's writeback, which syncs of
+    /// other large writes on other threads overlap, while a batch would do them one after another.
+    static let soloBytes = 512 << 10
     /// Longest a batch waits, from its first write, for writes still in flight; a lone write does not wait.
     static let batchWait: Duration = .milliseconds(2)
 
@@ -242,6 +245,14 @@ final class ObjectDirectory: Sendable {
     private func join(_ waiter: Waiter?) -> BatchStep {
         gathering.withLock { state -> BatchStep in
             state.writing -= 1
+            if let waiter, waiter.write.bytes >= Self.soloBytes {
+                // The open batch may have been waiting only for this write: then it goes along now.
+                guard state.writing == 0, !state.waiters.isEmpty else {
+                    state.batches += 1
+                    return .lead([waiter])
+                }
+                return .lead([waiter] + state.seal())
+            }
             if let waiter {
                 state.waiters.append(waiter)
                 state.bytes += waiter.write.bytes
