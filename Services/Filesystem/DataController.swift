@@ -331,12 +331,10 @@ struct DataController: Sendable {
         return Response(status: .partialContent, headers: headers, body: body)
     }
 
-    /// What a new file at `directory` is stored with, the owner's quota and how many bytes they may still store
-    /// (nil: no quota).
+    /// What a new file at `directory` is stored with and how many bytes the owner may still store (nil: no quota).
     struct UploadTerms {
         var durability: String
         var encryption: String
-        var quota: Int64?
         var room: Int64?
     }
 
@@ -360,7 +358,6 @@ struct DataController: Sendable {
             encryption: try Self.encryption(
                 request.headers[Self.encryptionHeader] ?? inherited.encryption ?? user.storage.encryption
             ),
-            quota: quota,
             room: room
         )
     }

@@ -107,8 +107,12 @@ package struct AccessTokenVerifier: Sendable {
     private let keys: any VerificationKeySource
     private let revocations: SessionRevocations
     /// Tokens whose signature was checked lately, with their claims: an Ed25519 check was the largest cost of a small
-    /// upload, and a client sends one token many times. Expiry and revocation are still checked on every request.
-    private let verified = ExpiringCache<String, AccessClaims>(lifetime: .seconds(60), maximumEntries: 10_000)
+    /// upload, and a client sends one token many times. Expiry, revocation and that its key is still one of the
+    /// current keys (a retired key's tokens stop at once) are still checked on every request.
+    private let verified = ExpiringCache<String, (kid: String, claims: AccessClaims)>(
+        lifetime: .seconds(60),
+        maximumEntries: 10_000
+    )
 
     package init(keys: any VerificationKeySource, revocations: SessionRevocations) {
         self.keys = keys
@@ -121,8 +125,10 @@ package struct AccessTokenVerifier: Sendable {
         guard token.utf8.count <= 8192 else {
             throw APIError.unauthorized("the access token is malformed", code: "invalid_token")
         }
-        if let claims = verified.get(token), claims.exp.value > Date() {
-            return try await principal(claims)
+        if let known = verified.get(token), known.claims.exp.value > Date(),
+            try await loadKeys(refresh: false).kids.contains(known.kid)
+        {
+            return try await principal(known.claims)
         }
         guard let kid = Self.keyID(of: token) else {
             throw APIError.unauthorized("the access token is malformed", code: "invalid_token")
@@ -145,7 +151,7 @@ package struct AccessTokenVerifier: Sendable {
         } catch {
             throw APIError.unauthorized("the access token is not valid", code: "invalid_token")
         }
-        verified.put(token, claims)
+        verified.put(token, (kid, claims))
         return try await principal(claims)
     }
 
