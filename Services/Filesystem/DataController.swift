@@ -197,7 +197,7 @@ struct DataController: Sendable {
 
     /// Makes the stored chunks the file's new version at `target` → 201 (new file) or 200 (new version); 413 when
     /// uploads committed meanwhile left too little of the quota. A nil storage choice is the folder's or user's.
-    private func commit(
+    func commit(
         _ stored: Transfers.Stored,
         at target: Destination,
         storage: (durability: String?, encryption: String?),

@@ -247,14 +247,12 @@ struct PostgresNodeRepository: NodeRepository {
         of parent: UUID,
         named name: String,
         on connection: PostgresConnection,
-        logger: Logger,
-        lock: Bool = false
+        logger: Logger
     ) async throws -> NodeRecord? {
         let rows = try await connection.query(
             """
             SELECT \(unescaped: columns) FROM \(unescaped: from)
             WHERE n.parent_id = \(parent) AND n.name = \(name) AND n.trashed_at IS NULL
-            \(unescaped: lock ? "FOR UPDATE OF n" : "")
             """,
             logger: logger
         )

@@ -139,16 +139,15 @@ struct TusController: Sendable {
             owner: target.owner
         )
         if let expected, checksum.digest() != expected.digest { throw Self.checksumMismatchError }
-        let version = NewVersion(
-            size: stored.size,
-            sha256: stored.sha256,
-            durability: try request.headers[DataController.durabilityHeader].map { try DataController.durability($0) },
-            encryption: nil,
-            contentType: ContentType.detect(name: target.path.name, head: stored.head),
-            chunks: stored.parts
+        _ = try await data.commit(
+            stored,
+            at: target,
+            storage: (
+                try request.headers[DataController.durabilityHeader].map { try DataController.durability($0) }, nil
+            ),
+            upload: nil,
+            logger: context.logger
         )
-        let node = try await data.nodes.commit(owner: target.owner, path: target.path, version: version, upload: nil).0
-        context.logger.info("tus upload complete", metadata: ["file_id": "\(node.id)", "bytes": "\(length)"])
         return Response(
             status: .created,
             headers: [
