@@ -189,16 +189,108 @@ def list_folder(session, path):
             return entries
 
 
-def suite_run(user, durability, source, agents):
+def suite_run(user, durability, source, agents, files=True):
+    """One SIZE_MIB file up and down (MiB/s, and CPU seconds per GiB of every process group each way), then FILES
+    small files."""
+    user.login()
     path = f"/bench/{durability}.bin"
+    roots = suite_processes(agents)
     with PeakRSS([pid(name) for name in SERVICES] + [a.pid for a in agents]) as rss:
+        os.sync()
+        before = cpu_seconds(roots)
         up = timed(curl_upload(user, source, path, durability))
+        middle = cpu_seconds(roots)
         down = timed(["curl", "-sf", "-o", "/dev/null", "-H", f"Authorization: Bearer {user.token}",
                       f"{GATEWAY}/api/filesystem/data/{file_id(user, path)}"])
+        after = cpu_seconds(roots)
+    per_gib = lambda a, b: {k: (b[k] - a[k]) * 1024 / SIZE_MIB for k in b}
     peaks = {name: rss.peak(pid(name)) for name in SERVICES}
     peaks["agents (max)"] = max(rss.peak(a.pid) for a in agents)
-    files = small_files(user, durability, f"/small-{durability}")
-    return {"upload": SIZE_MIB / up, "download": SIZE_MIB / down, "files": files, "peaks": peaks}
+    result = {"upload": SIZE_MIB / up, "download": SIZE_MIB / down, "peaks": peaks,
+              "cpu_up": per_gib(before, middle), "cpu_down": per_gib(middle, after), "path": path}
+    if files:
+        result["files"] = small_files(user, durability, f"/small-{durability}")
+    return result
+
+
+def tus_upload(user, source, durability):
+    """SIZE_MIB through tus as a resumable client sends it (tuspy, 8 MiB PATCHes, a SHA-1 Upload-Checksum on each):
+    MiB/s."""
+    from tusclient import client as tus
+    user.login()
+    requests.put(f"{GATEWAY}/api/filesystem/settings", json={"durability": durability, "encryption": "aes256-gcm"},
+                 headers=user.headers).raise_for_status()
+    uploader = tus.TusClient(f"{GATEWAY}/api/filesystem/tus/", headers=user.headers).uploader(
+        str(source), chunk_size=8 * MiB, metadata={"path": f"/bench/tus-{durability}.bin"}, upload_checksum=True)
+    start = time.monotonic()
+    uploader.upload()
+    return SIZE_MIB / (time.monotonic() - start)
+
+
+def range_read_ms(user, path):
+    """The median of 20 reads of 1 MiB from the middle of `path` (ms)."""
+    user.login()
+    url = f"{GATEWAY}/api/filesystem/data/{file_id(user, path)}"
+    middle = SIZE_MIB * MiB // 2 + 12345
+    samples = []
+    for _ in range(20):
+        start = time.monotonic()
+        reply = requests.get(url, headers={**user.headers, "Range": f"bytes={middle}-{middle + MiB - 1}"})
+        samples.append((time.monotonic() - start) * 1000)
+        assert reply.status_code == 206 and len(reply.content) == MiB, reply.status_code
+    return statistics.median(samples)
+
+
+def disk_bound(source):
+    """`cp` of three copies then sync(2), and reading one back from the page cache with `cat`: MiB/s."""
+    base = WORK / "cp"
+    base.mkdir()
+    os.sync()
+    up = timed(["sh", "-c", f"for i in 0 1 2; do cp {source} {base}/copy$i; done; sync"])
+    down = timed(["sh", "-c", f"cat {base}/copy0 > /dev/null"])
+    shutil.rmtree(base)
+    return {"upload": SIZE_MIB / up, "download": SIZE_MIB / down}
+
+
+def cpu_table(runs):
+    """CPU seconds per GiB of each process group, up and down, for each (label, result): Markdown lines."""
+    groups = sorted({g for _, r in runs for g in r["cpu_up"]}, key=lambda g: -sum(r["cpu_up"][g] + r["cpu_down"][g]
+                                                                             for _, r in runs))
+    header = "| CPU-s per GiB | " + " | ".join(f"{label} up | {label} down" for label, _ in runs) + " |"
+    lines = [header, "|---|" + "---|" * (2 * len(runs))]
+    for group in groups:
+        cells = [f"{r[k].get(group, 0):.2f}" for _, r in runs for k in ("cpu_up", "cpu_down")]
+        lines.append(f"| {group} | " + " | ".join(cells) + " |")
+    totals = [f"**{sum(r[k].values()):.2f}**" for _, r in runs for k in ("cpu_up", "cpu_down")]
+    lines.append("| all | " + " | ".join(totals) + " |")
+    return lines
+
+
+def large_section(raid, rs, rclone, disk, tus_rate, range_ms):
+    """The large-file table with its baselines and the CPU budget, as Markdown lines."""
+    ratio = lambda a, b: f"{a:.0f} MiB/s ({a / b:.2f}×)"
+    return [
+        "",
+        f"Large files: one {SIZE_MIB} MiB file, `curl -T` up (`PUT /data`) and down, aes256-gcm; rclone crypt over a "
+        "union of three local directories and `cp` of three copies + sync (the disk bound) in the same run. "
+        "Ratios are to rclone.",
+        "",
+        "| | upload | download |",
+        "|---|---|---|",
+        f"| raid1(3), 3 agents | {ratio(raid['upload'], rclone['upload'])} | {ratio(raid['download'], rclone['download'])} |",
+        f"| rs(4,2), 6 agents | {ratio(rs['upload'], rclone['upload'])} | {ratio(rs['download'], rclone['download'])} |",
+        f"| rclone crypt/union ×3 | {rclone['upload']:.0f} MiB/s | {rclone['download']:.0f} MiB/s |",
+        f"| cp ×3 + sync; cat | {disk['upload']:.0f} MiB/s | {disk['download']:.0f} MiB/s |",
+        "",
+        f"tus, rs(4,2) (tuspy, 8 MiB PATCHes, SHA-1 Upload-Checksum on each): {tus_rate:.0f} MiB/s, "
+        f"{tus_rate / rs['upload']:.2f}× `PUT /data` (target ≥ 0.8×). 1 MiB range from the middle of the rs(4,2) "
+        f"file: median {range_ms:.0f} ms (target ≤ 50).",
+        "",
+        "CPU seconds per GiB moved, by process group (user + system, children included; pidstat-equivalent "
+        "from /proc):",
+        "",
+        *cpu_table([("raid1(3)", raid), ("rs(4,2)", rs)]),
+    ]
 
 
 def rclone_remote(base):
@@ -216,11 +308,15 @@ def rclone_remote(base):
     return ["rclone", "--config", str(config)]
 
 
-def rclone_run(source):
+def rclone_run(source, small_files=True):
     base = WORK / "rclone"
     rc = rclone_remote(base)
+    os.sync()
     up, up_rss = timed_rss([*rc, "copyto", str(source), "c:big.bin"], env=RCLONE_ENV)
     down, down_rss = timed_rss([*rc, "cat", "c:big.bin"], env=RCLONE_ENV, stdout=subprocess.DEVNULL)
+    if not small_files:
+        shutil.rmtree(base)
+        return {"upload": SIZE_MIB / up, "download": SIZE_MIB / down, "rss": max(up_rss, down_rss)}
     small = base / "small"
     small.mkdir()
     for index in range(FILES):
@@ -460,6 +556,19 @@ def main():
     with open(source, "wb") as out:
         for _ in range(SIZE_MIB):
             out.write(os.urandom(MiB))
+    if os.environ.get("ONLY") == "large":
+        agents = [user.agent(i) for i in range(3)]
+        raid = suite_run(user, "raid1(3)", source, agents, files=False)
+        agents += [user.agent(i) for i in range(3, 6)]
+        time.sleep(3)
+        rs = suite_run(user, "rs(4,2)", source, agents, files=False)
+        tus_rate = tus_upload(user, source, "rs(4,2)")
+        range_ms = range_read_ms(user, rs["path"])
+        rclone = rclone_run(source, small_files=False)
+        print("\n".join(large_section(raid, rs, rclone, disk_bound(source), tus_rate, range_ms)))
+        for agent in agents:
+            agent.kill()
+        return 0
     if os.environ.get("ONLY") == "memory":
         agents = [user.agent(i) for i in range(6)]
         print(json.dumps(memory_run(user, source)))

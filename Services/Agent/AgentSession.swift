@@ -157,8 +157,9 @@ final class AgentSession: Sendable {
             case .get:
                 let data = try await store.get(key: try key(header))
                 var reply = header.reply()
-                // The hash of what is on disk lets the server notice bit rot without hashing the bytes itself.
-                reply.sha256 = ObjectDirectory.sha256(data)
+                // The hash of what is on disk lets the server notice bit rot without hashing the bytes itself, unless
+                // the caller checks them anyway.
+                if header.digest != false { reply.sha256 = ObjectDirectory.sha256(data) }
                 return (reply, data)
             case .stat:
                 var reply = header.reply()

@@ -12,6 +12,9 @@ struct MemberObjectController: Sendable {
     let authentication: AuthenticationMiddleware
 
     static let sha256Header = HTTPField.Name("X-Content-SHA256")!
+    /// `X-Integrity: caller` from a service: it checks what it reads itself (chunk authenticates every chunk), so the
+    /// agent neither re-hashes a put against `X-Content-SHA256` (still recorded) nor hashes a get.
+    static let integrityHeader = HTTPField.Name("X-Integrity")!
 
     func addRoutes(to router: Router<StrypeRequestContext>) {
         let objects = router.group("/members/{id}").add(middleware: authentication)
@@ -38,6 +41,7 @@ struct MemberObjectController: Sendable {
         if let expected, expected.utf8.count != 64 || !expected.allSatisfy(\.isHexDigit) {
             throw APIError.invalidField("X-Content-SHA256", "must be 64 hex digits")
         }
+        let callerChecks = expected != nil && Self.callerChecks(request, principal)
         // Shards chunk writes belong to files, which filesystem counts; what a user puts here is charged here.
         // The whole length is charged before the body is read; the object it replaces is refunded to whoever
         // carried it once the new one is recorded, so concurrent writers of one key cannot leave bytes uncharged.
@@ -50,7 +54,7 @@ struct MemberObjectController: Sendable {
             sha256 = expected ?? AuditChallenges.sha256(data)
             var header = AgentFrameHeader(op: .put, id: 0)
             header.key = key
-            header.sha256 = sha256
+            if !callerChecks { header.sha256 = sha256 }
             do {
                 _ = try await core.exchange(member.id, header, payload: data)
             } catch AgentCallError.refused(AgentStatus.checksumMismatch, _) {
@@ -97,9 +101,11 @@ struct MemberObjectController: Sendable {
     /// the recorded SHA-256 (bit rot) is reported lost and answered 502. An agent lying about its hash is caught end to
     /// end by chunk, which checks every shard and authenticates it with AES-GCM.
     @Sendable func get(_ request: Request, context: StrypeRequestContext) async throws -> Response {
-        let (member, key, _) = try await target(context)
+        let (member, key, principal) = try await target(context)
+        let callerChecks = Self.callerChecks(request, principal)
         var header = AgentFrameHeader(op: .get, id: 0)
         header.key = key
+        if callerChecks { header.digest = false }
         let recorded = try await core.members.object(memberID: member.id, key: key)
         let reply: AgentMessage
         do {
@@ -107,7 +113,7 @@ struct MemberObjectController: Sendable {
         } catch let error as AgentCallError {
             throw error.apiError
         }
-        if let recorded, reply.header.sha256 != recorded.sha256 {
+        if let recorded, !callerChecks, reply.header.sha256 != recorded.sha256 {
             await core.markLost(member.id, key: key, reason: "the member returned bytes that do not match")
             throw APIError(.badGateway, code: "corrupt_object", message: "the member returned a damaged copy")
         }
@@ -202,6 +208,11 @@ struct MemberObjectController: Sendable {
             AuditChallenges.make(for: reply.payload)
         )
         return (true, "download", nil)
+    }
+
+    /// Whether a service asked to check the bytes itself (`X-Integrity: caller`); a user's request always is checked.
+    static func callerChecks(_ request: Request, _ principal: Principal) -> Bool {
+        principal.isService && request.headers[integrityHeader] == "caller"
     }
 
     private func objectKey(_ context: StrypeRequestContext) throws -> String {

@@ -39,6 +39,9 @@ public struct AgentFrameHeader: Codable, Sendable, Equatable {
     public var limit: Int?
     public var keys: [String]?
     public var sha256: String?
+    /// On `get`: false when the caller checks the bytes itself (chunk authenticates every chunk it reads), so the agent
+    /// sends them without hashing; absent, the reply carries their `sha256`.
+    public var digest: Bool?
     /// What the agent holds: object count and bytes (in `hello` and `pong`).
     public var objects: Int64?
     public var bytes: Int64?
@@ -51,7 +54,7 @@ public struct AgentFrameHeader: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case op, id, key, size, status, error, nonce, proof, version, capacity, free, cursor, limit, keys, sha256
+        case op, id, key, size, status, error, nonce, proof, version, capacity, free, cursor, limit, keys, sha256, digest
         case objects, bytes, name
         case memberID = "member_id"
     }
