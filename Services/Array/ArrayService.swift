@@ -10,6 +10,7 @@ enum ArrayService {
     static let definition = ServiceDefinition(
         name: .array,
         peers: [.auth, .filesystem],
+        keepsLargeBuffers: true,
         migrations: ArrayMigrations.all,
         validateEnvironment: { environment throws(ConfigError) in
             _ = try Settings(environment: environment, port: 0, host: "127.0.0.1")

@@ -11,6 +11,7 @@ enum FilesystemService {
         name: .filesystem,
         peers: [.auth, .chunk],
         needsMasterKey: true,
+        keepsLargeBuffers: true,
         migrations: FilesystemMigrations.all,
         validateEnvironment: { environment throws(ConfigError) in _ = try settings(environment) },
         build: { router, dependencies in
