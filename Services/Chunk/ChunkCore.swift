@@ -21,6 +21,8 @@ struct ChunkCore: Sendable {
     /// Owners' key-encryption keys, opened: a user's key never changes once made, and asking PostgreSQL for it
     /// on every chunk was one round trip of each small upload.
     let openedKeys = ExpiringCache<UUID, [UInt8]>(lifetime: .seconds(60))
+    /// Backends a read recently had to fetch a spare beside: read last for a while.
+    let slowBackends = ExpiringCache<BackendRef, Bool>(lifetime: .seconds(30), maximumEntries: 10_000)
 
     /// The largest chunk (DESIGN: chunks are at most 64 MiB).
     static let maximumChunkSize = 64 << 20
@@ -267,30 +269,59 @@ struct ChunkCore: Sendable {
 
     /// Enough intact shards to decode, one slot per index (nil where not fetched or bad); 503 when too few. Without
     /// `verifying`, a shard of the right size is taken as intact (the caller authenticates the result).
+    ///
+    /// The fewest shards needed are fetched at once, in `readOrder`; a failed one is replaced at once, and when all
+    /// but the last have arrived, the last gets twice as long as the others took (at least `hedgeFloor`) before one
+    /// more shard is fetched beside it (long-tail cutting): a slow member costs a chunk little, and is read last for a
+    /// while after.
     private func gather(_ chunk: ChunkRecord, verifying: Bool = true) async throws -> [ArraySlice<UInt8>?] {
         let needed = chunk.durability.shardsNeeded
         var slots: [ArraySlice<UInt8>?] = Array(repeating: nil, count: chunk.durability.shardCount)
-        var untried = chunk.shards.filter { !$0.lost }.sorted { $0.index < $1.index }
+        var untried = readOrder(chunk)
+        let started = ContinuousClock.now
         var good = 0
-        while good < needed, !untried.isEmpty {
-            let batch = Array(untried.prefix(needed - good))
-            untried.removeFirst(batch.count)
-            let fetched = await withTaskGroup(of: (ShardRecord, [UInt8]?, String?).self) { group in
-                for shard in batch {
-                    group.addTask { await fetch(shard, verifying: verifying) }
-                }
-                var results: [(ShardRecord, [UInt8]?, String?)] = []
-                for await result in group { results.append(result) }
-                return results
-            }
-            for (shard, bytes, problem) in fetched {
-                if let bytes, shard.index < slots.count {
-                    slots[shard.index] = bytes[...]
-                    good += 1
-                } else if let problem {
-                    await reportLost(chunk, shard, reason: problem)
+        await withTaskGroup(of: GatherEvent.self) { group in
+            var running: [Int: (backend: BackendRef, since: ContinuousClock.Instant)] = [:]
+            var hedgeArmed = false
+            func launch(spare: Bool = false) {
+                metrics.shardRead(spare ? "spare" : "first")
+                let shard = untried.removeFirst()
+                running[shard.index] = (shard.location.backend, .now)
+                group.addTask {
+                    let (shard, bytes, problem) = await fetch(shard, verifying: verifying)
+                    return .fetched(shard, bytes, problem)
                 }
             }
+            while running.count < needed, !untried.isEmpty { launch() }
+            while good < needed, let event = await group.next() {
+                switch event {
+                case .fetched(let shard, let bytes, let problem):
+                    running[shard.index] = nil
+                    if let bytes, shard.index < slots.count {
+                        slots[shard.index] = bytes[...]
+                        good += 1
+                    } else {
+                        if let problem { await reportLost(chunk, shard, reason: problem) }
+                        if good + running.count < needed, !untried.isEmpty { launch() }
+                    }
+                case .hedge:
+                    hedgeArmed = false
+                    if good < needed, good + running.count <= needed, !untried.isEmpty {
+                        for (_, slow) in running { slowBackends.put(slow.backend, true) }
+                        launch(spare: true)
+                    }
+                }
+                // All but the last are in: the last gets twice as long as they took, then a spare starts beside it.
+                if good == needed - 1, !hedgeArmed, !untried.isEmpty, running.count == 1 {
+                    hedgeArmed = true
+                    let wait = max(Self.hedgeFloor, (ContinuousClock.now - started) * 2)
+                    group.addTask {
+                        try? await Task.sleep(for: wait)
+                        return .hedge
+                    }
+                }
+            }
+            group.cancelAll()
         }
         guard good >= needed else {
             throw APIError(
@@ -300,6 +331,25 @@ struct ChunkCore: Sendable {
             )
         }
         return slots
+    }
+
+    /// What `gather` waits for: a shard fetched (or not), or the moment to fetch a spare beside a slow one.
+    private enum GatherEvent: Sendable {
+        case fetched(ShardRecord, [UInt8]?, String?)
+        case hedge
+    }
+
+    /// The shortest wait for a last shard before a spare is fetched beside it.
+    static let hedgeFloor: Duration = .milliseconds(50)
+
+    /// The intact shards in the order to read them: members not found slow lately first; then, for rs, data shards
+    /// before parity (all k data shards need no decoding), and for raid1 the replicas in a random order, so reads
+    /// spread over every copy.
+    func readOrder(_ chunk: ChunkRecord) -> [ShardRecord] {
+        let intact = chunk.shards.filter { !$0.lost }
+        let ordered = chunk.durability.shardsNeeded == 1 ? intact.shuffled() : intact.sorted { $0.index < $1.index }
+        let slow = ordered.filter { slowBackends.get($0.location.backend) != nil }
+        return ordered.filter { slowBackends.get($0.location.backend) == nil } + slow
     }
 
     /// Whether a shard is still intact: a cloud shard gets a HEAD, or with `fullRead` is read back and hashed; an

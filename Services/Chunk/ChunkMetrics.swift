@@ -21,6 +21,16 @@ struct ChunkMetrics: Sendable {
         .increment(by: seconds)
     }
 
+    /// Counts shard reads: `first` (the fewest a chunk needs, and replacements for failed ones) or `spare` (fetched
+    /// beside a slow one).
+    func shardRead(_ kind: String) {
+        registry.makeCounter(
+            descriptor: Self.name("chunk_shard_reads", "total", "Shards fetched to read chunks"),
+            labels: [("kind", kind)]
+        )
+        .increment()
+    }
+
     /// Sets the stored-data gauges from the database's totals and the repair queue's length.
     func refresh(_ stats: ChunkStatistics, queueDepth: Int) {
         for (durability, count, bytes) in stats.byDurability {

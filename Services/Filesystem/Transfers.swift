@@ -8,7 +8,7 @@ import StrypeService
 
 /// Streams files between clients and chunk (DESIGN §4): an upload is cut into chunks as it is read, with at most
 /// `window` chunks being stored at once, which is the back-pressure on the client; a download fetches up to
-/// `window` chunks ahead of what it writes. Memory per transfer is O(window × chunk size), whatever the file size.
+/// `readAheadBytes` ahead of what it writes. Memory per transfer is bounded by these, whatever the file size.
 struct Transfers: Sendable {
     let nodes: any NodeRepository
     let chunks: ChunkClient
@@ -16,6 +16,8 @@ struct Transfers: Sendable {
     let sealer: InlineSealer
     let chunkSize: Int
     let window: Int
+    /// Bytes a download has in flight ahead of what it writes (at least one chunk's).
+    let readAheadBytes: Int
     /// How long an upload may sit idle before its stored chunks count as orphans.
     let orphanAge: TimeInterval
 
@@ -289,7 +291,12 @@ struct Transfers: Sendable {
         return (Checksum.hex(hasher.finalize()), head)
     }
 
-    /// Hands each piece's bytes to `consume` in order while up to `window` pieces are fetched ahead.
+    /// How many of a piece's bytes a download sends.
+    private static func length(_ piece: (part: ChunkPart, within: ClosedRange<Int64>?)) -> Int {
+        piece.within?.count ?? Int(piece.part.size)
+    }
+
+    /// Hands each piece's bytes to `consume` in order while up to `readAheadBytes` of pieces are fetched ahead.
     private func readAhead(
         _ pieces: [(part: ChunkPart, within: ClosedRange<Int64>?)],
         owner: UUID,
@@ -297,30 +304,38 @@ struct Transfers: Sendable {
     ) async throws {
         let chunks = self.chunks
         let sealer = self.sealer
-        var pending: [Task<ByteBuffer, any Error>] = []
+        var pending: [(task: Task<ByteBuffer, any Error>, bytes: Int)] = []
+        var inFlight = 0
         var next = 0
-        defer { for task in pending { task.cancel() } }
+        defer { for entry in pending { entry.task.cancel() } }
         while next < pieces.count || !pending.isEmpty {
-            while pending.count < window, next < pieces.count {
+            while next < pieces.count, pending.isEmpty || inFlight + Self.length(pieces[next]) <= readAheadBytes {
                 let piece = pieces[next]
+                let bytes = Self.length(piece)
+                inFlight += bytes
                 pending.append(
-                    Task {
-                        if let content = piece.part.inline {
-                            let whole = try await sealer.open(piece.part, content: content, owner: owner)
-                            guard let within = piece.within else { return whole }
-                            return whole.getSlice(at: Int(within.lowerBound), length: within.count) ?? whole
-                        }
-                        return try await chunks.read(
-                            piece.part.chunkID,
-                            owner: owner,
-                            range: piece.within,
-                            size: piece.part.size
-                        )
-                    }
+                    (
+                        Task {
+                            if let content = piece.part.inline {
+                                let whole = try await sealer.open(piece.part, content: content, owner: owner)
+                                guard let within = piece.within else { return whole }
+                                return whole.getSlice(at: Int(within.lowerBound), length: within.count) ?? whole
+                            }
+                            return try await chunks.read(
+                                piece.part.chunkID,
+                                owner: owner,
+                                range: piece.within,
+                                size: piece.part.size
+                            )
+                        },
+                        bytes
+                    )
                 )
                 next += 1
             }
-            try await consume(try await pending.removeFirst().value)
+            let first = pending.removeFirst()
+            inFlight -= first.bytes
+            try await consume(try await first.task.value)
         }
     }
 }

@@ -54,7 +54,8 @@ public struct AgentFrameHeader: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case op, id, key, size, status, error, nonce, proof, version, capacity, free, cursor, limit, keys, sha256, digest
+        case op, id, key, size, status, error, nonce, proof, version, capacity, free, cursor, limit, keys, sha256,
+            digest
         case objects, bytes, name
         case memberID = "member_id"
     }
