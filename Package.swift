@@ -81,6 +81,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
@@ -101,6 +102,7 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        .target(name: "CSHA256", path: "Shared/CSHA256"),
         .target(name: "StrypeCore", path: "Shared/StrypeCore", swiftSettings: swiftSettings),
         .target(
             name: "StrypeAgentWire",
@@ -115,7 +117,7 @@ let package = Package(
         ),
         .target(
             name: "StrypeCodec",
-            dependencies: ["StrypeCore", "CISAL", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["StrypeCore", "CISAL", "CSHA256", .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/StrypeCodec",
             swiftSettings: swiftSettings
         ),
@@ -156,6 +158,10 @@ let package = Package(
             dependencies: [
                 "StrypeCore", "StrypeAgentWire",
                 .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "WSCore", package: "swift-websocket"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -514,7 +514,9 @@ def restart(names):
 
 
 def memory_run(user, source):
-    """Four concurrent SIZE_MIB uploads, one SIZE_MIB upload, one 4 × SIZE_MIB upload (streamed from a pipe)."""
+    """Four concurrent SIZE_MIB uploads, one SIZE_MIB upload, one 4 × SIZE_MIB upload (streamed from a pipe), then
+    eight concurrent SIZE_MIB downloads."""
+    user.login()
     restart(["filesystem", "chunk"])
     watched = [pid("filesystem"), pid("chunk")]
     commands = [curl_upload(user, source, f"/memory/four-{i}.bin", "rs(4,2)") for i in range(4)]
@@ -540,8 +542,20 @@ def memory_run(user, source):
     size = requests.get(f"{GATEWAY}/api/filesystem/info", params={"path": "/memory/big.bin", "depth": 0},
                         headers=user.headers).json()["size"]
     assert size == 4 * SIZE_MIB * MiB, size
+    # Eight concurrent downloads of the four files just uploaded (each twice), from fresh processes.
+    restart(["filesystem", "chunk"])
+    watched = [pid("filesystem"), pid("chunk")]
+    user.login()
+    ids = [file_id(user, f"/memory/four-{i}.bin") for i in range(4)] * 2
+    with PeakRSS(watched) as rss:
+        start = time.monotonic()
+        running = [subprocess.Popen(["curl", "-sf", "-o", "/dev/null", "-H", f"Authorization: Bearer {user.token}",
+                                     f"{GATEWAY}/api/filesystem/data/{i}"]) for i in ids]
+        assert all(p.wait() == 0 for p in running)
+        eight_seconds = time.monotonic() - start
+    eight = sum(rss.peak(p) for p in watched)
     return {"four": four, "four_each": four_each, "four_rate": 4 * SIZE_MIB / four_seconds, "one": one,
-            "large": large}
+            "large": large, "eight_down": eight, "eight_rate": 8 * SIZE_MIB / eight_seconds}
 
 
 def main():
@@ -617,7 +631,8 @@ def main():
         f"Memory (filesystem + chunk, summed peak RSS): four concurrent {SIZE_MIB} MiB uploads {memory['four']} MiB "
         f"(target < 300; {memory['four_rate']:.0f} MiB/s together); one {SIZE_MIB} MiB upload {memory['one']} MiB; "
         f"one {4 * SIZE_MIB} MiB upload {memory['large']} MiB ({memory['large'] / max(memory['one'], 1):.2f}× the "
-        f"{SIZE_MIB} MiB one; target within ±15%).",
+        f"{SIZE_MIB} MiB one; target within ±15%); eight concurrent {SIZE_MIB} MiB downloads {memory['eight_down']} "
+        f"MiB (target ≤ 300; {memory['eight_rate']:.0f} MiB/s together).",
         *small_section(small),
     ]
     text = "\n".join(lines)

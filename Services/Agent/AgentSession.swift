@@ -64,17 +64,13 @@ final class AgentSession: Sendable {
     }
 
     private func connectOnce() async -> Ending {
-        var configuration = WebSocketClientConfiguration(
-            maxFrameSize: AgentTransport.fragmentBytes + AgentFrameCodec.maximumHeaderBytes + 4,
-            autoPing: .enabled(timePeriod: .seconds(30))
-        )
-        configuration.additionalHeaders[.authorization] = "Bearer \(config.token)"
         var logger = Logger(label: "cloudstrype-agent")
         logger.logLevel = .critical
         do {
-            let close = try await WebSocketClient.connect(
+            let close = try await AgentSocket.connect(
                 url: webSocketURL,
-                configuration: configuration,
+                headers: [("Authorization", "Bearer \(config.token)")],
+                maxFrameSize: AgentTransport.fragmentBytes + AgentFrameCodec.maximumHeaderBytes + 4,
                 logger: logger
             ) { inbound, outbound, _ in
                 try await self.serve(inbound: inbound, writer: AgentFrameWriter(outbound))

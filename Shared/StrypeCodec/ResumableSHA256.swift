@@ -1,5 +1,8 @@
+import CSHA256
+
 /// SHA-256 (FIPS 180-4) whose running state can be saved and restored, so a file's hash continues across resumed
-/// uploads (tus) and service restarts; swift-crypto's hasher keeps its state sealed.
+/// uploads (tus) and service restarts; swift-crypto's hasher keeps its state sealed. Whole blocks go through the CPU's
+/// SHA extensions where it has them (`CSHA256`), else through the compression below.
 public struct ResumableSHA256: Sendable, Equatable {
     private var state = SIMD8<UInt32>(
         0x6a09_e667,
@@ -13,6 +16,8 @@ public struct ResumableSHA256: Sendable, Equatable {
     )
     private var length: UInt64 = 0
     private var pending: [UInt8] = []
+    /// Whether whole blocks go through the CPU's SHA extensions (tests turn it off to check the fallback).
+    var usesExtensions = ResumableSHA256.hardware
 
     public init() {}
 
@@ -40,8 +45,16 @@ public struct ResumableSHA256: Sendable, Equatable {
             offset = take
             guard pending.count == 64 else { return }
             let block = pending
-            block.withUnsafeBytes { Self.compress(&state, $0.baseAddress!, schedule, Self.roundConstants) }
+            block.withUnsafeBytes { compressOne($0.baseAddress!, schedule) }
             pending.removeAll(keepingCapacity: true)
+        }
+        let blocks = (bytes.count - offset) / 64
+        if usesExtensions, blocks > 0 {
+            let start = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset
+            withUnsafeMutableBytes(of: &state) { words in
+                csha256_compress(words.baseAddress!.assumingMemoryBound(to: UInt32.self), start, blocks)
+            }
+            offset += blocks * 64
         }
         while bytes.count - offset >= 64 {
             Self.compress(&state, bytes.baseAddress! + offset, schedule, Self.roundConstants)
@@ -88,6 +101,23 @@ public struct ResumableSHA256: Sendable, Equatable {
         length = bytes[32..<40].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         pending = Array(bytes[40...])
         guard UInt64(pending.count) == length % 64 else { return nil }
+    }
+
+    /// Whether the CPU's SHA extensions compress whole blocks.
+    static let hardware = csha256_available() != 0
+
+    private mutating func compressOne(_ block: UnsafeRawPointer, _ schedule: UnsafeMutablePointer<UInt32>) {
+        if usesExtensions {
+            withUnsafeMutableBytes(of: &state) { words in
+                csha256_compress(
+                    words.baseAddress!.assumingMemoryBound(to: UInt32.self),
+                    block.assumingMemoryBound(to: UInt8.self),
+                    1
+                )
+            }
+        } else {
+            Self.compress(&state, block, schedule, Self.roundConstants)
+        }
     }
 
     /// The round constants where the compression loop reads them without bounds checks or retains.

@@ -1,0 +1,14 @@
+#ifndef CSHA256_H
+#define CSHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Whether this CPU has the SHA extensions (x86 SHA-NI with SSE4.1) that `csha256_compress` needs.
+int csha256_available(void);
+
+/// Runs SHA-256's compression over `count` 64-byte blocks at `blocks`, updating the eight state words in place
+/// (FIPS 180-4 order, host-endian words). Only when `csha256_available()`.
+void csha256_compress(uint32_t state[8], const uint8_t *blocks, size_t count);
+
+#endif
