@@ -183,6 +183,7 @@ let package = Package(
             dependencies: [
                 "CloudstrypeAgent", "StrypeCore", "StrypeAgentWire",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

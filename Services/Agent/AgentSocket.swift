@@ -6,8 +6,8 @@ import NIOHTTP1
 import NIOSSL
 import NIOWebSocket
 import StrypeAgentWire
-@_spi(WSInternal) import WSCore
 import WSClient
+@_spi(WSInternal) import WSCore
 
 /// The agent's WebSocket to its server: swift-websocket's connection and message handling over a pipeline of our
 /// own, whose frame encoder masks a word at a time (`WordwiseMaskingEncoder`; a client must mask everything it

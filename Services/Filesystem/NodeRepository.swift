@@ -401,7 +401,9 @@ struct PostgresNodeRepository: NodeRepository {
 
     func addLooseChunk(_ chunkID: String, owner: UUID, upload: UUID, collectAfter: Date) async throws {
         // One statement, so one round trip and no transaction per chunk: the update sees the rows before the insert,
-        // and the new row carries the time itself.
+        // and the new row carries the time itself. Only rows with less than half their time left are refreshed:
+        // refreshing every earlier chunk of the upload each time was quadratic, 1.7 ms of PostgreSQL per chunk of a
+        // 1 GiB upload.
         try await DatabaseDeadline.run {
             try await addLooseChunkNow(chunkID, owner: owner, upload: upload, at: collectAfter)
         }
@@ -410,7 +412,10 @@ struct PostgresNodeRepository: NodeRepository {
     private func addLooseChunkNow(_ chunkID: String, owner: UUID, upload: UUID, at collectAfter: Date) async throws {
         try await client.query(
             """
-            WITH alive AS (UPDATE fs.loose_chunks SET collect_after = \(collectAfter) WHERE upload_id = \(upload))
+            WITH alive AS (
+                UPDATE fs.loose_chunks SET collect_after = \(collectAfter)
+                WHERE upload_id = \(upload) AND collect_after < now() + (\(collectAfter)::timestamptz - now()) / 2
+            )
             INSERT INTO fs.loose_chunks (chunk_id, owner_id, upload_id, collect_after)
             VALUES (\(chunkID), \(owner), \(upload), \(collectAfter))
             """,

@@ -34,7 +34,10 @@ package final class WordwiseMaskingEncoder: ChannelOutboundHandler, Sendable {
         guard let key = frame.maskKey else {
             context.write(wrapOutboundOut(header), promise: nil)
             if var extensionData = frame.extensionData {
-                context.write(wrapOutboundOut(extensionData.readSlice(length: extensionData.readableBytes)!), promise: nil)
+                context.write(
+                    wrapOutboundOut(extensionData.readSlice(length: extensionData.readableBytes)!),
+                    promise: nil
+                )
             }
             context.write(wrapOutboundOut(frame.data), promise: promise)
             return
