@@ -46,6 +46,7 @@ let serviceDependencies: [String: [Target.Dependency]] = [
     ],
     "Chunk": [
         "StrypeCodec",
+        .product(name: "NIOFoundationCompat", package: "swift-nio"),
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -94,18 +94,24 @@ struct ShardStore: Sendable {
         var headers = try await headers()
         headers.add(name: "X-Integrity", value: "caller")
         let response = try await send(.GET, location, headers: headers)
-        let body = try await response.body.collect(upTo: Int(expectedSize) + 1)
+        if response.status == .ok {
+            // Straight into one array of the shard's size, not a collected buffer copied into an array after.
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(Int(expectedSize))
+            for try await part in response.body {
+                guard bytes.count + part.readableBytes <= Int(expectedSize) else {
+                    throw ChunkStoreError.backend(location.backend, "the shard is longer than recorded")
+                }
+                bytes.append(contentsOf: part.readableBytesView)
+            }
+            return bytes
+        }
+        let body = try await response.body.collect(upTo: 64 << 10)
         if response.status == .notFound { return nil }
         if response.status == .badGateway, String(buffer: body).contains("\"corrupt_object\"") {
             throw ChunkStoreError.damaged(location.backend)
         }
-        guard response.status == .ok else {
-            throw ChunkStoreError.backend(
-                location.backend,
-                "\(response.status.code) \(String(buffer: body).prefix(200))"
-            )
-        }
-        return Array(buffer: body)
+        throw ChunkStoreError.backend(location.backend, "\(response.status.code) \(String(buffer: body).prefix(200))")
     }
 
     /// Every array member (as a service sees them), for the grace-period check.

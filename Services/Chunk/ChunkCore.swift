@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOFoundationCompat
 import StrypeCodec
 import StrypeCore
 import StrypeService
@@ -36,12 +38,13 @@ struct ChunkCore: Sendable {
         durability: DurabilitySpec,
         encryption: EncryptionSpec,
         id: String? = nil,
-        charged: Bool = false
+        charged: Bool = false,
+        hashingPlaintext: Bool = true
     ) async throws -> ChunkRecord {
         let chunkID = id ?? ChunkID.generate()
         let started = ContinuousClock.now
         let size = plaintext.count
-        let plaintextSHA256 = Checksum.sha256Hex(plaintext)
+        let plaintextSHA256 = hashingPlaintext ? Checksum.sha256Hex(plaintext) : nil
         var sealed: [UInt8]
         var wrappedKey: [UInt8]?
         if encryption == .aes256gcm {
@@ -136,12 +139,14 @@ struct ChunkCore: Sendable {
         chargingOwner: Bool
     ) async throws -> ChunkRecord {
         guard chargingOwner else {
+            // What a service stores is part of a file, which has its own SHA-256 (see migration 5).
             return try await store(
                 consume plaintext,
                 owner: owner,
                 durability: durability,
                 encryption: encryption,
-                id: id
+                id: id,
+                hashingPlaintext: false
             )
         }
         let size = Int64(plaintext.count)
@@ -233,8 +238,10 @@ struct ChunkCore: Sendable {
     /// marked lost and another is tried. An encrypted chunk's GCM tag authenticates all of it, so its shards are
     /// hashed only when that check fails (then each is checked against its SHA-256 and the chunk read again); an
     /// unencrypted chunk's shards are always hashed.
-    func read(_ chunk: ChunkRecord) async throws -> [UInt8] {
-        guard chunk.encryption == .aes256gcm else { return try await decode(chunk, verifyingShards: true) }
+    func read(_ chunk: ChunkRecord) async throws -> ByteBuffer {
+        guard chunk.encryption == .aes256gcm else {
+            return ByteBuffer(bytes: try await decode(chunk, verifyingShards: true))
+        }
         guard let wrapped = chunk.wrappedKey else {
             throw ChunkStoreError.inconsistent("encrypted chunk without a key")
         }
@@ -244,13 +251,17 @@ struct ChunkCore: Sendable {
             chunkID: chunk.id
         )
         let sealed = try await decode(chunk, verifyingShards: false)
-        if let plaintext = try? ChunkCipher.open(sealed, dataKey: dataKey, chunkID: chunk.id) { return plaintext }
+        if let plaintext = try? ChunkCipher.openData(sealed, dataKey: dataKey, chunkID: chunk.id) {
+            return ByteBuffer(data: plaintext)
+        }
         logger.warning("chunk failed authentication, checking each shard", metadata: ["chunk_id": "\(chunk.id)"])
         do {
-            return try ChunkCipher.open(
-                try await decode(chunk, verifyingShards: true),
-                dataKey: dataKey,
-                chunkID: chunk.id
+            return ByteBuffer(
+                data: try ChunkCipher.openData(
+                    try await decode(chunk, verifyingShards: true),
+                    dataKey: dataKey,
+                    chunkID: chunk.id
+                )
             )
         } catch let error as APIError {
             throw error

@@ -25,7 +25,8 @@ struct ChunkRecord: Sendable {
     var ownerID: UUID
     var size: Int64
     var sealedSize: Int64
-    var sha256: String
+    /// The plaintext's SHA-256, for a chunk a user stored directly; nil for a file's (see migration 5).
+    var sha256: String?
     var durability: DurabilitySpec
     var encryption: EncryptionSpec
     var wrappedKey: [UInt8]?
@@ -146,7 +147,7 @@ struct PostgresChunkRepository: ChunkRepository {
             logger: logger
         )
         var found: ChunkRecord?
-        for try await row in rows.decode((UUID, Int64, Int64, String, String, String, Data?, Bool).self) {
+        for try await row in rows.decode((UUID, Int64, Int64, String?, String, String, Data?, Bool).self) {
             guard let durability = DurabilitySpec(row.4), let encryption = EncryptionSpec(rawValue: row.5) else {
                 continue
             }

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// The chunk envelope (DESIGN §3 chunk): a fresh 256-bit data key per chunk, AES-256-GCM with the chunk id as
 /// associated data, so a ciphertext moved under another chunk's id no longer opens. Output: `nonce ‖ ct ‖ tag`.
@@ -19,11 +20,16 @@ public enum ChunkCipher {
 
     /// The plaintext; throws `SecretBox.OpenError.authenticationFailed` for any change to the bytes, key or id.
     public static func open(_ sealed: [UInt8], dataKey: [UInt8], chunkID: String) throws -> [UInt8] {
+        Array(try openData(sealed, dataKey: dataKey, chunkID: chunkID))
+    }
+
+    /// `open`, as the `Data` swift-crypto answers with (one copy fewer for a caller that copies it on anyway).
+    public static func openData(_ sealed: [UInt8], dataKey: [UInt8], chunkID: String) throws -> Data {
         guard sealed.count >= overhead, let box = try? AES.GCM.SealedBox(combined: sealed) else {
             throw SecretBox.OpenError.malformed
         }
         do {
-            return Array(try AES.GCM.open(box, using: SymmetricKey(data: dataKey), authenticating: Array(chunkID.utf8)))
+            return try AES.GCM.open(box, using: SymmetricKey(data: dataKey), authenticating: Array(chunkID.utf8))
         } catch {
             throw SecretBox.OpenError.authenticationFailed
         }

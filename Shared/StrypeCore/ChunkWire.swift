@@ -31,8 +31,8 @@ public struct ShardResponse: Codable, Sendable, Equatable {
 public struct ChunkResponse: Codable, Sendable, Equatable {
     public var chunkID: String
     public var size: Int64
-    /// SHA-256 of the plaintext.
-    public var sha256: String
+    /// SHA-256 of the plaintext, for a chunk a user stored directly (a file's chunks have their file's instead).
+    public var sha256: String?
     public var durability: String
     public var encryption: String
     public var shards: [ShardResponse]
@@ -44,7 +44,7 @@ public struct ChunkResponse: Codable, Sendable, Equatable {
     public init(
         chunkID: String,
         size: Int64,
-        sha256: String,
+        sha256: String?,
         durability: String,
         encryption: String,
         shards: [ShardResponse],
