@@ -43,6 +43,10 @@ struct ArrayCore: Sendable {
     let logger: Logger
     /// Where the bytes users store themselves (member objects, seed chunks) are charged against their quota.
     let quota: any StorageQuota
+    /// Members as services last read them, for a second: chunk reaches a member once per shard, and reading its
+    /// row each time was most of the statements of a transfer. A member removed meanwhile has its connection
+    /// closed, so a request that still gets through finds it offline.
+    let servedMembers = ExpiringCache<UUID, MemberRecord>(lifetime: .seconds(1), maximumEntries: 100_000)
 
     /// Asks the owning instance to close a member's connection (removal), published to every instance.
     static let closeChannel = "array:members-closed"
@@ -126,7 +130,10 @@ struct ArrayCore: Sendable {
 
     /// A member the principal may use: its own, a shared one, or any for a service; 404 otherwise.
     func usableMember(_ id: UUID, by principal: Principal) async throws -> MemberRecord {
-        guard let member = try await members.find(id: id), !member.removed,
+        if principal.isService, let member = servedMembers.get(id), !member.removed { return member }
+        let found = try await members.find(id: id)
+        if principal.isService, let found { servedMembers.put(id, found) }
+        guard let member = found, !member.removed,
             principal.isService || member.shared || member.ownerID == principal.userID
         else { throw APIError.notFound("no such member") }
         return member

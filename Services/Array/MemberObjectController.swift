@@ -106,10 +106,15 @@ struct MemberObjectController: Sendable {
         var header = AgentFrameHeader(op: .get, id: 0)
         header.key = key
         if callerChecks { header.digest = false }
-        let recorded = try await core.members.object(memberID: member.id, key: key)
+        // A caller that checks the bytes itself needs nothing of the record; its size only sets the deadline.
+        let recorded = callerChecks ? nil : try await core.members.object(memberID: member.id, key: key)
         let reply: AgentMessage
         do {
-            reply = try await core.exchange(member.id, header, expectedBytes: recorded?.size ?? 0)
+            reply = try await core.exchange(
+                member.id,
+                header,
+                expectedBytes: callerChecks ? AgentFrameCodec.maximumPayloadBytes : recorded?.size ?? 0
+            )
         } catch let error as AgentCallError {
             throw error.apiError
         }

@@ -14,7 +14,9 @@ struct WordwiseMaskingEncoderTests {
         let decoder = EmbeddedChannel(handler: ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)))
         var sent: [WebSocketFrame] = []
         for (length, masked) in [(0, true), (5, true), (125, false), (126, true), (65_535, true), (70_001, true)] {
-            let payload = ByteBuffer(bytes: (0..<length).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+            let payload = ByteBuffer(
+                bytes: (0..<length).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            )
             let frame = WebSocketFrame(
                 fin: length != 126,
                 opcode: length == 0 ? .ping : .binary,
