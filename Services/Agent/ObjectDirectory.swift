@@ -382,13 +382,17 @@ final class ObjectDirectory: Sendable {
         defer { _ = fcntl(descriptor, F_SETFL, flags) }
         let length = data.readableBytes
         let padded = (length + directAlignment - 1) / directAlignment * directAlignment
-        let block = UnsafeMutableRawPointer.allocate(byteCount: padded, alignment: directAlignment)
-        defer { block.deallocate() }
-        data.withUnsafeReadableBytes { block.copyMemory(from: $0.baseAddress!, byteCount: length) }
-        (block + length).initializeMemory(as: UInt8.self, repeating: 0, count: padded - length)
-        return writeAll(UnsafeRawBufferPointer(start: block, count: padded), to: descriptor)
+        let block = alignedBlocks.take(padded)
+        defer { alignedBlocks.give(block) }
+        let start = block.baseAddress!
+        data.withUnsafeReadableBytes { start.copyMemory(from: $0.baseAddress!, byteCount: length) }
+        (start + length).initializeMemory(as: UInt8.self, repeating: 0, count: padded - length)
+        return writeAll(UnsafeRawBufferPointer(start: start, count: padded), to: descriptor)
             && ftruncate(descriptor, off_t(length)) == 0
     }
+
+    /// The aligned blocks direct I/O goes through, shared by every directory of the process.
+    private static let alignedBlocks = AlignedBlocks(alignment: directAlignment)
 
     /// `O_DIRECT`, which Swift's Glibc does not export (its value differs between architectures).
     #if arch(x86_64)
@@ -406,17 +410,17 @@ final class ObjectDirectory: Sendable {
         let flags = fcntl(descriptor, F_GETFL)
         guard directFlag != 0, flags >= 0, fcntl(descriptor, F_SETFL, flags | directFlag) == 0 else { return nil }
         let padded = (size + directAlignment - 1) / directAlignment * directAlignment
-        let block = UnsafeMutableRawPointer.allocate(byteCount: padded, alignment: directAlignment)
-        defer { block.deallocate() }
+        let block = alignedBlocks.take(padded)
+        defer { alignedBlocks.give(block) }
         var offset = 0
         while offset < size {
             // Whole blocks at block offsets, as direct I/O asks; the last read stops at the file's end.
-            let count = read(descriptor, block + offset, padded - offset)
+            let count = read(descriptor, block.baseAddress! + offset, padded - offset)
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { throw failure("read") }
             offset += count
         }
-        return ByteBuffer(bytes: UnsafeRawBufferPointer(start: block, count: size))
+        return ByteBuffer(bytes: UnsafeRawBufferPointer(start: block.baseAddress!, count: size))
     }
 
     private static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {
@@ -478,5 +482,50 @@ final class ObjectDirectory: Sendable {
 
     private static func isFanout(_ name: String) -> Bool {
         name.utf8.count == 2 && name.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+}
+
+/// Aligned blocks for direct I/O, kept for reuse: made afresh for each large write and read, they fragmented the
+/// agent's heap (330 MiB resident after one upload, against 90 before). Sizes are rounded up to whole MiB so that one
+/// block serves the shards of every chunk; at most `kept` wait free.
+final class AlignedBlocks: Sendable {
+    let alignment: Int
+    static let kept = 8
+    private static let granule = 1 << 20
+    /// Free blocks by address (as integers, which are Sendable) and capacity.
+    private let free = Mutex<[(address: UInt, capacity: Int)]>([])
+
+    init(alignment: Int) {
+        self.alignment = alignment
+    }
+
+    /// A block of at least `count` bytes.
+    func take(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        let reused = free.withLock { free -> (address: UInt, capacity: Int)? in
+            guard let index = free.firstIndex(where: { $0.capacity >= count }) else { return nil }
+            return free.remove(at: index)
+        }
+        if let reused {
+            return UnsafeMutableRawBufferPointer(
+                start: UnsafeMutableRawPointer(bitPattern: reused.address),
+                count: reused.capacity
+            )
+        }
+        let capacity = (count + Self.granule - 1) / Self.granule * Self.granule
+        return UnsafeMutableRawBufferPointer(
+            start: UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: alignment),
+            count: capacity
+        )
+    }
+
+    /// Hands a block back: kept for the next take, or freed when enough wait already.
+    func give(_ block: UnsafeMutableRawBufferPointer) {
+        guard let start = block.baseAddress else { return }
+        let kept = free.withLock { free -> Bool in
+            guard free.count < Self.kept else { return false }
+            free.append((UInt(bitPattern: start), block.count))
+            return true
+        }
+        if !kept { start.deallocate() }
     }
 }

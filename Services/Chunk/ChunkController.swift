@@ -103,7 +103,7 @@ struct ChunkController: Sendable {
             }
             range = parsed
         }
-        let plaintext = try await core.read(chunk)
+        let plaintext = try await core.readSlots.withLock { try await core.read(chunk) }
         var headers: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes"]
         // A chunk never changes, so its id is as strong a validator as a hash of its bytes.
         headers[.eTag] = "\"\(chunk.sha256 ?? chunk.id)\""

@@ -18,6 +18,9 @@ struct ChunkCore: Sendable {
     /// Stores running at once in this instance (`CHUNK_STORE_SLOTS`): each holds its chunk several times over
     /// (plaintext, ciphertext, shards), so this bounds chunk's memory however many uploads arrive.
     let storeSlots: AsyncLock
+    /// Reads running at once in this instance (`CHUNK_READ_SLOTS`): each holds its chunk two or three times over
+    /// (shards, sealed, opened), so eight downloads reading ahead cannot add up past this.
+    let readSlots: AsyncLock
     /// Where the bytes users store directly are charged against their quota (filesystem's ledger).
     let quota: any StorageQuota
     /// Owners' key-encryption keys, opened: a user's key never changes once made, and asking PostgreSQL for it

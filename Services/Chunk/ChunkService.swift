@@ -17,6 +17,7 @@ enum ChunkService {
         validateEnvironment: { environment throws(ConfigError) in
             _ = try repairSettings(environment)
             _ = try storeSlots(environment)
+            _ = try readSlots(environment)
         },
         build: { router, dependencies in
             let core = makeCore(dependencies: dependencies)
@@ -47,6 +48,11 @@ enum ChunkService {
         try environment.integer("CHUNK_STORE_SLOTS", default: 4, in: 1...256)
     }
 
+    /// `CHUNK_READ_SLOTS` (6): chunks read at once by one instance (a download reads four ahead).
+    static func readSlots(_ environment: EnvironmentReader) throws(ConfigError) -> Int {
+        try environment.integer("CHUNK_READ_SLOTS", default: 6, in: 1...256)
+    }
+
     /// The core on the service's peers; `quota` defaults to filesystem's ledger.
     static func makeCore(dependencies: ServiceDependencies, quota: (any StorageQuota)? = nil) -> ChunkCore {
         let auth = dependencies.client(for: .auth)
@@ -62,6 +68,7 @@ enum ChunkService {
             metrics: ChunkMetrics(registry: dependencies.metrics),
             logger: dependencies.logger,
             storeSlots: AsyncLock(permits: (try? storeSlots(dependencies.environment)) ?? 4),
+            readSlots: AsyncLock(permits: (try? readSlots(dependencies.environment)) ?? 6),
             quota: quota ?? FilesystemQuota(filesystem: dependencies.client(for: .filesystem), tokens: tokens)
         )
     }
