@@ -71,15 +71,14 @@ struct ShardStore: Sendable {
         return found
     }
 
-    func put(_ bytes: ArraySlice<UInt8>, sha256: String, at location: ShardLocation) async throws {
+    func put(_ bytes: ByteBuffer, sha256: String, at location: ShardLocation) async throws {
         var headers = try await headers()
-        headers.add(name: "Content-Length", value: String(bytes.count))
+        headers.add(name: "Content-Length", value: String(bytes.readableBytes))
         headers.add(name: "X-Content-SHA256", value: sha256)
         // Chunk checks shards where it matters, on reading them back (AES-GCM, then each shard's SHA-256), so the
         // member's agent need not hash them on the way in or out.
         headers.add(name: "X-Integrity", value: "caller")
-        let slices = HTTPClientRequest.Body.stream(ByteSlices(bytes), length: .known(Int64(bytes.count)))
-        let response = try await send(.PUT, location, headers: headers, body: slices)
+        let response = try await send(.PUT, location, headers: headers, body: .bytes(bytes))
         let body = try await response.body.collect(upTo: 64 << 10)
         guard response.status.code == 201 || response.status.code == 200 else {
             throw ChunkStoreError.backend(

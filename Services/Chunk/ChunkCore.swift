@@ -64,14 +64,22 @@ struct ChunkCore: Sendable {
         // A chunk in flight holds only its shards while they are written, not its plaintext and ciphertext too.
         plaintext = []
         let codec = try ShardCodec(durability)
-        let pieces = try codec.encode(sealed)
+        var pieces = try codec.encode(sealed)
         let sealedSize = sealed.count
         sealed = []
         let shardSize = Int64(codec.shardSize(length: sealedSize))
+        let copies = durability.shardsNeeded == 1
         let digests: [String] =
-            durability.shardsNeeded == 1
+            copies
             ? Array(repeating: Checksum.sha256Hex(pieces[0]), count: pieces.count)
             : pieces.map { Checksum.sha256Hex($0) }
+        // Each distinct shard once as a buffer the HTTP client sends as it is: raid1's copies share one, where each
+        // request used to copy its replica afresh.
+        let buffers =
+            copies
+            ? Array(repeating: ByteBuffer(bytes: pieces[0]), count: pieces.count)
+            : pieces.map { ByteBuffer(bytes: $0) }
+        pieces = []
         metrics.codec("encode", bytes: size, elapsed: ContinuousClock.now - started)
         let candidates = try await shards.candidates(for: owner)
         guard candidates.count >= durability.shardCount else {
@@ -101,7 +109,7 @@ struct ChunkCore: Sendable {
             candidate.free >= shardSize && !chosen.contains { $0.backend == candidate.backend }
         }
         let placed = try await write(
-            pieces,
+            buffers,
             digests: digests,
             chunkID: chunkID,
             owner: owner,
@@ -176,7 +184,7 @@ struct ChunkCore: Sendable {
     /// Writes every shard in parallel; a shard whose backend fails goes to a spare. When some shard cannot be
     /// written at all, the ones written are queued for deletion and the store fails.
     private func write(
-        _ pieces: [ArraySlice<UInt8>],
+        _ pieces: [ByteBuffer],
         digests: [String],
         chunkID: String,
         owner: UUID,
@@ -227,7 +235,7 @@ struct ChunkCore: Sendable {
                     placed[index] = ShardRecord(
                         index: index,
                         location: location,
-                        size: Int64(pieces[index].count),
+                        size: Int64(pieces[index].readableBytes),
                         sha256: digests[index],
                         lost: false
                     )
@@ -405,7 +413,7 @@ struct ChunkCore: Sendable {
             )
             let digest = Checksum.sha256Hex(piece)
             do {
-                try await shards.put(piece, sha256: digest, at: location)
+                try await shards.put(ByteBuffer(bytes: piece), sha256: digest, at: location)
             } catch {
                 logger.warning("repair write failed", metadata: ["backend": "\(target.backend)", "error": "\(error)"])
                 candidates.removeAll { $0.backend == target.backend }
