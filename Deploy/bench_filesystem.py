@@ -1,15 +1,18 @@
 """End-to-end benchmark of the filesystem through the gateway (Deploy/bench runs it against a suite of its own).
 
 Measures, with aes256-gcm: raid1(3) on three local agents and rs(4,2) on six — upload and download MiB/s of one
-SIZE_MIB file, files/s for FILES files of 4 KiB, p99 latency of listing an ENTRIES-entry directory — and in the same
-run rclone doing the same into a crypt remote over a union of three local directories (create_policy = all: three
-copies, the loss tolerance of raid1(3) and rs(4,2)). Then memory: FOUR concurrent SIZE_MIB uploads (summed peak RSS
-of filesystem + chunk) and one 4 × SIZE_MIB upload against one SIZE_MIB upload. Peak RSS per process throughout.
+SIZE_MIB file with the CPU seconds per GiB of every process group each way, files/s for FILES files of 4 KiB, a tus
+upload (tuspy) and a 1 MiB range read of the rs(4,2) file, p99 latency of listing an ENTRIES-entry directory — and in
+the same run rclone doing the same into a crypt remote over a union of three local directories (create_policy = all:
+three copies, the loss tolerance of raid1(3) and rs(4,2)), and `cp` of three copies + sync as the disk bound. Then
+memory: FOUR concurrent SIZE_MIB uploads (summed peak RSS of filesystem + chunk), one 4 × SIZE_MIB upload against one
+SIZE_MIB upload, eight concurrent downloads. Peak RSS per process throughout.
 Small files (raid1(3), three agents): SMALL_FILES files of 4 KiB and of 64 KiB by PUT /data and by tus, listed and
 deleted, with curl as the client, against rclone copy (and copy + sync), lsf and delete on the same files; CPU per
 process per 4 KiB file. Prints a Markdown section and appends it to docs/BENCHMARKS.md. ONLY=memory measures just
 the memory figures (with six agents), ONLY=small just the small files (with three), and prints them without touching
-docs/BENCHMARKS.md: for trying a change quickly."""
+docs/BENCHMARKS.md: for trying a change quickly; ONLY=large, the large files with their CPU budget, tus and the
+range read (three and six agents), likewise."""
 
 import base64
 import collections
@@ -596,9 +599,12 @@ def main():
     # Chunk lists an owner's backends at most every 2 s: the new members are placed on from the next listing.
     time.sleep(3)
     rs = suite_run(user, "rs(4,2)", source, agents)
+    tus_rate = tus_upload(user, source, "rs(4,2)")
+    range_ms = range_read_ms(user, rs["path"])
     p99 = listing_p99(user)
     memory = memory_run(user, source)
     rclone = rclone_run(source)
+    disk = disk_bound(source)
     for agent in agents:
         agent.kill()
     machine = f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') >> 30} GiB"
@@ -633,6 +639,15 @@ def main():
         f"one {4 * SIZE_MIB} MiB upload {memory['large']} MiB ({memory['large'] / max(memory['one'], 1):.2f}× the "
         f"{SIZE_MIB} MiB one; target within ±15%); eight concurrent {SIZE_MIB} MiB downloads {memory['eight_down']} "
         f"MiB (target ≤ 300; {memory['eight_rate']:.0f} MiB/s together).",
+        "",
+        f"tus, rs(4,2) (tuspy, 8 MiB PATCHes, SHA-1 Upload-Checksum on each): {tus_rate:.0f} MiB/s, "
+        f"{tus_rate / rs['upload']:.2f}× `PUT /data` (target ≥ 0.8×). 1 MiB range from the middle of the rs(4,2) "
+        f"file: median {range_ms:.0f} ms (target ≤ 50). `cp` of three copies + sync (the disk bound): "
+        f"{disk['upload']:.0f} MiB/s.",
+        "",
+        "CPU seconds per GiB moved, by process group (user + system, children included, from /proc):",
+        "",
+        *cpu_table([("raid1(3)", raid), ("rs(4,2)", rs)]),
         *small_section(small),
     ]
     text = "\n".join(lines)

@@ -125,16 +125,24 @@ final class ObjectDirectory: Sendable {
         if size >= directBytes, let read = try readDirectly(descriptor, size: size) { return read }
         var buffer = ByteBufferAllocator().buffer(capacity: size)
         try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { bytes in
-            var offset = 0
-            while offset < size {
-                let count = read(descriptor, bytes.baseAddress! + offset, size - offset)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { throw failure("read") }
-                offset += count
-            }
-            return offset
+            try readAll(descriptor, into: bytes.baseAddress!, size: size, asking: size)
+            return size
         }
         return buffer
+    }
+
+    /// Reads `size` bytes into `start`, asking each time for what is left of `limit` (direct I/O asks for whole
+    /// blocks; the last read stops at the file's end).
+    private static func readAll(_ descriptor: Int32, into start: UnsafeMutableRawPointer, size: Int, asking limit: Int)
+        throws
+    {
+        var offset = 0
+        while offset < size {
+            let count = read(descriptor, start + offset, limit - offset)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { throw failure("read") }
+            offset += count
+        }
     }
 
     /// The object's size, or not found.
@@ -377,8 +385,7 @@ final class ObjectDirectory: Sendable {
     /// cache cost the agents more CPU than anything else in an upload (a third of all, for three copies); the sync
     /// that follows still makes the bytes durable.
     private static func directly(_ data: ByteBuffer, to descriptor: Int32) -> Bool? {
-        let flags = fcntl(descriptor, F_GETFL)
-        guard directFlag != 0, flags >= 0, fcntl(descriptor, F_SETFL, flags | directFlag) == 0 else { return nil }
+        guard let flags = startDirect(descriptor) else { return nil }
         defer { _ = fcntl(descriptor, F_SETFL, flags) }
         let length = data.readableBytes
         let padded = (length + directAlignment - 1) / directAlignment * directAlignment
@@ -407,20 +414,19 @@ final class ObjectDirectory: Sendable {
     /// the page cache was the largest part of an agent's CPU in a download. nil when the file system takes no direct
     /// I/O.
     private static func readDirectly(_ descriptor: Int32, size: Int) throws -> ByteBuffer? {
-        let flags = fcntl(descriptor, F_GETFL)
-        guard directFlag != 0, flags >= 0, fcntl(descriptor, F_SETFL, flags | directFlag) == 0 else { return nil }
+        guard startDirect(descriptor) != nil else { return nil }
         let padded = (size + directAlignment - 1) / directAlignment * directAlignment
         let block = alignedBlocks.take(padded)
         defer { alignedBlocks.give(block) }
-        var offset = 0
-        while offset < size {
-            // Whole blocks at block offsets, as direct I/O asks; the last read stops at the file's end.
-            let count = read(descriptor, block.baseAddress! + offset, padded - offset)
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { throw failure("read") }
-            offset += count
-        }
+        try readAll(descriptor, into: block.baseAddress!, size: size, asking: padded)
         return ByteBuffer(bytes: UnsafeRawBufferPointer(start: block.baseAddress!, count: size))
+    }
+
+    /// Turns direct I/O on for `descriptor`; its flags before, or nil when the file system takes no direct I/O.
+    private static func startDirect(_ descriptor: Int32) -> Int32? {
+        let flags = fcntl(descriptor, F_GETFL)
+        guard directFlag != 0, flags >= 0, fcntl(descriptor, F_SETFL, flags | directFlag) == 0 else { return nil }
+        return flags
     }
 
     private static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {

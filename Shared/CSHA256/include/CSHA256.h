@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// SHA-256's 64 round constants (FIPS 180-4 §4.2.2), for the portable compression too.
+extern const uint32_t csha256_round_constants[64];
+
 /// Whether this CPU has the SHA extensions (x86 SHA-NI with SSE4.1) that `csha256_compress` needs.
 int csha256_available(void);
 
