@@ -99,7 +99,8 @@ struct MemberObjectController: Sendable {
 
     /// `GET …/objects/{key}` → the bytes. The agent hashes what it read from its disk; a copy that no longer matches
     /// the recorded SHA-256 (bit rot) is reported lost and answered 502. An agent lying about its hash is caught end to
-    /// end by chunk, which checks every shard and authenticates it with AES-GCM.
+    /// end by chunk, which checks every shard and authenticates it with AES-GCM; so chunk's reads (`X-Integrity:
+    /// caller`) are neither hashed by the agent nor looked up here.
     @Sendable func get(_ request: Request, context: StrypeRequestContext) async throws -> Response {
         let (member, key, principal) = try await target(context)
         let callerChecks = Self.callerChecks(request, principal)

@@ -303,12 +303,12 @@ struct ChunkCore: Sendable {
         let started = ContinuousClock.now
         var good = 0
         await withTaskGroup(of: GatherEvent.self) { group in
-            var running: [Int: (backend: BackendRef, since: ContinuousClock.Instant)] = [:]
+            var running: [Int: BackendRef] = [:]
             var hedgeArmed = false
             func launch(spare: Bool = false) {
                 metrics.shardRead(spare ? "spare" : "first")
                 let shard = untried.removeFirst()
-                running[shard.index] = (shard.location.backend, .now)
+                running[shard.index] = shard.location.backend
                 group.addTask {
                     let (shard, bytes, problem) = await fetch(shard, verifying: verifying)
                     return .fetched(shard, bytes, problem)
@@ -329,7 +329,7 @@ struct ChunkCore: Sendable {
                 case .hedge:
                     hedgeArmed = false
                     if good < needed, good + running.count <= needed, !untried.isEmpty {
-                        for (_, slow) in running { slowBackends.put(slow.backend, true) }
+                        for slow in running.values { slowBackends.put(slow, true) }
                         launch(spare: true)
                     }
                 }
@@ -451,7 +451,13 @@ struct ChunkCore: Sendable {
         } catch ChunkStoreError.damaged {
             return (shard, nil, "the backend found its copy damaged")
         } catch {
-            logger.warning("shard unreadable", metadata: ["backend": "\(shard.location.backend)", "error": "\(error)"])
+            // A straggler cancelled because the others were enough is not a failing backend.
+            if !Task.isCancelled {
+                logger.warning(
+                    "shard unreadable",
+                    metadata: ["backend": "\(shard.location.backend)", "error": "\(error)"]
+                )
+            }
             return (shard, nil, nil)
         }
     }
