@@ -388,7 +388,7 @@ final class ObjectDirectory: Sendable {
         guard let flags = startDirect(descriptor) else { return nil }
         defer { _ = fcntl(descriptor, F_SETFL, flags) }
         let length = data.readableBytes
-        let padded = (length + directAlignment - 1) / directAlignment * directAlignment
+        let padded = directLength(length)
         let block = alignedBlocks.take(padded)
         defer { alignedBlocks.give(block) }
         let start = block.baseAddress!
@@ -415,11 +415,16 @@ final class ObjectDirectory: Sendable {
     /// I/O.
     private static func readDirectly(_ descriptor: Int32, size: Int) throws -> ByteBuffer? {
         guard startDirect(descriptor) != nil else { return nil }
-        let padded = (size + directAlignment - 1) / directAlignment * directAlignment
+        let padded = directLength(size)
         let block = alignedBlocks.take(padded)
         defer { alignedBlocks.give(block) }
         try readAll(descriptor, into: block.baseAddress!, size: size, asking: padded)
         return ByteBuffer(bytes: UnsafeRawBufferPointer(start: block.baseAddress!, count: size))
+    }
+
+    /// `count` rounded up to whole blocks, the lengths direct I/O moves.
+    private static func directLength(_ count: Int) -> Int {
+        (count + directAlignment - 1) / directAlignment * directAlignment
     }
 
     /// Turns direct I/O on for `descriptor`; its flags before, or nil when the file system takes no direct I/O.

@@ -370,8 +370,12 @@ struct ChunkCore: Sendable {
     func readOrder(_ chunk: ChunkRecord) -> [ShardRecord] {
         let intact = chunk.shards.filter { !$0.lost }
         let ordered = chunk.durability.shardsNeeded == 1 ? intact.shuffled() : intact.sorted { $0.index < $1.index }
-        let slow = ordered.filter { slowBackends.get($0.location.backend) != nil }
-        return ordered.filter { slowBackends.get($0.location.backend) == nil } + slow
+        var fast: [ShardRecord] = []
+        var slow: [ShardRecord] = []
+        for shard in ordered {
+            if slowBackends.get(shard.location.backend) == nil { fast.append(shard) } else { slow.append(shard) }
+        }
+        return fast + slow
     }
 
     /// Whether a shard is still intact: a cloud shard gets a HEAD, or with `fullRead` is read back and hashed; an

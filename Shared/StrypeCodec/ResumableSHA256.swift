@@ -34,20 +34,13 @@ public struct ResumableSHA256: Sendable, Equatable {
             offset = take
             guard pending.count == 64 else { return }
             let block = pending
-            block.withUnsafeBytes { compressOne($0.baseAddress!, schedule) }
+            block.withUnsafeBytes { compress($0.baseAddress!, blocks: 1, schedule) }
             pending.removeAll(keepingCapacity: true)
         }
         let blocks = (bytes.count - offset) / 64
-        if usesExtensions, blocks > 0 {
-            let start = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset
-            withUnsafeMutableBytes(of: &state) { words in
-                csha256_compress(words.baseAddress!.assumingMemoryBound(to: UInt32.self), start, blocks)
-            }
+        if blocks > 0 {
+            compress(bytes.baseAddress! + offset, blocks: blocks, schedule)
             offset += blocks * 64
-        }
-        while bytes.count - offset >= 64 {
-            Self.compress(&state, bytes.baseAddress! + offset, schedule, Self.roundConstants)
-            offset += 64
         }
         if offset < bytes.count { pending.append(contentsOf: bytes[offset...]) }
     }
@@ -95,18 +88,23 @@ public struct ResumableSHA256: Sendable, Equatable {
     /// Whether the CPU's SHA extensions compress whole blocks.
     static let hardware = csha256_available() != 0
 
-    private mutating func compressOne(_ block: UnsafeRawPointer, _ schedule: UnsafeMutablePointer<UInt32>) {
-        if usesExtensions {
+    /// Compresses `blocks` whole 64-byte blocks at `start`: with the CPU's SHA extensions, or one by one below.
+    private mutating func compress(
+        _ start: UnsafeRawPointer,
+        blocks: Int,
+        _ schedule: UnsafeMutablePointer<UInt32>
+    ) {
+        guard !usesExtensions else {
             withUnsafeMutableBytes(of: &state) { words in
                 csha256_compress(
                     words.baseAddress!.assumingMemoryBound(to: UInt32.self),
-                    block.assumingMemoryBound(to: UInt8.self),
-                    1
+                    start.assumingMemoryBound(to: UInt8.self),
+                    blocks
                 )
             }
-        } else {
-            Self.compress(&state, block, schedule, Self.roundConstants)
+            return
         }
+        for block in 0..<blocks { Self.compress(&state, start + block &* 64, schedule, Self.roundConstants) }
     }
 
     /// The round constants where the compression loop reads them without bounds checks or retains.
