@@ -48,9 +48,9 @@ final class ObjectDirectory: Sendable {
         }
         var objects: Int64 = 0
         var bytes: Int64 = 0
-        for key in Self.keys(under: self.root) {
+        for key in FileIO.keys(under: self.root) {
             objects += 1
-            bytes += Self.fileSize(Self.path(root: self.root, key: key)) ?? 0
+            bytes += FileIO.fileSize(Self.path(root: self.root, key: key)) ?? 0
         }
         usage = Mutex((objects, bytes))
     }
@@ -59,7 +59,7 @@ final class ObjectDirectory: Sendable {
     var bytes: Int64 { usage.withLock { $0.bytes } }
     /// What may still be stored: the capacity left, bounded by the disk's real free space.
     var free: Int64 {
-        max(0, min(capacity - bytes, Self.diskFree(root) - Self.reserveBytes))
+        max(0, min(capacity - bytes, FileIO.diskFree(root) - Self.reserveBytes))
     }
 
     static func path(root: String, key: String) -> String {
@@ -75,7 +75,7 @@ final class ObjectDirectory: Sendable {
         }
         let size = Int64(data.readableBytes)
         let path = Self.path(root: root, key: key)
-        let previous = Self.fileSize(path) ?? 0
+        let previous = FileIO.fileSize(path) ?? 0
         // Reserve first, so concurrent puts cannot together overrun the capacity.
         let reserved = usage.withLock { usage -> Bool in
             guard usage.bytes - previous + size <= capacity else { return false }
@@ -89,7 +89,7 @@ final class ObjectDirectory: Sendable {
                     "capacity \(ByteCount.format(capacity)) would be exceeded (\(ByteCount.format(bytes)) used)"
             )
         }
-        guard Self.diskFree(root) - size >= Self.reserveBytes else {
+        guard FileIO.diskFree(root) - size >= Self.reserveBytes else {
             usage.withLock { $0.bytes -= size }
             throw StoreError(code: "insufficient_space", description: "the disk is full")
         }
@@ -117,37 +117,23 @@ final class ObjectDirectory: Sendable {
     /// A file's bytes read straight into one buffer of its size.
     private static func readWhole(_ path: String) throws -> ByteBuffer {
         let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw errno == ENOENT ? notFound : failure("open") }
+        guard descriptor >= 0 else { throw errno == ENOENT ? notFound : StoreError.system("open") }
         defer { close(descriptor) }
         var info = Glibc.stat()
         guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw notFound }
         let size = Int(info.st_size)
-        if size >= directBytes, let read = try readDirectly(descriptor, size: size) { return read }
+        if size >= FileIO.directBytes, let read = try FileIO.readDirect(descriptor, size: size) { return read }
         var buffer = ByteBufferAllocator().buffer(capacity: size)
         try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { bytes in
-            try readAll(descriptor, into: bytes.baseAddress!, size: size, asking: size)
+            try FileIO.readAll(descriptor, into: bytes.baseAddress!, size: size, asking: size)
             return size
         }
         return buffer
     }
 
-    /// Reads `size` bytes into `start`, asking each time for what is left of `limit` (direct I/O asks for whole
-    /// blocks; the last read stops at the file's end).
-    private static func readAll(_ descriptor: Int32, into start: UnsafeMutableRawPointer, size: Int, asking limit: Int)
-        throws
-    {
-        var offset = 0
-        while offset < size {
-            let count = read(descriptor, start + offset, limit - offset)
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { throw failure("read") }
-            offset += count
-        }
-    }
-
     /// The object's size, or not found.
     func stat(key: String) throws -> Int64 {
-        guard let size = Self.fileSize(Self.path(root: root, key: key)) else { throw Self.notFound }
+        guard let size = FileIO.fileSize(Self.path(root: root, key: key)) else { throw Self.notFound }
         return size
     }
 
@@ -156,7 +142,7 @@ final class ObjectDirectory: Sendable {
         let path = Self.path(root: root, key: key)
         // Otherwise a put renaming over this path in between would stay counted after this removed its bytes.
         try placing.withLock { _ in
-            guard let size = Self.fileSize(path) else { throw Self.notFound }
+            guard let size = FileIO.fileSize(path) else { throw Self.notFound }
             guard unlink(path) == 0 else {
                 throw StoreError(code: "error", description: "cannot delete: \(String(cString: strerror(errno)))")
             }
@@ -171,7 +157,7 @@ final class ObjectDirectory: Sendable {
     func list(after cursor: String?, limit: Int) async throws -> (keys: [String], next: String?) {
         let root = root
         return try await threads.runIfActive {
-            let keys = Self.keys(under: root).sorted().filter { cursor == nil || $0 > cursor! }
+            let keys = FileIO.keys(under: root).sorted().filter { cursor == nil || $0 > cursor! }
             let page = Array(keys.prefix(limit))
             return (page, keys.count > limit ? page.last : nil)
         }
@@ -323,7 +309,7 @@ final class ObjectDirectory: Sendable {
     private func commit(_ batch: [Waiter]) {
         var outcomes = [CommitOutcome](repeating: .stored, count: batch.count)
         for (index, waiter) in batch.enumerated() {
-            if fdatasync(waiter.write.descriptor) != 0 { outcomes[index] = .refused(Self.failure("sync")) }
+            if fdatasync(waiter.write.descriptor) != 0 { outcomes[index] = .refused(StoreError.system("sync")) }
             close(waiter.write.descriptor)
         }
         var directories: [String: [Int]] = [:]
@@ -347,8 +333,8 @@ final class ObjectDirectory: Sendable {
     private func place(_ write: StagedWrite) -> StoreError? {
         // Measured and renamed under one lock, so racing puts of one key each subtract what they really replaced.
         placing.withLock { _ -> StoreError? in
-            let replaced = Self.fileSize(write.path)
-            guard rename(write.temporary, write.path) == 0 else { return Self.failure("rename") }
+            let replaced = FileIO.fileSize(write.path)
+            guard rename(write.temporary, write.path) == 0 else { return StoreError.system("rename") }
             usage.withLock { usage in
                 usage.bytes -= replaced ?? 0
                 if replaced == nil { usage.objects += 1 }
@@ -358,16 +344,16 @@ final class ObjectDirectory: Sendable {
     }
 
     /// Writes `data` to a new temp file, making the object's directory first; the file stays open for its sync. A
-    /// large write goes around the page cache (`directly`).
+    /// large write goes around the page cache (`FileIO.writeDirect`).
     private static func writeTemporary(_ data: ByteBuffer, temporary: String, path: String) throws -> StagedWrite {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard descriptor >= 0 else { throw failure("create") }
-        let direct = data.readableBytes >= directBytes ? directly(data, to: descriptor) : nil
-        let ok = direct ?? data.withUnsafeReadableBytes { writeAll($0, to: descriptor) }
+        guard descriptor >= 0 else { throw StoreError.system("create") }
+        let direct = data.readableBytes >= FileIO.directBytes ? FileIO.writeDirect(data, to: descriptor) : nil
+        let ok = direct ?? data.withUnsafeReadableBytes { FileIO.writeAll($0, to: descriptor) }
         guard ok else {
-            let error = failure("write")
+            let error = StoreError.system("write")
             close(descriptor)
             unlink(temporary)
             throw error
@@ -375,168 +361,12 @@ final class ObjectDirectory: Sendable {
         return StagedWrite(descriptor: descriptor, temporary: temporary, path: path, bytes: data.readableBytes)
     }
 
-    /// Writes at least this many bytes with `O_DIRECT`.
-    static let directBytes = 256 << 10
-    /// The alignment `O_DIRECT` asks of the buffer, the length and the offset (a page covers every block size).
-    private static let directAlignment = 4096
-
-    /// Writes `data` with `O_DIRECT`, from an aligned copy padded to whole blocks, then cuts the file to its length;
-    /// nil when the file system takes no direct I/O (the caller then writes it the usual way). Copying into the page
-    /// cache cost the agents more CPU than anything else in an upload (a third of all, for three copies); the sync
-    /// that follows still makes the bytes durable.
-    private static func directly(_ data: ByteBuffer, to descriptor: Int32) -> Bool? {
-        guard let flags = startDirect(descriptor) else { return nil }
-        defer { _ = fcntl(descriptor, F_SETFL, flags) }
-        let length = data.readableBytes
-        let padded = directLength(length)
-        let block = alignedBlocks.take(padded)
-        defer { alignedBlocks.give(block) }
-        let start = block.baseAddress!
-        data.withUnsafeReadableBytes { start.copyMemory(from: $0.baseAddress!, byteCount: length) }
-        (start + length).initializeMemory(as: UInt8.self, repeating: 0, count: padded - length)
-        return writeAll(UnsafeRawBufferPointer(start: start, count: padded), to: descriptor)
-            && ftruncate(descriptor, off_t(length)) == 0
-    }
-
-    /// The aligned blocks direct I/O goes through, shared by every directory of the process.
-    private static let alignedBlocks = AlignedBlocks(alignment: directAlignment)
-
-    /// `O_DIRECT`, which Swift's Glibc does not export (its value differs between architectures).
-    #if arch(x86_64)
-    private static let directFlag: Int32 = 0o40000
-    #elseif arch(arm64)
-    private static let directFlag: Int32 = 0o200000
-    #else
-    private static let directFlag: Int32 = 0
-    #endif
-
-    /// A large file read with `O_DIRECT` into an aligned block, then copied into a buffer: the kernel's copy out of
-    /// the page cache was the largest part of an agent's CPU in a download. nil when the file system takes no direct
-    /// I/O.
-    private static func readDirectly(_ descriptor: Int32, size: Int) throws -> ByteBuffer? {
-        guard startDirect(descriptor) != nil else { return nil }
-        let padded = directLength(size)
-        let block = alignedBlocks.take(padded)
-        defer { alignedBlocks.give(block) }
-        try readAll(descriptor, into: block.baseAddress!, size: size, asking: padded)
-        return ByteBuffer(bytes: UnsafeRawBufferPointer(start: block.baseAddress!, count: size))
-    }
-
-    /// `count` rounded up to whole blocks, the lengths direct I/O moves.
-    private static func directLength(_ count: Int) -> Int {
-        (count + directAlignment - 1) / directAlignment * directAlignment
-    }
-
-    /// Turns direct I/O on for `descriptor`; its flags before, or nil when the file system takes no direct I/O.
-    private static func startDirect(_ descriptor: Int32) -> Int32? {
-        let flags = fcntl(descriptor, F_GETFL)
-        guard directFlag != 0, flags >= 0, fcntl(descriptor, F_SETFL, flags | directFlag) == 0 else { return nil }
-        return flags
-    }
-
-    private static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return false }
-            offset += written
-        }
-        return true
-    }
-
     /// Syncs a directory, so the names renamed into it last; the error when it cannot.
     private static func syncDirectory(_ directory: String) -> StoreError? {
         let descriptor = open(directory, O_RDONLY)
-        guard descriptor >= 0 else { return failure("open the directory") }
-        let error: StoreError? = fsync(descriptor) == 0 ? nil : failure("sync the directory")
+        guard descriptor >= 0 else { return StoreError.system("open the directory") }
+        let error: StoreError? = fsync(descriptor) == 0 ? nil : StoreError.system("sync the directory")
         close(descriptor)
         return error
-    }
-
-    private static func failure(_ what: String) -> StoreError {
-        let reason = String(cString: strerror(errno))
-        return StoreError(
-            code: errno == ENOSPC ? "insufficient_space" : "error",
-            description: "cannot \(what): \(reason)"
-        )
-    }
-
-    static func fileSize(_ path: String) -> Int64? {
-        var info = Glibc.stat()
-        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return Int64(info.st_size)
-    }
-
-    static func diskFree(_ path: String) -> Int64 {
-        var info = statvfs()
-        guard statvfs(path, &info) == 0 else { return 0 }
-        return Int64(info.f_bavail) * Int64(info.f_frsize)
-    }
-
-    /// Every stored key: the paths below `root/ab/cd/`, skipping the temp directory.
-    static func keys(under root: String) -> [String] {
-        var keys: [String] = []
-        let manager = FileManager.default
-        for first in (try? manager.contentsOfDirectory(atPath: root)) ?? [] where Self.isFanout(first) {
-            for second in (try? manager.contentsOfDirectory(atPath: "\(root)/\(first)")) ?? []
-            where Self.isFanout(second) {
-                let base = "\(root)/\(first)/\(second)"
-                guard let walker = manager.enumerator(atPath: base) else { continue }
-                while let relative = walker.nextObject() as? String {
-                    if fileSize("\(base)/\(relative)") != nil { keys.append(relative) }
-                }
-            }
-        }
-        return keys
-    }
-
-    private static func isFanout(_ name: String) -> Bool {
-        name.utf8.count == 2 && name.allSatisfy { $0.isHexDigit && !$0.isUppercase }
-    }
-}
-
-/// Aligned blocks for direct I/O, kept for reuse: made afresh for each large write and read, they fragmented the
-/// agent's heap (330 MiB resident after one upload, against 90 before). Sizes are rounded up to whole MiB so that one
-/// block serves the shards of every chunk; at most `kept` wait free.
-final class AlignedBlocks: Sendable {
-    let alignment: Int
-    static let kept = 8
-    private static let granule = 1 << 20
-    /// Free blocks by address (as integers, which are Sendable) and capacity.
-    private let free = Mutex<[(address: UInt, capacity: Int)]>([])
-
-    init(alignment: Int) {
-        self.alignment = alignment
-    }
-
-    /// A block of at least `count` bytes.
-    func take(_ count: Int) -> UnsafeMutableRawBufferPointer {
-        let reused = free.withLock { free -> (address: UInt, capacity: Int)? in
-            guard let index = free.firstIndex(where: { $0.capacity >= count }) else { return nil }
-            return free.remove(at: index)
-        }
-        if let reused {
-            return UnsafeMutableRawBufferPointer(
-                start: UnsafeMutableRawPointer(bitPattern: reused.address),
-                count: reused.capacity
-            )
-        }
-        let capacity = (count + Self.granule - 1) / Self.granule * Self.granule
-        return UnsafeMutableRawBufferPointer(
-            start: UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: alignment),
-            count: capacity
-        )
-    }
-
-    /// Hands a block back: kept for the next take, or freed when enough wait already.
-    func give(_ block: UnsafeMutableRawBufferPointer) {
-        guard let start = block.baseAddress else { return }
-        let kept = free.withLock { free -> Bool in
-            guard free.count < Self.kept else { return false }
-            free.append((UInt(bitPattern: start), block.count))
-            return true
-        }
-        if !kept { start.deallocate() }
     }
 }

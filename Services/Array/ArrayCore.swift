@@ -32,7 +32,7 @@ final class ConnectionTable: Sendable {
 
 /// What array's routes and its WebSocket endpoint share.
 struct ArrayCore: Sendable {
-    let members: any MemberRepository
+    let members: MemberRepository
     let connections: ConnectionTable
     let presence: MemberPresence
     let auth: ServiceClient
@@ -202,5 +202,21 @@ extension AgentCallError {
             default: APIError(.badGateway, code: "member_error", message: "the member failed: \(message)")
             }
         }
+    }
+}
+
+extension ArrayCore {
+    /// The object key of a route's `**`, checked.
+    static func objectKey(_ context: StrypeRequestContext) throws -> String {
+        let key = context.parameters.getCatchAll().joined(separator: "/")
+        if let problem = StorageKey.problem(with: key) { throw APIError.invalidField("key", problem) }
+        return key
+    }
+
+    /// The member of the route's `{id}` (if the caller may use it), the key stored for its `**`, and the caller.
+    func objectTarget(_ context: StrypeRequestContext) async throws -> (MemberRecord, String, Principal) {
+        let principal = try context.requirePrincipal()
+        let member = try await usableMember(try context.uuidParameter("id", resource: "member"), by: principal)
+        return (member, try storedKey(try Self.objectKey(context), on: member, for: principal), principal)
     }
 }

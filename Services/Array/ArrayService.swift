@@ -12,14 +12,14 @@ enum ArrayService {
         peers: [.auth, .filesystem],
         keepsLargeBuffers: true,
         migrations: ArrayMigrations.all,
-        validateEnvironment: { environment throws(ConfigError) in
-            _ = try Settings(environment: environment, port: 0, host: "127.0.0.1")
+        settings: { config throws(ConfigError) in
+            try Settings(environment: config.environment, port: config.internalPort, host: config.host)
         },
-        assemble: { router, dependencies in assemble(dependencies: dependencies, to: router) }
+        build: { dependencies, settings in parts(dependencies: dependencies, settings: settings) }
     )
 
     /// Array's own settings.
-    struct Settings {
+    struct Settings: Sendable {
         /// How long a member stays online in Redis without a heartbeat.
         var presenceTTL: Duration
         var requestTimeout: Duration
@@ -39,24 +39,13 @@ enum ArrayService {
         }
     }
 
-    /// Adds array's routes and returns its background work and its WebSocket-capable server.
-    static func assemble(
-        dependencies: ServiceDependencies,
-        verifier: AccessTokenVerifier? = nil,
-        quota: (any StorageQuota)? = nil,
-        to router: Router<StrypeRequestContext>
-    ) -> ServiceParts {
+    /// One controller per URL prefix, the background work and the WebSocket-capable server.
+    static func parts(dependencies: ServiceDependencies, settings: Settings) -> ServiceParts {
         let config = dependencies.config
-        let settings: Settings
-        do {
-            settings = try Settings(environment: dependencies.environment, port: config.internalPort, host: config.host)
-        } catch {
-            preconditionFailure("array's settings are validated at start: \(error)")
-        }
         let auth = dependencies.client(for: .auth)
         let tokens = ServiceTokenProvider(auth: auth, service: "array", secret: config.serviceSecret)
         let core = ArrayCore(
-            members: PostgresMemberRepository(client: dependencies.postgres, logger: dependencies.logger),
+            members: MemberRepository(client: dependencies.postgres, logger: dependencies.logger),
             connections: ConnectionTable(),
             presence: MemberPresence(
                 redis: dependencies.redis,
@@ -68,16 +57,20 @@ enum ArrayService {
             serviceTokens: tokens,
             requestTimeout: settings.requestTimeout,
             logger: dependencies.logger,
-            quota: quota ?? FilesystemQuota(filesystem: dependencies.client(for: .filesystem), tokens: tokens)
+            quota: FilesystemQuota(filesystem: dependencies.client(for: .filesystem), tokens: tokens)
         )
-        let authentication = dependencies.authentication(verifier ?? dependencies.makeVerifier())
+        let authentication = dependencies.authentication(dependencies.makeVerifier())
         let validator = AgentTokenValidator(auth: auth)
-        MemberController(core: core, authentication: authentication, agents: validator).addRoutes(to: router)
-        MemberObjectController(core: core, authentication: authentication).addRoutes(to: router)
-        ForwardController(core: core, authentication: authentication).addRoutes(to: router)
-        SeedController(core: core, authentication: authentication).addRoutes(to: router)
         let endpoint = AgentEndpoint(core: core, validator: validator, heartbeat: settings.presenceTTL / 3)
         return ServiceParts(
+            controllers: [
+                MembersController(core: core, authentication: authentication, agents: validator),
+                ObjectsController(core: core, authentication: authentication),
+                AuditController(core: core, authentication: authentication),
+                AgentSocketController(),
+                FrameRelayController(core: core, authentication: authentication),
+                SeedController(core: core, authentication: authentication),
+            ],
             services: [ConnectionCloser(core: core, subscriber: dependencies.subscriber())],
             server: endpoint.serverBuilder()
         )

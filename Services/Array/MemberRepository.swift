@@ -55,46 +55,6 @@ struct ObjectRecord: Sendable {
     var lost: Bool
 }
 
-/// Members and the objects stored on them.
-protocol MemberRepository: Sendable {
-    /// Creates the member on its first hello, or records the report; nil when the member was removed.
-    func checkIn(id: UUID, ownerID: UUID, name: String, report: MemberReport) async throws -> MemberRecord?
-    func report(id: UUID, _ report: MemberReport) async throws
-    /// Records that the member was seen now (when it disconnects).
-    func touch(id: UUID) async throws
-    func find(id: UUID) async throws -> MemberRecord?
-    /// The caller's own members and the shared ones, not removed.
-    func visible(to userID: UUID) async throws -> [MemberRecord]
-    func all() async throws -> [MemberRecord]
-    func update(id: UUID, name: String?, shared: Bool?) async throws -> MemberRecord?
-    func remove(id: UUID) async throws -> Bool
-    /// Removes the member (`remove`) and returns, per user, the charged bytes that go with its objects: what users
-    /// put on it, and seed chunks whose last charged copy it held. nil when there was no such member.
-    func removeRefunding(id: UUID) async throws -> [(ownerID: UUID, bytes: Int64)]?
-    /// Records (or replaces) an object; `chargedTo`: the user whose quota was charged for it (a user's own PUT),
-    /// `seedCharged`: a replica of a seed chunk whose size was charged once to its owner. Returns the user charge the
-    /// replaced object carried (`charged_to`), nil when it carried none.
-    @discardableResult
-    func recordObject(_ object: ObjectRecord, ownerID: UUID, chargedTo: UUID?, seedCharged: Bool) async throws -> (
-        ownerID: UUID, bytes: Int64
-    )?
-    func object(memberID: UUID, key: String) async throws -> ObjectRecord?
-    func deleteObject(memberID: UUID, key: String) async throws
-    /// The size a user's quota was charged with for the object under `key`, nil when no user was charged for it.
-    func chargedObjectSize(memberID: UUID, key: String) async throws -> Int64?
-    /// Forgets an object and returns who gets what back: the user charged for it, or a seed's owner when this was
-    /// the seed chunk's last charged copy; nil when nothing is refunded.
-    func deleteObjectRefunding(memberID: UUID, key: String) async throws -> (ownerID: UUID, bytes: Int64)?
-    /// The size a seed chunk (stored under one of `keys`) was charged with for `ownerID`; nil when none was.
-    func chargedSeedSize(keys: [String], ownerID: UUID) async throws -> Int64?
-    /// Takes one unused audit challenge (`nonce:proof`), or nil when none is left.
-    func takeChallenge(memberID: UUID, key: String) async throws -> String?
-    func replaceChallenges(memberID: UUID, key: String, _ challenges: [String]) async throws
-    func markLost(memberID: UUID, key: String, reason: String) async throws
-    /// The members holding one of `keys` for `ownerID`, oldest copy first.
-    func holders(keys: [String], ownerID: UUID) async throws -> [(memberID: UUID, key: String)]
-}
-
 extension MemberRepository {
     /// Records an object no quota was charged for (a shard chunk wrote); returns the charge it replaced.
     @discardableResult
@@ -104,7 +64,7 @@ extension MemberRepository {
 }
 
 /// `MemberRepository` on PostgreSQL.
-struct PostgresMemberRepository: MemberRepository {
+struct MemberRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
 

@@ -6,7 +6,7 @@ import StrypeCore
 import StrypeService
 
 /// The seed's chunk routes: a chunk written whole to N of the caller's online members, read back from any of them.
-struct SeedController: Sendable {
+struct SeedController: RouteController {
     let core: ArrayCore
     let authentication: AuthenticationMiddleware
 

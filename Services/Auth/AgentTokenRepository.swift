@@ -12,22 +12,8 @@ struct AgentTokenRecord: Sendable, Equatable {
     var lastUsedAt: Date?
 }
 
-/// Long-lived, revocable tokens of desktop agents.
-protocol AgentTokenRepository: Sendable {
-    func create(userID: UUID, name: String, tokenDigest: Data) async throws -> AgentTokenRecord
-    func list(userID: UUID) async throws -> [AgentTokenRecord]
-    /// Revokes the user's token `id`; false when there is no such active token of that user.
-    func revoke(id: UUID, userID: UUID) async throws -> Bool
-    /// Revokes all of a user's tokens; returns their ids.
-    func revokeAll(userID: UUID) async throws -> [UUID]
-    /// The ids of tokens revoked since `date`, to re-announce at start.
-    func revokedIDs(since date: Date) async throws -> [UUID]
-    /// The active token with this digest whose user is enabled, marked as used now.
-    func use(tokenDigest: Data) async throws -> (token: AgentTokenRecord, user: UserRecord)?
-}
-
 /// `AgentTokenRepository` on PostgreSQL.
-struct PostgresAgentTokenRepository: AgentTokenRepository {
+struct AgentTokenRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
 

@@ -7,12 +7,12 @@ import StrypeService
 
 /// Everything auth's controllers share: repositories, hashing, keys, limits, and the acts several routes perform.
 struct AuthCore: Sendable {
-    let users: any UserRepository
-    let sessions: any SessionRepository
-    let agents: any AgentTokenRepository
-    let groups: any GroupRepository
-    let invitations: any InvitationRepository
-    let hasher: any PasswordHashing
+    let users: UserRepository
+    let sessions: SessionRepository
+    let agents: AgentTokenRepository
+    let groups: GroupRepository
+    let invitations: InvitationRepository
+    let hasher: Argon2idHasher
     let keys: SigningKeyRing
     let redis: RedisClient
     let limiter: LoginRateLimiter

@@ -11,27 +11,26 @@ enum AuthService {
         peers: [],
         needsMasterKey: true,
         migrations: AuthMigrations.all,
-        validateEnvironment: { environment throws(ConfigError) in _ = try AuthSettings(environment: environment) },
-        build: { router, dependencies in
-            // Settings were validated at start; the hasher fails only when libsodium cannot start.
-            let settings = (try? AuthSettings(environment: dependencies.environment)) ?? AuthSettings()
+        settings: { config throws(ConfigError) in try AuthSettings(environment: config.environment) },
+        build: { dependencies, settings in
+            // The hasher fails only when libsodium cannot start.
             let core = makeCore(dependencies: dependencies, settings: settings, hasher: try! Argon2idHasher())
-            return addRoutes(core: core, dependencies: dependencies, to: router)
+            return parts(core: core, dependencies: dependencies)
         }
     )
 
     /// The shared pieces of the service, from the process's clients.
-    static func makeCore(dependencies: ServiceDependencies, settings: AuthSettings, hasher: any PasswordHashing)
+    static func makeCore(dependencies: ServiceDependencies, settings: AuthSettings, hasher: Argon2idHasher)
         -> AuthCore
     {
         let client = dependencies.postgres
         let logger = dependencies.logger
         return AuthCore(
-            users: PostgresUserRepository(client: client, logger: logger),
-            sessions: PostgresSessionRepository(client: client, logger: logger),
-            agents: PostgresAgentTokenRepository(client: client, logger: logger),
-            groups: PostgresGroupRepository(client: client, logger: logger),
-            invitations: PostgresInvitationRepository(client: client, logger: logger),
+            users: UserRepository(client: client, logger: logger),
+            sessions: SessionRepository(client: client, logger: logger),
+            agents: AgentTokenRepository(client: client, logger: logger),
+            groups: GroupRepository(client: client, logger: logger),
+            invitations: InvitationRepository(client: client, logger: logger),
             hasher: hasher,
             keys: SigningKeyRing(client: client, masterKey: dependencies.config.masterKey!, logger: logger),
             redis: dependencies.redis,
@@ -44,20 +43,29 @@ enum AuthService {
         )
     }
 
-    /// Adds every auth route and returns the background work: following key rotations, re-announcing revocations.
-    static func addRoutes(core: AuthCore, dependencies: ServiceDependencies, to router: Router<StrypeRequestContext>)
-        -> [any Service]
-    {
-        let verifier = dependencies.makeVerifier(keys: core.keys)
-        let authentication = dependencies.authentication(verifier)
-        AccountController(core: core, authentication: authentication).addRoutes(to: router)
-        AdminController(core: core, authentication: authentication).addRoutes(to: router)
-        AgentController(core: core, authentication: authentication).addRoutes(to: router)
-        InvitationController(core: core, authentication: authentication).addRoutes(to: router)
-        TokenController(core: core, authentication: authentication).addRoutes(to: router)
-        return [
-            SigningKeyRefresher(ring: core.keys, subscriber: dependencies.subscriber(), logger: dependencies.logger),
-            RevocationReannouncer(core: core),
-        ]
+    /// One controller per URL prefix, and the background work: following key rotations, re-announcing revocations.
+    static func parts(core: AuthCore, dependencies: ServiceDependencies) -> ServiceParts {
+        let authentication = dependencies.authentication(dependencies.makeVerifier(keys: core.keys))
+        return ServiceParts(
+            controllers: [
+                SignInController(core: core, authentication: authentication),
+                MeController(core: core, authentication: authentication),
+                UsersController(core: core, authentication: authentication),
+                GroupsController(core: core, authentication: authentication),
+                LookupController(core: core, authentication: authentication),
+                InvitationsController(core: core, authentication: authentication),
+                AgentsController(core: core, authentication: authentication),
+                KeysController(core: core, authentication: authentication),
+                TokensController(core: core, authentication: authentication),
+            ],
+            services: [
+                SigningKeyRefresher(
+                    ring: core.keys,
+                    subscriber: dependencies.subscriber(),
+                    logger: dependencies.logger
+                ),
+                RevocationReannouncer(core: core),
+            ]
+        )
     }
 }

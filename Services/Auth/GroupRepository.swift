@@ -4,22 +4,8 @@ import PostgresNIO
 import StrypeCore
 import StrypeService
 
-/// Groups of users, which directories can be granted to.
-protocol GroupRepository: Sendable {
-    /// Creates a group; 409 when the name is taken.
-    func create(name: String) async throws -> GroupResponse
-    func list() async throws -> [GroupResponse]
-    func find(id: UUID) async throws -> GroupResponse?
-    func find(name: String) async throws -> GroupResponse?
-    func delete(id: UUID) async throws -> Bool
-    /// Adds a member; false when the group or the user does not exist.
-    func addMember(groupID: UUID, userID: UUID) async throws -> Bool
-    func removeMember(groupID: UUID, userID: UUID) async throws -> Bool
-    func groups(ofUser userID: UUID) async throws -> [GroupSummary]
-}
-
 /// `GroupRepository` on PostgreSQL.
-struct PostgresGroupRepository: GroupRepository {
+struct GroupRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
 

@@ -13,17 +13,8 @@ struct InvitationRecord: Sendable, Equatable {
     var usedAt: Date?
 }
 
-/// Admin-made invitations to register while `REGISTRATION=invite`; they are used up by `UserRepository.create`.
-protocol InvitationRepository: Sendable {
-    func create(tokenDigest: Data, email: String?, expiresAt: Date, createdBy: UUID?) async throws -> InvitationRecord
-    /// Unused invitations first, newest first.
-    func list() async throws -> [InvitationRecord]
-    /// Deletes one; false when there is none with this id.
-    func delete(id: UUID) async throws -> Bool
-}
-
 /// `InvitationRepository` on PostgreSQL.
-struct PostgresInvitationRepository: InvitationRepository {
+struct InvitationRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
 

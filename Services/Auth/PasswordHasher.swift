@@ -1,17 +1,9 @@
 import CSodium
 import NIOPosix
 
-/// Hashes and checks passwords.
-protocol PasswordHashing: Sendable {
-    func hash(_ password: String) async throws -> String
-    func verify(_ password: String, against hash: String) async -> Bool
-    /// Spends the time of a real check, so unknown emails answer as slowly as wrong passwords.
-    func verifyDummy(_ password: String) async
-}
-
 /// Argon2id through libsodium (`crypto_pwhash_str`, interactive limits: 2 passes, 64 MiB), on threads of its own
 /// so hashing never blocks the event loops or the cooperative pool.
-final class Argon2idHasher: PasswordHashing {
+final class Argon2idHasher: Sendable {
     private let threads: NIOThreadPool
     private let dummyHash: String
 

@@ -13,25 +13,8 @@ enum RefreshOutcome: Sendable, Equatable {
     case invalid
 }
 
-/// Refresh tokens, grouped in families (one per sign-in session).
-protocol SessionRepository: Sendable {
-    /// Starts a session: a new family with its first token.
-    func start(userID: UUID, tokenDigest: Data, expiresAt: Date) async throws -> UUID
-    /// Rotates `tokenDigest` to `newDigest`, detecting reuse. The new token expires when the session does: `lifetime`
-    /// after its sign-in (or at its first token's own expiry, if sooner), never later with each refresh.
-    func rotate(tokenDigest: Data, newDigest: Data, lifetime: Duration) async throws -> RefreshOutcome
-    /// The session a token belongs to, and its user.
-    func session(ofToken tokenDigest: Data) async throws -> (familyID: UUID, userID: UUID)?
-    /// Revokes one session; true when it was still active.
-    func revoke(familyID: UUID, userID: UUID) async throws -> Bool
-    /// Revokes every session of a user except `keeping`; returns the families revoked.
-    func revokeAll(userID: UUID, keeping: UUID?) async throws -> [UUID]
-    /// Families revoked since `date`, to re-announce at start.
-    func revokedFamilies(since date: Date) async throws -> [UUID]
-}
-
 /// `SessionRepository` on PostgreSQL.
-struct PostgresSessionRepository: SessionRepository {
+struct SessionRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
 

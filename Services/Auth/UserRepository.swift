@@ -28,31 +28,8 @@ struct RegistrationPolicy: Sendable {
     var invitationDigest: Data?
 }
 
-/// The users table.
-protocol UserRepository: Sendable {
-    /// Inserts a user. With a `registration` policy (self-registration) it decides the admin bootstrap (admin only
-    /// for `ADMIN_EMAIL` with the setup token while no enabled admin exists; 403 `setup_token_required` for that
-    /// address without it then) and the registration mode (an invitation is used up). Throws 409 on a taken email.
-    func create(
-        email: String,
-        name: String,
-        passwordHash: String,
-        roles: [String],
-        registration: RegistrationPolicy?
-    ) async throws -> UserRecord
-    func find(id: UUID) async throws -> UserRecord?
-    func find(email: String) async throws -> UserRecord?
-    func list(limit: Int, offset: Int) async throws -> (users: [UserRecord], total: Int)
-    /// Changes the given fields; nil leaves a field as it is.
-    func update(id: UUID, name: String?, roles: [String]?, disabled: Bool?, passwordHash: String?) async throws
-        -> UserRecord?
-    func delete(id: UUID) async throws -> Bool
-    /// Admins that are not disabled, other than `excluding`.
-    func activeAdminCount(excluding: UUID?) async throws -> Int
-}
-
 /// `UserRepository` on PostgreSQL.
-struct PostgresUserRepository: UserRepository {
+struct UserRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
 
@@ -95,7 +72,7 @@ struct PostgresUserRepository: UserRepository {
                     // After the insert: `used_by` names the new row, and a taken email has already failed (409),
                     // leaving the invitation usable. A refused invitation rolls the insert back.
                     guard
-                        try await PostgresInvitationRepository.consume(
+                        try await InvitationRepository.consume(
                             tokenDigest: digest,
                             email: email,
                             userID: id,

@@ -6,7 +6,7 @@ import StrypeCore
 import StrypeService
 
 /// Chunk's routes: store (raw or multipart), read (with Range), inspect, delete.
-struct ChunkController: Sendable {
+struct ChunkController: RouteController {
     let core: ChunkCore
     let authentication: AuthenticationMiddleware
 

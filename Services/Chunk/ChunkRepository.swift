@@ -58,37 +58,8 @@ struct ChunkRecord: Sendable {
     }
 }
 
-/// Chunks, their shards, owners' sealed keys and the deletions still owed to backends.
-protocol ChunkRepository: Sendable {
-    /// The owner's sealed key-encryption key, creating it with `make` the first time (once, whatever the races).
-    func sealedUserKey(_ userID: UUID, make: @Sendable () throws -> [UInt8]) async throws -> [UInt8]
-    func insert(_ chunk: ChunkRecord) async throws
-    func find(_ id: String) async throws -> ChunkRecord?
-    func markLost(chunkID: String, index: Int, reason: String) async throws
-    /// Removes the chunk and queues its shards' deletion in one transaction; false when there was none.
-    func delete(_ id: String) async throws -> Bool
-    func queueDeletions(_ locations: [ShardLocation]) async throws
-    /// Chunks with at least one lost shard.
-    func chunksNeedingRepair(limit: Int) async throws -> [String]
-    /// Marks every intact shard on `backend` lost (a member gone past its grace period); how many.
-    func markLost(on backend: BackendRef, reason: String) async throws -> Int
-    /// The backends holding at least one intact shard.
-    func backendsInUse() async throws -> [BackendRef]
-    /// Points a shard at its new copy, intact again.
-    func replaceShard(chunkID: String, index: Int, with location: ShardLocation, size: Int64, sha256: String)
-        async throws
-    /// Totals for the metrics.
-    func statistics() async throws -> ChunkStatistics
-    /// Up to `limit` intact shards audited longest ago (never first), stamped as audited now so that another
-    /// instance's scrub takes the next ones: every shard is audited once per cycle.
-    func shardsDueForAudit(limit: Int) async throws -> [(chunkID: String, shard: ShardRecord)]
-    func pendingDeletions(limit: Int) async throws -> [ShardLocation]
-    func deletionDone(_ location: ShardLocation) async throws
-    func deletionFailed(_ location: ShardLocation, error: String) async throws
-}
-
 /// `ChunkRepository` on PostgreSQL.
-struct PostgresChunkRepository: ChunkRepository {
+struct ChunkRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
 

@@ -58,40 +58,8 @@ struct AccountRecord: Sendable {
     }
 }
 
-/// Provider accounts and where seed-route chunks were put.
-protocol AccountRepository: Sendable {
-    func insert(_ record: AccountRecord) async throws
-    func find(id: UUID) async throws -> AccountRecord?
-    /// The caller's own accounts and the shared ones.
-    func visible(to userID: UUID) async throws -> [AccountRecord]
-    func all() async throws -> [AccountRecord]
-    func update(id: UUID, name: String?, shared: Bool?) async throws -> AccountRecord?
-    func delete(id: UUID) async throws -> Bool
-    /// Records an I/O outcome; returns true when the health state changed.
-    func recordHealth(id: UUID, healthy: Bool, reason: String?) async throws -> Bool
-    /// Adds to (or, negative, takes from) what we stored there.
-    func addUsage(id: UUID, bytes: Int64, objects: Int64) async throws
-    /// Records a seed chunk's copy on an account; `charged`: its size was charged to the owner's quota.
-    func recordChunk(chunkID: String, accountID: UUID, ownerID: UUID, size: Int64, sha256: String, charged: Bool)
-        async throws
-    func chunkLocations(chunkID: String, ownerID: UUID) async throws -> [(accountID: UUID, size: Int64, sha256: String)]
-    /// The size a seed chunk was charged with (the largest of its charged copies); nil when none was charged.
-    func chargedSeedSize(chunkID: String, ownerID: UUID) async throws -> Int64?
-    /// Records (or replaces) the object a user put, charged to `ownerID`; returns the charge of the object it
-    /// replaced (whoever carried it), nil when no user's object was recorded there.
-    @discardableResult
-    func recordUserObject(accountID: UUID, storedKey: String, ownerID: UUID, size: Int64) async throws -> (
-        ownerID: UUID, size: Int64
-    )?
-    /// Forgets a user's object; who was charged for it and how much, nil when no user's object was recorded there.
-    func deleteUserObject(accountID: UUID, storedKey: String) async throws -> (ownerID: UUID, size: Int64)?
-    /// Deletes the account and returns, per user, the charged bytes that go with it: the users' objects on it, and
-    /// the seed chunks whose last charged copy was there. nil when there was no such account.
-    func deleteRefunding(id: UUID) async throws -> [(ownerID: UUID, bytes: Int64)]?
-}
-
 /// `AccountRepository` on PostgreSQL.
-struct PostgresAccountRepository: AccountRepository {
+struct AccountRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
 

@@ -10,7 +10,7 @@ import StrypeService
 
 /// What cloud's controllers share: the accounts, the sealed secrets, and turning an account into an object store.
 struct CloudCore: Sendable {
-    let accounts: any AccountRepository
+    let accounts: AccountRepository
     let secrets: SecretBox
     /// How S3 calls connect: endpoints checked against the policy, connections to checked addresses only.
     let connections: S3Connections

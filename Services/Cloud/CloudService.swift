@@ -13,31 +13,27 @@ enum CloudService {
         peers: [.auth, .filesystem],
         needsMasterKey: true,
         migrations: CloudMigrations.all,
-        validateEnvironment: { environment throws(ConfigError) in
-            _ = try CloudSettings(environment)
-        },
-        build: { router, dependencies in
-            // Validated before build runs; the fallback (no roots, no private endpoints) is the safe one anyway.
-            let settings = (try? CloudSettings(dependencies.environment)) ?? CloudSettings()
+        settings: { config throws(ConfigError) in try CloudSettings(config.environment) },
+        build: { dependencies, settings in
             let core = makeCore(dependencies: dependencies, settings: settings)
-            // A service group stops its services last to first: the connections close after the prober stopped.
-            let background: [any Service] = [
-                core.connections, AccountProber(core: core, interval: .seconds(settings.healthProbeSeconds)),
-            ]
-            return addRoutes(core: core, dependencies: dependencies, to: router) + background
+            return ServiceParts(
+                controllers: controllers(core: core, dependencies: dependencies),
+                // A service group stops its services last to first: the connections close after the prober stopped.
+                services: [
+                    core.connections, AccountProber(core: core, interval: .seconds(settings.healthProbeSeconds)),
+                ]
+            )
         }
     )
 
-    /// The core from the shared dependencies and cloud's settings (read from the environment when not given);
-    /// `quota` defaults to filesystem's ledger.
+    /// The core from the shared dependencies and cloud's settings; `quota` defaults to filesystem's ledger.
     static func makeCore(
         dependencies: ServiceDependencies,
-        settings: CloudSettings? = nil,
+        settings: CloudSettings,
         quota: (any StorageQuota)? = nil
     ) -> CloudCore {
-        let settings = settings ?? (try? CloudSettings(dependencies.environment)) ?? CloudSettings()
-        return CloudCore(
-            accounts: PostgresAccountRepository(client: dependencies.postgres, logger: dependencies.logger),
+        CloudCore(
+            accounts: AccountRepository(client: dependencies.postgres, logger: dependencies.logger),
             secrets: SecretBox(masterKey: dependencies.config.masterKey!.bytes, purpose: "cloud.account-secrets"),
             connections: S3Connections(
                 policy: settings.endpoints,
@@ -60,17 +56,17 @@ enum CloudService {
         )
     }
 
-    /// Adds cloud's routes; `verifier` defaults to auth's JWKS.
-    static func addRoutes(
+    /// One controller per URL prefix; `verifier` defaults to auth's JWKS.
+    static func controllers(
         core: CloudCore,
         dependencies: ServiceDependencies,
-        verifier: AccessTokenVerifier? = nil,
-        to router: Router<StrypeRequestContext>
-    ) -> [any Service] {
+        verifier: AccessTokenVerifier? = nil
+    ) -> [any RouteController] {
         let authentication = dependencies.authentication(verifier ?? dependencies.makeVerifier())
-        AccountController(core: core, authentication: authentication).addRoutes(to: router)
-        ObjectController(core: core, authentication: authentication).addRoutes(to: router)
-        SeedController(core: core, authentication: authentication).addRoutes(to: router)
-        return []
+        return [
+            AccountsController(core: core, authentication: authentication),
+            ObjectsController(core: core, authentication: authentication),
+            SeedController(core: core, authentication: authentication),
+        ]
     }
 }

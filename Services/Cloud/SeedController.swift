@@ -5,7 +5,7 @@ import StrypeCore
 import StrypeService
 
 /// The seed's chunk routes: a chunk written whole to N of the caller's accounts, read back from any of them.
-struct SeedController: Sendable {
+struct SeedController: RouteController {
     let core: CloudCore
     let authentication: AuthenticationMiddleware
     /// The largest chunk the seed route takes (DESIGN: chunks are at most 64 MiB).

@@ -37,8 +37,8 @@ struct PutFile: PostgresPreparedStatement {
         bindings.append(inline.map { ByteBuffer(bytes: $0.wrappedKey) })
         bindings.append(upload)
         bindings.append(defaultQuota)
-        bindings.append(DataController.defaultDurability)
-        bindings.append(DataController.defaultEncryption)
+        bindings.append(FileInput.defaultDurability)
+        bindings.append(FileInput.defaultEncryption)
         return bindings
     }
 
@@ -65,7 +65,7 @@ struct PutFile: PostgresPreparedStatement {
         case "is_a_directory":
             return APIError(.conflict, code: "is_a_directory", message: "\(detail) is a directory")
         case "quota_exceeded":
-            return DataController.quotaExceeded(Int64(detail) ?? 0)
+            return FileInput.quotaExceeded(Int64(detail) ?? 0)
         default:
             return APIError(.conflict, code: "conflict", message: "\(detail) changed meanwhile; try again")
         }

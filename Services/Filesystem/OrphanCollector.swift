@@ -6,42 +6,38 @@ import StrypeService
 /// Deletes loose chunks that are due: those of uploads that failed, were abandoned or died with their service, of
 /// expired tus uploads and multipart sessions, and of purged versions. A chunk that cannot be deleted now is retried later, backing off.
 struct OrphanCollector: Service {
-    let nodes: any NodeRepository
-    let tus: any TusRepository
-    let sessions: UploadSessionRepository
-    let chunks: ChunkClient
-    let interval: Duration
+    let core: FilesystemCore
     let logger: Logger
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await collect()
-                try? await Task.sleep(for: interval)
+                try? await Task.sleep(for: core.settings.orphanScan)
             }
         }
     }
 
     /// One pass: expired uploads let go of their chunks, then what is due is deleted.
     func collect() async {
-        for id in (try? await tus.expired(limit: 100)) ?? [] {
-            try? await tus.remove(id)
+        for id in (try? await core.tus.expired(limit: 100)) ?? [] {
+            try? await core.tus.remove(id)
         }
-        for id in (try? await sessions.expired(limit: 100)) ?? [] {
-            try? await sessions.remove(id)
+        for id in (try? await core.sessions.expired(limit: 100)) ?? [] {
+            try? await core.sessions.remove(id)
         }
-        guard let due = try? await nodes.dueLooseChunks(limit: 500), !due.isEmpty else { return }
+        guard let due = try? await core.nodes.dueLooseChunks(limit: 500), !due.isEmpty else { return }
         var collected = 0
         for (chunkID, owner) in due {
             do {
-                if try await chunks.delete(chunkID, owner: owner) {
-                    try await nodes.looseChunkCollected(chunkID)
+                if try await core.chunks.delete(chunkID, owner: owner) {
+                    try await core.nodes.looseChunkCollected(chunkID)
                     collected += 1
                 } else {
-                    try await nodes.looseChunkFailed(chunkID)
+                    try await core.nodes.looseChunkFailed(chunkID)
                 }
             } catch {
-                try? await nodes.looseChunkFailed(chunkID)
+                try? await core.nodes.looseChunkFailed(chunkID)
             }
         }
         logger.info("orphan chunks collected", metadata: ["collected": "\(collected)", "due": "\(due.count)"])

@@ -86,7 +86,7 @@ struct Transfers: Sendable {
             body,
             into: &progress,
             cap: cap,
-            overCap: expectedLength == cap ? Self.lengthMismatch : DataController.quotaExceeded(limit ?? 0),
+            overCap: expectedLength == cap ? Self.lengthMismatch : FileInput.quotaExceeded(limit ?? 0),
             finalAt: nil,
             keepOnBreak: false,
             inline: inline,

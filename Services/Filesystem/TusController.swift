@@ -10,12 +10,11 @@ import StrypeService
 /// Resumable uploads, tus 1.0.0 (core, creation, creation-with-upload, termination, checksum, expiration). What
 /// arrives is cut into chunks and stored as it comes, so a resumed upload never sends or stores a chunk twice; bytes
 /// short of a whole chunk are kept with the upload until the next request. The file appears when the last byte is in.
-struct TusController: Sendable {
-    let data: DataController
-    let uploads: any TusRepository
+struct TusController: RouteController {
+    let core: FilesystemCore
     let authentication: AuthenticationMiddleware
     /// How long an upload may rest between requests.
-    let expiry: TimeInterval
+    var expiry: TimeInterval { core.settings.tusExpirySeconds }
     /// The largest upload accepted.
     static let maximumSize: Int64 = 1 << 40
     static let version = "1.0.0"
@@ -70,7 +69,7 @@ struct TusController: Sendable {
     /// it ends in `/`; or `parent`: a folder's id, also one shared read-write) → 201 with `Location`; a body
     /// (`application/offset+octet-stream`) is its first bytes.
     @Sendable func create(_ request: Request, context: StrypeRequestContext) async throws -> Response {
-        let caller = try DataController.owner(context)
+        let caller = try FileInput.caller(context)
         guard let lengthText = request.headers[Header.length] else {
             if request.headers[Header.deferLength] != nil {
                 throw APIError.badRequest("Upload-Defer-Length is not supported; send Upload-Length")
@@ -88,15 +87,15 @@ struct TusController: Sendable {
             )
         }
         let target = try await destination(request.headers[Header.metadata], caller: caller)
-        if request.headers[.contentType] == Self.offsetContentType, data.transfers.sealer.keepsInline(length),
-            try DataController.declaredLength(request) == length
+        if request.headers[.contentType] == Self.offsetContentType, core.transfers.sealer.keepsInline(length),
+            try FileInput.declaredLength(request) == length
         {
             return try await createWhole(request, target: target, length: length, context: context)
         }
         let (owner, path) = (target.owner, target.path)
-        let terms = try await data.uploadTerms(request, owner: owner, directory: path.parent)
-        if let room = try await data.roomForNewUpload(terms, owner: owner), length > room {
-            throw DataController.quotaExceeded(room)
+        let terms = try await core.uploadTerms(request, owner: owner, directory: path.parent)
+        if let room = try await core.roomForNewUpload(terms, owner: owner), length > room {
+            throw FileInput.quotaExceeded(room)
         }
         let (durability, encryption) = (terms.durability, terms.encryption)
         var upload = TusUpload(
@@ -113,10 +112,10 @@ struct TusController: Sendable {
             head: [],
             expires: Date() + expiry
         )
-        try await uploads.create(upload)
+        try await core.tus.create(upload)
         var headers: HTTPFields = [
             .location: "\(request.headers[Header.prefix] ?? "")/tus/\(upload.id.uuidString.lowercased())",
-            Header.expires: DataController.httpDate(upload.expires),
+            Header.expires: FileHeaders.httpDate(upload.expires),
         ]
         if request.headers[.contentType] == Self.offsetContentType || length == 0 {
             upload = try await receive(request, upload, context: context)
@@ -133,17 +132,17 @@ struct TusController: Sendable {
     {
         let expected = try Self.checksum(request.headers[Header.checksum])
         let checksum = BodyChecksum(algorithm: expected?.algorithm)
-        let stored = try await data.transfers.receiveInline(
+        let stored = try await core.transfers.receiveInline(
             ChecksummedBody(base: request.body, checksum: checksum),
             length: length,
             owner: target.owner
         )
         if let expected, checksum.digest() != expected.digest { throw Self.checksumMismatchError }
-        _ = try await data.commit(
+        _ = try await core.commit(
             stored,
             at: target,
             storage: (
-                try request.headers[DataController.durabilityHeader].map { try DataController.durability($0) }, nil
+                try request.headers[FileInput.durabilityHeader].map { try FileInput.durability($0) }, nil
             ),
             upload: nil,
             logger: context.logger
@@ -165,7 +164,7 @@ struct TusController: Sendable {
             headers: [
                 Header.offset: String(upload.received),
                 Header.length: String(upload.length),
-                Header.expires: DataController.httpDate(upload.expires),
+                Header.expires: FileHeaders.httpDate(upload.expires),
                 .cacheControl: "no-store",
             ]
         )
@@ -197,7 +196,7 @@ struct TusController: Sendable {
         return Response(
             status: .noContent,
             headers: [
-                Header.offset: String(advanced.received), Header.expires: DataController.httpDate(advanced.expires),
+                Header.offset: String(advanced.received), Header.expires: FileHeaders.httpDate(advanced.expires),
             ]
         )
     }
@@ -205,7 +204,7 @@ struct TusController: Sendable {
     /// `DELETE /tus/{id}` → 204; what was stored is deleted.
     @Sendable func terminate(_ request: Request, context: StrypeRequestContext) async throws -> Response {
         let upload = try await find(context)
-        try await uploads.remove(upload.id)
+        try await core.tus.remove(upload.id)
         return Response(status: .noContent)
     }
 
@@ -214,14 +213,14 @@ struct TusController: Sendable {
         -> TusUpload
     {
         let expected = try Self.checksum(request.headers[Header.checksum])
-        let budget = try await data.room(owner: start.ownerID)
+        let budget = try await core.room(owner: start.ownerID)
         var cap = start.length - start.received
         var overCap = APIError(.contentTooLarge, code: "too_large", message: "the body goes past Upload-Length")
         if let budget, budget.room - start.received < cap {
             // What the upload holds already counts: usage and the whole upload so far must fit the quota.
             cap = max(0, budget.room - start.received)
-            overCap = DataController.quotaExceeded(cap)
-            if let declared = try DataController.declaredLength(request), declared > cap { throw overCap }
+            overCap = FileInput.quotaExceeded(cap)
+            if let declared = try FileInput.declaredLength(request), declared > cap { throw overCap }
         }
         let checksum = BodyChecksum(algorithm: expected?.algorithm)
         guard let saved = ResumableSHA256(saved: start.hashState) else {
@@ -237,7 +236,7 @@ struct TusController: Sendable {
         let requestID = UUID()
         let broken: APIError?
         do {
-            broken = try await data.transfers.ingest(
+            broken = try await core.transfers.ingest(
                 ChecksummedBody(base: request.body, checksum: checksum),
                 into: &progress,
                 cap: cap,
@@ -250,11 +249,11 @@ struct TusController: Sendable {
                 upload: requestID
             )
         } catch {
-            try? await data.nodes.releaseUpload(requestID)
+            try? await core.nodes.releaseUpload(requestID)
             throw error
         }
         if let expected, broken == nil, checksum.digest() != expected.digest {
-            try? await data.nodes.releaseUpload(requestID)
+            try? await core.nodes.releaseUpload(requestID)
             throw Self.checksumMismatchError
         }
         guard case .resumable(let hasher) = progress.hasher else { preconditionFailure("tus hashes resumably") }
@@ -270,8 +269,8 @@ struct TusController: Sendable {
             try await finish(upload, inline: inline, sha256: Checksum.hex(hasher.finalize()), context)
             return upload
         }
-        guard try await uploads.advance(upload, from: start.received, parts: progress.parts) else {
-            try? await data.nodes.releaseUpload(requestID)
+        guard try await core.tus.advance(upload, from: start.received, parts: progress.parts) else {
+            try? await core.nodes.releaseUpload(requestID)
             throw APIError(.conflict, code: "offset_mismatch", message: "another request moved this upload on")
         }
         if let broken { throw broken }
@@ -288,7 +287,7 @@ struct TusController: Sendable {
         async throws
     {
         try await checkWriteAccess(upload)
-        let parts = try await uploads.chunks(upload.id) + [inline].compactMap { $0 }
+        let parts = try await core.tus.chunks(upload.id) + [inline].compactMap { $0 }
         let version = NewVersion(
             size: upload.length,
             sha256: sha256,
@@ -299,14 +298,14 @@ struct TusController: Sendable {
         )
         let node: NodeRecord
         do {
-            node = try await data.nodes.commit(
+            node = try await core.nodes.commit(
                 owner: upload.ownerID,
                 path: upload.path,
                 version: version,
                 upload: upload.id
             ).0
         } catch let error as APIError where error.code == "quota_exceeded" {
-            try? await uploads.remove(upload.id)
+            try? await core.tus.remove(upload.id)
             throw error
         }
         context.logger.info(
@@ -317,15 +316,15 @@ struct TusController: Sendable {
 
     /// 403 when a grantee's upload may no longer be written where it goes; the upload is cancelled then.
     private func checkWriteAccess(_ upload: TusUpload) async throws {
-        try await data.requireStillWrites(uploader: upload.uploaderID, owner: upload.ownerID, path: upload.path) {
-            try? await uploads.remove(upload.id)
+        try await core.requireStillWrites(uploader: upload.uploaderID, owner: upload.ownerID, path: upload.path) {
+            try? await core.tus.remove(upload.id)
         }
     }
 
     private func find(_ context: StrypeRequestContext) async throws -> TusUpload {
-        let caller = try DataController.owner(context)
+        let caller = try FileInput.caller(context)
         let id = try context.uuidParameter("id", resource: "upload")
-        guard let upload = try await uploads.find(uploader: caller, id: id) else {
+        guard let upload = try await core.tus.find(uploader: caller, id: id) else {
             throw APIError.notFound("no such upload (finished, terminated or expired)")
         }
         return upload
@@ -335,13 +334,13 @@ struct TusController: Sendable {
     /// one); else `/` + `filename`.
     private func destination(_ header: String?, caller: UUID) async throws -> Destination {
         let metadata = try Self.metadata(header)
-        let filename = try metadata["filename"].map { try DataController.fileName($0) }
+        let filename = try metadata["filename"].map { try FileInput.fileName($0) }
         if let parent = metadata["parent"] {
             guard let filename else { throw APIError.invalidField("Upload-Metadata", "a parent needs a filename") }
-            return try await data.access.destination(
+            return try await core.access.destination(
                 caller: caller,
                 path: nil,
-                parent: try DataController.id(parent, field: "parent"),
+                parent: try FileInput.id(parent, field: "parent"),
                 name: filename
             )
         }
@@ -349,9 +348,9 @@ struct TusController: Sendable {
             guard let filename else { throw APIError.invalidField("Upload-Metadata", "give filename or path") }
             return .own(caller, try FilePath.root.appending(filename))
         }
-        let path = try DataController.path(text)
+        let path = try FileInput.path(text)
         var isFolder = text.hasSuffix("/")
-        if !isFolder { isFolder = try await data.nodes.resolve(owner: caller, path: path)?.kind == .dir }
+        if !isFolder { isFolder = try await core.nodes.resolve(owner: caller, path: path)?.kind == .dir }
         guard isFolder else {
             guard !path.isRoot else { throw APIError.invalidField("path", "the root is a folder") }
             return .own(caller, path)
@@ -393,73 +392,4 @@ struct TusController: Sendable {
         }
         return (String(parts[0]), Array(digest))
     }
-}
-
-/// Answers 412 to requests of another tus version and adds `Tus-Resumable` to every answer, errors included.
-struct TusVersionMiddleware: RouterMiddleware {
-    func handle(
-        _ request: Request,
-        context: StrypeRequestContext,
-        next: (Request, StrypeRequestContext) async throws -> Response
-    ) async throws -> Response {
-        guard request.headers[TusController.Header.resumable] == TusController.version else {
-            throw APIError(
-                .preconditionFailed,
-                code: "tus_version",
-                message: "this server speaks tus \(TusController.version)",
-                headers: [TusController.Header.version: TusController.version]
-            )
-        }
-        do {
-            var response = try await next(request, context)
-            response.headers[TusController.Header.resumable] = TusController.version
-            return response
-        } catch var error as APIError {
-            error.headers[TusController.Header.resumable] = TusController.version
-            throw error
-        }
-    }
-}
-
-/// The checksum of one request's bytes, for `Upload-Checksum`.
-final class BodyChecksum: @unchecked Sendable {
-    private let algorithm: String?
-    private var sha1 = Insecure.SHA1()
-    private var sha256 = SHA256()
-
-    init(algorithm: String?) {
-        self.algorithm = algorithm
-    }
-
-    func update(_ bytes: UnsafeRawBufferPointer) {
-        switch algorithm {
-        case "sha1": sha1.update(bufferPointer: bytes)
-        case "sha256": sha256.update(bufferPointer: bytes)
-        default: break
-        }
-    }
-
-    func digest() -> [UInt8] {
-        algorithm == "sha1" ? Array(sha1.finalize()) : Array(sha256.finalize())
-    }
-}
-
-/// A body whose bytes also go through a `BodyChecksum`.
-struct ChecksummedBody<Base: AsyncSequence>: AsyncSequence where Base.Element == ByteBuffer {
-    typealias Element = ByteBuffer
-    let base: Base
-    let checksum: BodyChecksum
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: Base.AsyncIterator
-        let checksum: BodyChecksum
-
-        mutating func next() async throws -> ByteBuffer? {
-            guard let piece = try await base.next() else { return nil }
-            piece.withUnsafeReadableBytes { checksum.update($0) }
-            return piece
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), checksum: checksum) }
 }

@@ -25,25 +25,8 @@ struct TusUpload: Sendable {
     var expires: Date
 }
 
-/// tus uploads in Postgres: progress is recorded in one statement that succeeds only from the offset it started
-/// at, so two requests racing on one upload cannot both advance it.
-protocol TusRepository: Sendable {
-    func create(_ upload: TusUpload) async throws
-    /// The unexpired upload the user is sending, or nil.
-    func find(uploader: UUID, id: UUID) async throws -> TusUpload?
-    /// The chunks stored so far, in order.
-    func chunks(_ id: UUID) async throws -> [ChunkPart]
-    /// Appends `parts`, saves the tail and hash, moves the offset from `from` to `upload.received`, extends the
-    /// expiry; false when the offset was no longer `from`.
-    func advance(_ upload: TusUpload, from: Int64, parts: [ChunkPart]) async throws -> Bool
-    /// Forgets the upload; its chunks become loose, collectable at once.
-    func remove(_ id: UUID) async throws
-    /// Uploads past their expiry.
-    func expired(limit: Int) async throws -> [UUID]
-}
-
 /// `TusRepository` on PostgreSQL.
-struct PostgresTusRepository: TusRepository {
+struct TusRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
 

@@ -5,7 +5,7 @@ import StrypeService
 
 /// The raw-bytes ledger's route, for chunk, cloud and array on the internal listener: what users store outside
 /// files is charged here, against the same quota as their files.
-struct UsageLedgerController: Sendable {
+struct UsageLedgerController: RouteController {
     let ledger: PostgresQuotaLedger
     /// Admits service tokens only (filesystem's other routes admit user sessions only).
     let authentication: AuthenticationMiddleware

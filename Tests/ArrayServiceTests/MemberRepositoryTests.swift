@@ -7,7 +7,7 @@ import Testing
 
 @Suite("array members and objects in PostgreSQL", .timeLimit(.minutes(1)))
 struct MemberRepositoryTests {
-    static func withRepository(_ body: @escaping @Sendable (PostgresMemberRepository) async throws -> Void)
+    static func withRepository(_ body: @escaping @Sendable (MemberRepository) async throws -> Void)
         async throws
     {
         try await TestEnvironment.withPostgres { client in
@@ -17,7 +17,7 @@ struct MemberRepositoryTests {
                 migrations: ArrayMigrations.all,
                 logger: TestEnvironment.logger
             ).run()
-            try await body(PostgresMemberRepository(client: client, logger: TestEnvironment.logger))
+            try await body(MemberRepository(client: client, logger: TestEnvironment.logger))
         }
     }
 

@@ -69,7 +69,7 @@ struct AuthHarness {
             name: .auth,
             needsMasterKey: true,
             migrations: [],
-            build: { router, deps in AuthService.addRoutes(core: core, dependencies: deps, to: router) }
+            build: { deps in AuthService.parts(core: core, dependencies: deps) }
         )
         let app = buildApplication(definition, dependencies: dependencies.dependencies, listener: .internalPort)
         do {

@@ -48,7 +48,7 @@ struct ChunkServiceTests {
                     logger: logger
                 )
             }
-            let repository = PostgresChunkRepository(client: postgres, logger: logger)
+            let repository = ChunkRepository(client: postgres, logger: logger)
             // Two instances scrubbing at the same moment.
             async let first = repository.shardsDueForAudit(limit: 2)
             async let second = repository.shardsDueForAudit(limit: 2)
@@ -78,9 +78,10 @@ struct ChunkServiceTests {
             name: .chunk,
             needsMasterKey: true,
             migrations: [],
-            build: { router, runtime in
-                ChunkController(core: core, authentication: runtime.authentication(verifier)).addRoutes(to: router)
-                return []
+            build: { runtime in
+                ServiceParts(controllers: [
+                    ChunkController(core: core, authentication: runtime.authentication(verifier))
+                ])
             }
         )
         let user = UUID()

@@ -61,8 +61,8 @@ struct CloudHarness {
             name: .cloud,
             needsMasterKey: true,
             migrations: [],
-            build: { router, deps in
-                CloudService.addRoutes(core: core, dependencies: deps, verifier: verifier, to: router)
+            build: { deps in
+                ServiceParts(controllers: CloudService.controllers(core: core, dependencies: deps, verifier: verifier))
             }
         )
         let app = buildApplication(definition, dependencies: dependencies.dependencies, listener: .internalPort)

@@ -44,7 +44,7 @@ struct ObjectDirectoryTests {
     func direct() async throws {
         let root = Self.scratch()
         let store = try ObjectDirectory(root: root, capacity: 1 << 30)
-        let sizes = [ObjectDirectory.directBytes, ObjectDirectory.directBytes + 7, (1 << 20) + 7, (4 << 20) + 28]
+        let sizes = [FileIO.directBytes, FileIO.directBytes + 7, (1 << 20) + 7, (4 << 20) + 28]
         for (index, size) in sizes.enumerated() {
             let data = Self.bytes(size)
             try await store.put(key: "large/\(index)", data: data, sha256: ObjectDirectory.sha256(data))
@@ -52,9 +52,9 @@ struct ObjectDirectoryTests {
             #expect(try await store.get(key: "large/\(index)") == data, "size \(size)")
         }
         // Replacing a large object with a smaller one leaves no bytes of the old one.
-        try await store.put(key: "large/0", data: Self.bytes(ObjectDirectory.directBytes + 1), sha256: nil)
-        try await store.put(key: "large/0", data: Self.bytes(ObjectDirectory.directBytes), sha256: nil)
-        #expect(try await store.get(key: "large/0") == Self.bytes(ObjectDirectory.directBytes))
+        try await store.put(key: "large/0", data: Self.bytes(FileIO.directBytes + 1), sha256: nil)
+        try await store.put(key: "large/0", data: Self.bytes(FileIO.directBytes), sha256: nil)
+        #expect(try await store.get(key: "large/0") == Self.bytes(FileIO.directBytes))
         #expect(store.bytes == Int64(sizes.reduce(0, +)))
     }
 

@@ -50,7 +50,7 @@ struct QuotaLedgerTests {
             let free = UUID()
             #expect(try await ledger.charge(owner: free, bytes: 1 << 40, defaultQuota: nil).quota == nil)
             // What GET /usage reports counts the raw bytes.
-            let usage = try await PostgresNodeRepository(client: client, logger: TestEnvironment.logger)
+            let usage = try await PostgresUserSettingsRepository(client: client, logger: TestEnvironment.logger)
                 .usage(owner: free)
             #expect(usage.bytes == 1 << 40)
         }

@@ -59,12 +59,14 @@ package enum ServiceConformance {
     private static func load(_ definition: ServiceDefinition, _ environment: [String: String]) throws(ConfigError)
         -> ServiceConfig
     {
-        try ServiceConfig.load(
+        let config = try ServiceConfig.load(
             service: definition.name,
             peers: definition.peers,
             needsMasterKey: definition.needsMasterKey,
             environment: environment
         )
+        _ = try definition.prepare(config)
+        return config
     }
 
     /// The migrations create the service's own schema and record every version; a second run changes nothing.
@@ -95,12 +97,19 @@ package enum ServiceConformance {
         }
     }
 
-    /// The service answers the operational routes under its own name.
+    /// The service answers the operational routes under its own name, and each route of `Gateway/openapi.yaml` is
+    /// served by the controller named for its resource (`RouteOwnership`).
     private static func routeProblems(_ definition: ServiceDefinition) async throws -> [String] {
         let deps = try TestDependencies(service: definition.name, peers: definition.peers)
+        let (_, parts) = buildRouterAndServices(
+            definition,
+            assembly: definition.preparedForTests(deps.dependencies.config),
+            dependencies: deps.dependencies
+        )
+        let owned = try RouteOwnership.problems(parts.routes, service: definition.name.rawValue)
         let app = buildApplication(definition, dependencies: deps.dependencies, listener: .internalPort)
         let problems = try await app.test(.router) { client -> [String] in
-            var problems: [String] = []
+            var problems = owned
             try await client.execute(uri: "/health", method: .get) { response in
                 let body = try? JSONDecoder().decode(HealthResponse.self, from: Data(buffer: response.body))
                 if response.status != .ok || body?.service != definition.name.rawValue {

@@ -2,7 +2,9 @@
 // delete, versions, download, share links and folder grants.
 import { h, mount, uid } from "./dom.js";
 import * as fmt from "./format.js";
-import { ApiError, get, post, del, request, fs, readable, whole } from "./api.js";
+import { ApiError, readable } from "./api/errors.js";
+import { get, post, del } from "./api/request.js";
+import { fs, whole } from "./api/filesystem.js";
 import { dialog, formDialog, confirmDialog, field, toast, toastError, errorLine, showError, copyText } from "./ui.js";
 
 /** Whether the signed-in user owns the node (grantees see `access`). */

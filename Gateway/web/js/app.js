@@ -1,7 +1,9 @@
 // The web client's entry: picks the page for the address (share page, sign-in, or a signed-in view) and keeps the
 // header and navigation in step.
 import { $, $$, h, mount } from "./dom.js";
-import { isSignedIn, onSignedOut, signOut, loadUser, readable } from "./api.js";
+import { readable } from "./api/errors.js";
+import { isSignedIn, onSignedOut } from "./api/session.js";
+import { signOut, loadUser } from "./api/auth.js";
 import { parseRoute, filesHref } from "./routes.js";
 import { signInPage, signUpPage } from "./views/auth.js";
 import { filesPage } from "./views/files.js";
@@ -10,7 +12,7 @@ import { trashPage } from "./views/trash.js";
 import { storagePage } from "./views/storage.js";
 import { sharedPage } from "./views/shared.js";
 import { sharePage } from "./views/sharepage.js";
-import { showUnfinished } from "./uploads.js";
+import { showUnfinished } from "./uploads/queue.js";
 import { toastError } from "./ui.js";
 
 const main = $("#main");

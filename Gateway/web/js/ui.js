@@ -1,6 +1,6 @@
 // Shared widgets: toasts, modal dialogs (native <dialog>), confirmations, form dialogs and popup action menus.
 import { h, $, focusables, uid } from "./dom.js";
-import { readable } from "./api.js";
+import { readable } from "./api/errors.js";
 
 /** A short message at the bottom of the screen; errors are announced assertively and stay longer. */
 export function toast(message, { kind = "info", timeout } = {}) {

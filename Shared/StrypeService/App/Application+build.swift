@@ -19,6 +19,7 @@ package func buildApplication(
 ) -> StrypeApplication {
     let (router, parts) = buildRouterAndServices(
         definition,
+        assembly: definition.preparedForTests(dependencies.config),
         dependencies: dependencies,
         readiness: readiness,
         extraRoutes: extraRoutes
@@ -35,10 +36,12 @@ package func buildApplication(
 
 /// The two applications of a service process over one router: the public one (proxied by the gateway) runs the
 /// background work; the internal one, on `INTERNAL_PORT`, is plain HTTP/1 for peers.
-package func buildApplications(_ definition: ServiceDefinition, dependencies: ServiceDependencies)
-    -> (publicApp: StrypeApplication, internalApp: StrypeApplication)
-{
-    let (router, parts) = buildRouterAndServices(definition, dependencies: dependencies)
+package func buildApplications(
+    _ definition: ServiceDefinition,
+    assembly: ServiceDefinition.Assembly,
+    dependencies: ServiceDependencies
+) -> (publicApp: StrypeApplication, internalApp: StrypeApplication) {
+    let (router, parts) = buildRouterAndServices(definition, assembly: assembly, dependencies: dependencies)
     let responder = router.buildResponder()
     let publicApp = makeApplication(
         definition,
@@ -79,9 +82,10 @@ private func makeApplication(
 }
 
 /// The router and the background services (the service's own, and following session revocations), which the
-/// application runs beside its server and stops after it.
+/// application runs beside its server and stops after it; `parts.routes` says which controller serves which route.
 package func buildRouterAndServices(
     _ definition: ServiceDefinition,
+    assembly: ServiceDefinition.Assembly,
     dependencies: ServiceDependencies,
     readiness: [ReadinessCheck]? = nil,
     extraRoutes: (Router<StrypeRequestContext>) -> Void = { _ in }
@@ -90,17 +94,32 @@ package func buildRouterAndServices(
     router.middlewares.add(RequestIDMiddleware())
     router.middlewares.add(HTTPMetricsMiddleware(registry: dependencies.metrics))
     router.middlewares.add(ErrorMiddleware())
-    OperationalController(
-        service: definition.name,
-        version: definition.version,
-        checks: readiness ?? [.postgres(dependencies.postgres), .redis(dependencies.redis)],
-        metrics: dependencies.metrics
-    ).addRoutes(to: router)
+    var parts = assembly(dependencies)
+    var shared: [any RouteController] = [
+        OperationalController(
+            service: definition.name,
+            version: definition.version,
+            checks: readiness ?? [.postgres(dependencies.postgres), .redis(dependencies.redis)],
+            metrics: dependencies.metrics
+        )
+    ]
     if dependencies.config.peers[.auth] != nil {
-        WhoAmIController(authentication: dependencies.authentication(dependencies.makeVerifier())).addRoutes(to: router)
+        shared.append(WhoAmIController(authentication: dependencies.authentication(dependencies.makeVerifier())))
     }
-    var parts = definition.assemble(router, dependencies)
+    for controller in shared + parts.controllers { parts.routes.mount(controller, on: router) }
     extraRoutes(router)
     parts.services.insert(RevocationFollower(dependencies: dependencies), at: 0)
     return (router, parts)
+}
+
+extension ServiceDefinition {
+    /// The assembly from settings that the caller (a test) knows to be valid; `ServiceMain` prepares its own at start,
+    /// where a bad value is exit 78.
+    package func preparedForTests(_ config: ServiceConfig) -> Assembly {
+        do {
+            return try prepare(config)
+        } catch {
+            preconditionFailure("\(name.rawValue): the settings of a test are invalid: \(error)")
+        }
+    }
 }

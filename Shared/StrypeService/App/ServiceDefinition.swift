@@ -3,8 +3,11 @@ import HummingbirdCore
 import ServiceLifecycle
 import StrypeCore
 
-/// What makes one service different from another: its name, its peers, its migrations and its routes.
+/// What makes one service different from another: its name, its peers, its migrations, its settings and its routes.
 package struct ServiceDefinition: Sendable {
+    /// Builds a service's parts from the process's clients, with its settings already parsed.
+    package typealias Assembly = @Sendable (ServiceDependencies) -> ServiceParts
+
     package let name: ServiceName
     package let version: String
     /// The services this one calls; their `<NAME>_URL` variables are required.
@@ -16,20 +19,21 @@ package struct ServiceDefinition: Sendable {
     /// zeroes, a third of array's CPU in a download. The others return large blocks to the system.
     package let keepsLargeBuffers: Bool
     package let migrations: [Migration]
-    /// Checks the service's own environment variables at start; a `ConfigError` stops the process like any other.
-    package let validateEnvironment: @Sendable (EnvironmentReader) throws(ConfigError) -> Void
-    /// Adds the service's own routes to the router and returns the background work and the server's channel.
-    package let assemble: @Sendable (Router<StrypeRequestContext>, ServiceDependencies) -> ServiceParts
+    /// Parses the service's own settings, once, at start (a `ConfigError` stops the process with exit 78), and
+    /// returns what builds the service from them.
+    package let prepare: @Sendable (ServiceConfig) throws(ConfigError) -> Assembly
 
-    package init(
+    /// A service with settings of its own: `settings` reads them from the configuration, `build` makes the
+    /// controllers and background work from them.
+    package init<Settings: Sendable>(
         name: ServiceName,
         version: String = StrypeVersion.current,
         peers: [ServiceName] = [],
         needsMasterKey: Bool = false,
         keepsLargeBuffers: Bool = false,
         migrations: [Migration],
-        validateEnvironment: @escaping @Sendable (EnvironmentReader) throws(ConfigError) -> Void = { _ in },
-        build: @escaping @Sendable (Router<StrypeRequestContext>, ServiceDependencies) -> [any Service] = { _, _ in [] }
+        settings: @escaping @Sendable (ServiceConfig) throws(ConfigError) -> Settings,
+        build: @escaping @Sendable (ServiceDependencies, Settings) -> ServiceParts
     ) {
         self.name = name
         self.version = version
@@ -37,36 +41,45 @@ package struct ServiceDefinition: Sendable {
         self.needsMasterKey = needsMasterKey
         self.keepsLargeBuffers = keepsLargeBuffers
         self.migrations = migrations
-        self.validateEnvironment = validateEnvironment
-        self.assemble = { router, dependencies in ServiceParts(services: build(router, dependencies)) }
+        self.prepare = { config throws(ConfigError) in
+            let settings = try settings(config)
+            return { dependencies in build(dependencies, settings) }
+        }
     }
 
-    /// A service whose server is more than plain HTTP/1 (array upgrades agents to WebSocket).
+    /// A service without settings of its own (the shared runtime's tests).
     package init(
         name: ServiceName,
         peers: [ServiceName] = [],
-        keepsLargeBuffers: Bool = false,
+        needsMasterKey: Bool = false,
         migrations: [Migration],
-        validateEnvironment: @escaping @Sendable (EnvironmentReader) throws(ConfigError) -> Void = { _ in },
-        assemble: @escaping @Sendable (Router<StrypeRequestContext>, ServiceDependencies) -> ServiceParts
+        build: @escaping Assembly = { _ in ServiceParts() }
     ) {
-        self.name = name
-        self.version = StrypeVersion.current
-        self.peers = peers
-        self.needsMasterKey = false
-        self.keepsLargeBuffers = keepsLargeBuffers
-        self.migrations = migrations
-        self.validateEnvironment = validateEnvironment
-        self.assemble = assemble
+        self.init(
+            name: name,
+            peers: peers,
+            needsMasterKey: needsMasterKey,
+            migrations: migrations,
+            settings: { _ in () },
+            build: { dependencies, _ in build(dependencies) }
+        )
     }
 }
 
-/// What a service adds beside its routes: background work, and how its server speaks.
+/// What a service consists of: the controllers of its routes, its background work, and how its server speaks.
 package struct ServiceParts: Sendable {
+    package var controllers: [any RouteController]
     package var services: [any Service]
     package var server: HTTPServerBuilder
+    /// Which controller serves which route, filled as the runtime mounts `controllers`.
+    package var routes = RouteTable()
 
-    package init(services: [any Service] = [], server: HTTPServerBuilder = .http1()) {
+    package init(
+        controllers: [any RouteController] = [],
+        services: [any Service] = [],
+        server: HTTPServerBuilder = .http1()
+    ) {
+        self.controllers = controllers
         self.services = services
         self.server = server
     }

@@ -23,6 +23,7 @@ package enum ServiceMain {
             MemoryTuning.returnLargeBuffers()
         }
         let config: ServiceConfig
+        let assembly: ServiceDefinition.Assembly
         do {
             config = try ServiceConfig.load(
                 service: definition.name,
@@ -30,7 +31,7 @@ package enum ServiceMain {
                 needsMasterKey: definition.needsMasterKey,
                 environment: environment
             )
-            try definition.validateEnvironment(config.environment)
+            assembly = try definition.prepare(config)
         } catch {
             FileHandle.standardError.write(Data("\(definition.name.rawValue): configuration error: \(error)\n".utf8))
             exit(configurationExitCode)
@@ -45,7 +46,7 @@ package enum ServiceMain {
         }
         let logger = Logger(label: "cloudstrype.\(definition.name.rawValue)")
         do {
-            try await serve(definition, config: config, logger: logger)
+            try await serve(definition, assembly: assembly, config: config, logger: logger)
             logger.info("stopped")
         } catch {
             logger.critical("service failed", metadata: ["error": "\(error)"])
@@ -54,7 +55,12 @@ package enum ServiceMain {
     }
 
     /// Connects the clients, migrates under the startup deadline, and runs the server with graceful shutdown.
-    package static func serve(_ definition: ServiceDefinition, config: ServiceConfig, logger: Logger) async throws {
+    package static func serve(
+        _ definition: ServiceDefinition,
+        assembly: ServiceDefinition.Assembly,
+        config: ServiceConfig,
+        logger: Logger
+    ) async throws {
         let postgres = try PostgresFactory.makeClient(
             url: config.database,
             poolSize: config.databasePoolSize,
@@ -73,7 +79,7 @@ package enum ServiceMain {
             // reloaded) refuses session tokens with 503 rather than trusting an empty list.
             failClosedRevocations: true
         )
-        let applications = buildApplications(definition, dependencies: dependencies)
+        let applications = buildApplications(definition, assembly: assembly, dependencies: dependencies)
         var app = applications.publicApp
         let migrator = Migrator(
             client: postgres,

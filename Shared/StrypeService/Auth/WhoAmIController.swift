@@ -3,7 +3,7 @@ import Hummingbird
 import StrypeCore
 
 /// `GET /whoami` on every service that verifies tokens: the caller as this service sees them, verified locally.
-package struct WhoAmIController: Sendable {
+package struct WhoAmIController: RouteController {
     package let authentication: AuthenticationMiddleware
 
     package init(authentication: AuthenticationMiddleware) {

@@ -5,7 +5,7 @@ import Prometheus
 import StrypeCore
 
 /// `GET /health`, `GET /ready` and `GET /metrics`, the same on every service.
-package struct OperationalController: Sendable {
+package struct OperationalController: RouteController {
     package let service: ServiceName
     package let version: String
     package let checks: [ReadinessCheck]

@@ -1,6 +1,6 @@
 // Sign-in and sign-up pages.
 import { h, mount } from "../dom.js";
-import { signIn, signUp } from "../api.js";
+import { signIn, signUp } from "../api/auth.js";
 import { field, errorLine, showError } from "../ui.js";
 
 function page(main, title, form, footer, notice) {

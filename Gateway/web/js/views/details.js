@@ -2,7 +2,10 @@
 // accounts and array members, and their health): the picture of what Cloudstrype does with a file.
 import { h, mount } from "../dom.js";
 import * as fmt from "../format.js";
-import { get, fs, readable } from "../api.js";
+import { readable } from "../api/errors.js";
+import { get } from "../api/request.js";
+import { fs } from "../api/filesystem.js";
+import { cloud, array } from "../api/storage.js";
 import { filesHref, parentPath } from "../routes.js";
 import * as actions from "../actions.js";
 
@@ -26,8 +29,8 @@ export async function detailsPage(main, route) {
   document.title = `${node.name} · Cloudstrype`;
   // The user's storage, to name the backends that hold shards (a grantee may not see the owner's).
   const [accounts, members] = await Promise.all([
-    get("/api/cloud/accounts").then((r) => r.items).catch(() => []),
-    get("/api/array/members").then((r) => r.items).catch(() => []),
+    get(cloud("/accounts")).then((r) => r.items).catch(() => []),
+    get(array("/members")).then((r) => r.items).catch(() => []),
   ]);
   const backends = new Map();
   for (const account of accounts) backends.set(`cloud:${account.id}`, { name: account.name, kind: "Cloud account", detail: account.bucket ? `${account.provider} · ${account.bucket}` : account.provider, healthy: account.health === "healthy", state: account.health });

@@ -1,7 +1,9 @@
 // Folders other users shared with me (grants), opened by id in the file browser.
 import { h, mount } from "../dom.js";
 import * as fmt from "../format.js";
-import { get, fs, readable } from "../api.js";
+import { readable } from "../api/errors.js";
+import { get } from "../api/request.js";
+import { fs } from "../api/filesystem.js";
 import { sharedFolderHref } from "../routes.js";
 
 export async function sharedPage(main) {

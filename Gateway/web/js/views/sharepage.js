@@ -1,11 +1,13 @@
 // The anonymous page a share link opens (/s/<token>): what the link names, and its download.
 import { h, mount } from "../dom.js";
 import * as fmt from "../format.js";
-import { get, readable } from "../api.js";
+import { readable } from "../api/errors.js";
+import { get } from "../api/request.js";
+import { fs } from "../api/filesystem.js";
 
 export async function sharePage(main, token) {
   document.title = "Shared with you · Cloudstrype";
-  const base = `/api/filesystem/s/${encodeURIComponent(token)}`;
+  const base = fs(`/s/${encodeURIComponent(token)}`);
   const card = h("section", { class: "card share-card", "aria-labelledby": "share-title" }, h("p", { class: "muted" }, "Loading…"));
   mount(main, h("div", { class: "share-page" },
     h("div", { class: "auth-brand" }, h("img", { src: "/favicon.svg", alt: "", width: "40", height: "40" }), h("span", {}, "Cloudstrype")),

@@ -3,7 +3,11 @@
 // and register the desktop agent.
 import { h, svg, mount, uid } from "../dom.js";
 import * as fmt from "../format.js";
-import { get, post, put, del, fs, readable, currentUser } from "../api.js";
+import { readable } from "../api/errors.js";
+import { currentUser } from "../api/session.js";
+import { get, post, put, del } from "../api/request.js";
+import { fs } from "../api/filesystem.js";
+import { cloud, array } from "../api/storage.js";
 import { confirmDialog, field, errorLine, showError, toast, copyText } from "../ui.js";
 
 export async function storagePage(main) {
@@ -109,7 +113,7 @@ async function loadPolicy(el) {
 async function loadAccounts(el) {
   let items;
   try {
-    ({ items } = await get("/api/cloud/accounts"));
+    ({ items } = await get(cloud("/accounts")));
   } catch (error) {
     mount(el, h("p", { class: "form-error", role: "alert" }, readable(error)));
     return;
@@ -135,7 +139,7 @@ async function loadAccounts(el) {
         onclick: async () => {
           const done = await confirmDialog(`Remove “${account.name}”?`,
             "Cloudstrype stops using this account. Objects already in the bucket stay there; chunks that had shards on it are repaired onto your other storage.",
-            { confirmLabel: "Remove", danger: true, run: () => del(`/api/cloud/accounts/${account.id}`) });
+            { confirmLabel: "Remove", danger: true, run: () => del(cloud(`/accounts/${account.id}`)) });
           if (done) {
             toast(`Removed ${account.name}.`);
             await loadAccounts(el);
@@ -163,7 +167,7 @@ function addAccountForm(onAdded) {
       button.disabled = true;
       button.textContent = "Checking the bucket…";
       try {
-        const account = await post("/api/cloud/accounts", body);
+        const account = await post(cloud("/accounts"), body);
         form.reset();
         form.elements.path_style.checked = true;
         toast(`Added ${account.name}: the bucket answered.`);
@@ -198,7 +202,7 @@ function addAccountForm(onAdded) {
 async function loadMembers(el) {
   let items;
   try {
-    ({ items } = await get("/api/array/members"));
+    ({ items } = await get(array("/members")));
   } catch (error) {
     mount(el, h("p", { class: "form-error", role: "alert" }, readable(error)));
     return;
@@ -227,7 +231,7 @@ async function loadMembers(el) {
         onclick: async () => {
           const done = await confirmDialog(`Remove “${member.name}”?`,
             "The agent is disconnected and its token stops working. Chunks with shards on it are repaired onto your other storage.",
-            { confirmLabel: "Remove", danger: true, run: () => del(`/api/array/members/${member.id}`) });
+            { confirmLabel: "Remove", danger: true, run: () => del(array(`/members/${member.id}`)) });
           if (done) {
             toast(`Removed ${member.name}.`);
             await loadMembers(el);

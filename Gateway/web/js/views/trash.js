@@ -1,7 +1,9 @@
 // The trash: what was deleted, latest first, with restore and delete-for-good.
 import { h, mount } from "../dom.js";
 import * as fmt from "../format.js";
-import { get, post, del, fs, readable } from "../api.js";
+import { readable } from "../api/errors.js";
+import { get, post, del } from "../api/request.js";
+import { fs } from "../api/filesystem.js";
 import { confirmDialog, toast, toastError } from "../ui.js";
 import { parentPath } from "../routes.js";
 

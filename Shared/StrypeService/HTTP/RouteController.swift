@@ -1,0 +1,34 @@
+import Hummingbird
+
+/// The routes of one URL prefix, and nothing else: the unit a service is routed by (one controller per prefix, named
+/// for it, so the file list reads as the route table).
+package protocol RouteController: Sendable {
+    func addRoutes(to router: Router<StrypeRequestContext>)
+}
+
+/// Which controller serves each route, recorded as the controllers are mounted; the route-table test compares it with
+/// `Gateway/openapi.yaml`.
+package struct RouteTable: Sendable {
+    /// One route and the type that serves it.
+    package struct Entry: Sendable, Hashable, CustomStringConvertible {
+        package var controller: String
+        package var method: String
+        package var path: String
+
+        package var description: String { "\(method) \(path) → \(controller)" }
+    }
+
+    package private(set) var entries: [Entry] = []
+
+    package init() {}
+
+    /// Adds `controller`'s routes to `router` and records them under its type's name.
+    package mutating func mount(_ controller: any RouteController, on router: Router<StrypeRequestContext>) {
+        let before = Set(router.routes.map(\.description))
+        controller.addRoutes(to: router)
+        let name = String(describing: type(of: controller))
+        for route in router.routes where !before.contains(route.description) {
+            entries.append(Entry(controller: name, method: route.method.rawValue, path: route.path.description))
+        }
+    }
+}
