@@ -134,20 +134,17 @@ struct ArrayCore: Sendable {
         let found = try await members.find(id: id)
         if principal.isService, let found { servedMembers.put(id, found) }
         guard let member = found, !member.removed,
-            principal.isService || member.shared || member.ownerID == principal.userID
+            BackendAccess.mayUse(ownerID: member.ownerID, shared: member.shared, by: principal)
         else { throw APIError.notFound("no such member") }
         return member
     }
 
-    /// The key an object is stored under: users writing to a shared member they do not own get a namespace of
-    /// their own, so they can never reach each other's objects there.
+    /// The key an object is stored under (`BackendAccess.storedKey`), checked before and after the namespace.
     func storedKey(_ key: String, on member: MemberRecord, for principal: Principal) throws -> String {
         if let problem = StorageKey.problem(with: key) { throw APIError.invalidField("key", problem) }
-        if principal.isService || member.ownerID == principal.userID { return key }
-        guard let user = principal.userID else { throw APIError.forbidden("no user in this token") }
-        let namespaced = "users/\(user.uuidString.lowercased())/\(key)"
-        if let problem = StorageKey.problem(with: namespaced) { throw APIError.invalidField("key", problem) }
-        return namespaced
+        let stored = try BackendAccess.storedKey(key, ownerID: member.ownerID, for: principal)
+        if let problem = StorageKey.problem(with: stored) { throw APIError.invalidField("key", problem) }
+        return stored
     }
 
     /// Whether each member is connected to some instance now.

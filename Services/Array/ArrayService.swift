@@ -65,11 +65,11 @@ enum ArrayService {
         return ServiceParts(
             controllers: [
                 MembersController(core: core, authentication: authentication, agents: validator),
-                ObjectsController(core: core, authentication: authentication),
+                ObjectsController(objects: MemberObjects(core: core), authentication: authentication),
                 AuditController(core: core, authentication: authentication),
                 AgentSocketController(),
                 FrameRelayController(core: core, authentication: authentication),
-                SeedController(core: core, authentication: authentication),
+                SeedController(backends: MemberSeeds(core: core), authentication: authentication),
             ],
             services: [ConnectionCloser(core: core, subscriber: dependencies.subscriber())],
             server: endpoint.serverBuilder()

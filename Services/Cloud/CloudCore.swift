@@ -122,19 +122,15 @@ struct CloudCore: Sendable {
     /// users' accounts are not even confirmed to exist.
     func usableAccount(_ id: UUID, by principal: Principal, managing: Bool = false) async throws -> AccountRecord {
         guard let account = try await accounts.find(id: id),
-            principal.isService || account.shared || account.ownerID == principal.userID
+            BackendAccess.mayUse(ownerID: account.ownerID, shared: account.shared, by: principal)
                 || (managing && principal.isAdmin)
         else { throw APIError.notFound("no such account") }
         return account
     }
 
-    /// The stored key of a caller's object: users writing to a shared account they do not own get a namespace of
-    /// their own, so they can never reach each other's objects there.
+    /// The stored key of a caller's object (`BackendAccess.storedKey`).
     func storedKey(_ key: String, in account: AccountRecord, for principal: Principal) throws -> String {
-        let key = try ObjectKey.validate(key)
-        if principal.isService || account.ownerID == principal.userID { return key }
-        guard let user = principal.userID else { throw APIError.forbidden("no user in this token") }
-        return "users/\(user.uuidString.lowercased())/\(key)"
+        try BackendAccess.storedKey(try ObjectKey.validate(key), ownerID: account.ownerID, for: principal)
     }
 }
 

@@ -65,8 +65,8 @@ enum CloudService {
         let authentication = dependencies.authentication(verifier ?? dependencies.makeVerifier())
         return [
             AccountsController(core: core, authentication: authentication),
-            ObjectsController(core: core, authentication: authentication),
-            SeedController(core: core, authentication: authentication),
+            ObjectsController(objects: AccountObjects(core: core), authentication: authentication),
+            SeedController(backends: AccountSeeds(core: core), authentication: authentication),
         ]
     }
 }

@@ -251,7 +251,7 @@ struct Transfers: Sendable {
         }
     }
 
-    /// The bytes `range` (inclusive) of a file made of `parts`, written in order while up to `window` chunks are
+    /// The bytes `range` (inclusive) of a file made of `parts`, written in order while up to `readAheadBytes` are
     /// fetched ahead.
     func download(parts: [ChunkPart], range: ClosedRange<Int64>, owner: UUID) -> ResponseBody {
         var pieces: [(part: ChunkPart, within: ClosedRange<Int64>?)] = []

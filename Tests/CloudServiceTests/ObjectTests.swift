@@ -49,7 +49,7 @@ extension CloudTests {
                             .put,
                             path,
                             bytes: bytes,
-                            headers: [ObjectsController.sha256Header: Self.sha256(bytes)],
+                            headers: [ObjectsController<AccountObjects>.sha256Header: Self.sha256(bytes)],
                             token: token
                         )
                         #expect(put.status == .created, "\(account.provider) \(size): \(put.text)")
@@ -103,7 +103,7 @@ extension CloudTests {
                         .put,
                         path,
                         bytes: bytes,
-                        headers: [ObjectsController.sha256Header: Self.sha256(Self.random(10))],
+                        headers: [ObjectsController<AccountObjects>.sha256Header: Self.sha256(Self.random(10))],
                         token: token
                     )
                     #expect(
@@ -115,7 +115,7 @@ extension CloudTests {
                         .put,
                         path,
                         bytes: bytes,
-                        headers: [ObjectsController.sha256Header: "xyz"],
+                        headers: [ObjectsController<AccountObjects>.sha256Header: "xyz"],
                         token: token
                     )
                     #expect(notHex.status == .badRequest)

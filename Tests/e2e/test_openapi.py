@@ -35,6 +35,15 @@ SHARED_CONTROLLERS = {
     "Shared/StrypeService/HTTP/OperationalController.swift": SERVICES,
     # Only services with an auth peer (AUTH_URL) verify tokens themselves, so auth has no /whoami.
     "Shared/StrypeService/Auth/WhoAmIController.swift": [name for name in SERVICES if name != "auth"],
+    # The seed's chunk routes, over cloud accounts and array members alike.
+    "Shared/StrypeService/Storage/SeedController.swift": ["cloud", "array"],
+}
+# The shared object routes, mounted where each service's conformance says (`static let route = "..."`).
+MOUNTED_CONTROLLERS = {
+    "Shared/StrypeService/Storage/ObjectsController.swift": {
+        "cloud": "Services/Cloud/AccountObjects.swift",
+        "array": "Services/Array/MemberObjects.swift",
+    },
 }
 
 # `.name(arguments)`, with one level of parentheses inside the arguments (`RoleMiddleware(Role.admin)`).
@@ -203,6 +212,12 @@ def test_every_registered_route_is_documented():
     for relative, services in SHARED_CONTROLLERS.items():
         for method, path in registered_routes((ROOT / relative).read_text(), relative):
             code |= {(method, template(f"/api/{service}{path}")) for service in services}
+    for relative, mounts in MOUNTED_CONTROLLERS.items():
+        for service, conformance in mounts.items():
+            route = re.search(r'static let route = ("[^"]*")', (ROOT / conformance).read_text()).group(1)
+            source = re.sub(r"RouterPath\(\w+\.route\)", route, (ROOT / relative).read_text())
+            for method, path in registered_routes(source, relative):
+                code.add((method, template(f"/api/{service}{path}")))
     assert code >= EXCLUDED, f"exclusions no longer registered: {sorted(EXCLUDED - code)}"
     documented = {(method.upper(), template(path)) for path, method, _, _ in operations()}
     public = code - EXCLUDED

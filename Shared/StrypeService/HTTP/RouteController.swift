@@ -22,11 +22,12 @@ package struct RouteTable: Sendable {
 
     package init() {}
 
-    /// Adds `controller`'s routes to `router` and records them under its type's name.
+    /// Adds `controller`'s routes to `router` and records them under its type's name (without generic arguments: the
+    /// shared `ObjectsController<AccountObjects>` is the objects controller).
     package mutating func mount(_ controller: any RouteController, on router: Router<StrypeRequestContext>) {
         let before = Set(router.routes.map(\.description))
         controller.addRoutes(to: router)
-        let name = String(describing: type(of: controller))
+        let name = String(String(describing: type(of: controller)).prefix { $0 != "<" })
         for route in router.routes where !before.contains(route.description) {
             entries.append(Entry(controller: name, method: route.method.rawValue, path: route.path.description))
         }
