@@ -52,8 +52,6 @@ struct ArrayCore: Sendable {
     static let closeChannel = "array:members-closed"
     /// Agent tokens revoked at auth.
     static let agentRevokedChannel = "auth:agents-revoked"
-    /// Marks a request already forwarded once, so instances never bounce it between them.
-    static let forwardedHeader = "X-Strype-Forwarded"
 
     /// Sends a request to a member wherever it is connected: here, or through the instance that holds it.
     func exchange(
@@ -86,7 +84,6 @@ struct ArrayCore: Sendable {
         var headers = HTTPHeaders()
         headers.add(name: "Authorization", value: "Bearer \(try await serviceTokens.token())")
         headers.add(name: "Content-Type", value: "application/octet-stream")
-        headers.add(name: Self.forwardedHeader, value: "1")
         let response: HTTPClientResponse
         do {
             response = try await ServiceClient(baseURL: instance, http: http).send(

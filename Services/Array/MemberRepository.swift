@@ -359,9 +359,7 @@ struct MemberRepository: Sendable {
             """,
             logger: logger
         )
-        var holders: [(UUID, String)] = []
-        for try await row in rows.decode((UUID, String).self) { holders.append(row) }
-        return holders.map { (memberID: $0.0, key: $0.1) }
+        return try await rows.decode((UUID, String).self).collected().map { (memberID: $0.0, key: $0.1) }
     }
 
     private func records(_ rows: PostgresRowSequence) async throws -> [MemberRecord] {

@@ -57,9 +57,7 @@ struct AgentTokenRepository: Sendable {
             "UPDATE auth.agent_tokens SET revoked_at = now() WHERE user_id = \(userID) AND revoked_at IS NULL RETURNING id",
             logger: logger
         )
-        var ids: [UUID] = []
-        for try await id in rows.decode(UUID.self) { ids.append(id) }
-        return ids
+        return try await rows.decode(UUID.self).collected()
     }
 
     func revokedIDs(since date: Date) async throws -> [UUID] {
@@ -67,9 +65,7 @@ struct AgentTokenRepository: Sendable {
             "SELECT id FROM auth.agent_tokens WHERE revoked_at > \(date)",
             logger: logger
         )
-        var ids: [UUID] = []
-        for try await id in rows.decode(UUID.self) { ids.append(id) }
-        return ids
+        return try await rows.decode(UUID.self).collected()
     }
 
     func use(tokenDigest: Data) async throws -> (token: AgentTokenRecord, user: UserRecord)? {
@@ -102,10 +98,8 @@ struct AgentTokenRepository: Sendable {
     }
 
     private static func records(_ rows: PostgresRowSequence) async throws -> [AgentTokenRecord] {
-        var records: [AgentTokenRecord] = []
-        for try await row in rows.decode((UUID, UUID, String, Date, Date?).self) {
-            records.append(AgentTokenRecord(id: row.0, userID: row.1, name: row.2, createdAt: row.3, lastUsedAt: row.4))
+        return try await rows.decode((UUID, UUID, String, Date, Date?).self).collected().map { row in
+            AgentTokenRecord(id: row.0, userID: row.1, name: row.2, createdAt: row.3, lastUsedAt: row.4)
         }
-        return records
     }
 }

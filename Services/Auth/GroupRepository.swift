@@ -88,16 +88,15 @@ struct GroupRepository: Sendable {
             """,
             logger: logger
         )
-        var groups: [GroupSummary] = []
-        for try await (id, name) in rows.decode((UUID, String).self) { groups.append(GroupSummary(id: id, name: name)) }
-        return groups
+        return try await rows.decode((UUID, String).self).collected().map { (id, name) in
+            GroupSummary(id: id, name: name)
+        }
     }
 
     private static func groups(_ rows: PostgresRowSequence) async throws -> [GroupResponse] {
-        var groups: [GroupResponse] = []
-        for try await (id, name, created, members) in rows.decode((UUID, String, Date, [UUID]).self) {
-            groups.append(GroupResponse(id: id, name: name, members: members, createdAt: created))
+        return try await rows.decode((UUID, String, Date, [UUID]).self).collected().map {
+            (id, name, created, members) in
+            GroupResponse(id: id, name: name, members: members, createdAt: created)
         }
-        return groups
     }
 }

@@ -74,10 +74,9 @@ struct InvitationRepository: Sendable {
     }
 
     private static func records(_ rows: PostgresRowSequence) async throws -> [InvitationRecord] {
-        var records: [InvitationRecord] = []
-        for try await (id, email, created, expires, used) in rows.decode((UUID, String?, Date, Date, Date?).self) {
-            records.append(InvitationRecord(id: id, email: email, createdAt: created, expiresAt: expires, usedAt: used))
+        return try await rows.decode((UUID, String?, Date, Date, Date?).self).collected().map {
+            (id, email, created, expires, used) in
+            InvitationRecord(id: id, email: email, createdAt: created, expiresAt: expires, usedAt: used)
         }
-        return records
     }
 }

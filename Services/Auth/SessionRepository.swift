@@ -117,8 +117,6 @@ struct SessionRepository: Sendable {
             "SELECT DISTINCT family_id FROM auth.refresh_tokens WHERE revoked_at > \(date)",
             logger: logger
         )
-        var families: [UUID] = []
-        for try await family in rows.decode(UUID.self) { families.append(family) }
-        return families
+        return try await rows.decode(UUID.self).collected()
     }
 }

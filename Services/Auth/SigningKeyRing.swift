@@ -136,11 +136,10 @@ final class SigningKeyRing: Sendable {
             """,
             logger: logger
         )
-        var keys: [KeyRow] = []
-        for try await (kid, sealed, created, retired) in rows.decode((String, Data, Date, Date?).self) {
-            keys.append(KeyRow(kid: kid, sealed: Array(sealed), createdAt: created, retiredAt: retired))
+        return try await rows.decode((String, Data, Date, Date?).self).collected().map {
+            (kid, sealed, created, retired) in
+            KeyRow(kid: kid, sealed: Array(sealed), createdAt: created, retiredAt: retired)
         }
-        return keys
     }
 
     private func insertKey(on connection: PostgresConnection) async throws -> String {

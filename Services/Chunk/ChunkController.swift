@@ -66,26 +66,50 @@ struct ChunkController: RouteController {
             )
         }
         let chunk = try await core.storeSlots.withLock {
-            let body = try await Self.collect(request, limit: ChunkCore.maximumChunkSize + (1 << 20))
-            let form: MultipartForm
-            do {
-                form = try MultipartForm(body, boundary: boundary)
-            } catch {
-                throw APIError.badRequest("malformed form: \(error)", code: "malformed_form")
-            }
-            guard let data = form.part("data") else {
-                throw APIError.invalidField("data", "the data part is required")
-            }
-            guard data.body.count <= ChunkCore.maximumChunkSize else { throw Self.tooLarge }
+            let form = try await Self.form(request, boundary: boundary)
+            guard let data = form.data else { throw APIError.invalidField("data", "the data part is required") }
             return try await core.store(
-                Array(data.body),
+                data,
                 owner: owner,
-                durability: try Self.durability(form.text("durability")),
-                encryption: try Self.encryption(form.text("encryption")),
+                durability: try Self.durability(form.fields["durability"]),
+                encryption: try Self.encryption(form.fields["encryption"]),
                 chargingOwner: !isService
             )
         }
         return EditedResponse(status: .created, response: chunk.response(health: "healthy"))
+    }
+
+    /// A form's `data` part (at most a chunk: 413 past it) and its text fields, read as they stream in.
+    private static func form(_ request: Request, boundary: String) async throws -> (
+        data: [UInt8]?, fields: [String: String]
+    ) {
+        // As a whole body, a form is at most a chunk and a little more for its fields.
+        _ = try request.declaredLength(atMost: Int64(ChunkCore.maximumChunkSize + (1 << 20)), tooLarge.message)
+        let reader = MultipartReader(request.body.makeAsyncIterator(), boundary: boundary)
+        var (data, fields): ([UInt8]?, [String: String]) = (nil, [:])
+        do {
+            while let event = try await reader.next() {
+                guard case .part(let headers) = event, let name = headers.name else { continue }
+                guard name == "data" else {
+                    guard fields.count < 16 else {
+                        throw APIError.badRequest("a chunk's form has at most 16 fields", code: "malformed_form")
+                    }
+                    fields[name] = try await reader.text(limit: 64 << 10).trimmingCharacters(
+                        in: .whitespacesAndNewlines
+                    )
+                    continue
+                }
+                var bytes: [UInt8] = []
+                for try await piece in reader.partBody() {
+                    guard bytes.count + piece.readableBytes <= ChunkCore.maximumChunkSize else { throw tooLarge }
+                    bytes += piece.readableBytesView
+                }
+                data = data ?? bytes
+            }
+        } catch let error as MultipartMalformed {
+            throw APIError.badRequest("malformed form: \(error)", code: "malformed_form")
+        }
+        return (data, fields)
     }
 
     /// `GET /{chunk_id}` → the plaintext, or with a single `Range` → 206.

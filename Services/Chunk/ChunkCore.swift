@@ -35,15 +35,15 @@ struct ChunkCore: Sendable {
     static let defaultDurability = DurabilitySpec.replicas(2)
 
     /// Encrypts, cuts and places a chunk; every shard is on its backend before the chunk is recorded.
-    func store(
+    private func place(
         _ plaintext: consuming [UInt8],
-        owner: UUID,
-        durability: DurabilitySpec,
-        encryption: EncryptionSpec,
-        id: String? = nil,
-        charged: Bool = false,
-        hashingPlaintext: Bool = true
+        for owner: UUID,
+        as spec: (durability: DurabilitySpec, encryption: EncryptionSpec),
+        id: String?,
+        charged: Bool,
+        hashingPlaintext: Bool
     ) async throws -> ChunkRecord {
+        let (durability, encryption) = spec
         let chunkID = id ?? ChunkID.generate()
         let started = ContinuousClock.now
         let size = plaintext.count
@@ -137,8 +137,8 @@ struct ChunkCore: Sendable {
         return record
     }
 
-    /// `store`, charging the owner when `chargingOwner` (a user sent the chunk directly; what a service stores is a
-    /// file's, which filesystem counts): the size is charged to the user's quota first (413 `quota_exceeded` when it
+    /// Stores a chunk (`place`), charging the owner when `chargingOwner` (a user sent the chunk directly; what a
+    /// service stores is a file's, which filesystem counts): the size is charged to the user's quota first (413 `quota_exceeded` when it
     /// does not fit, before anything is written), refunded when the store fails, and the chunk is recorded as
     /// charged so that deleting it refunds it.
     func store(
@@ -151,24 +151,25 @@ struct ChunkCore: Sendable {
     ) async throws -> ChunkRecord {
         guard chargingOwner else {
             // What a service stores is part of a file, which has its own SHA-256 (see migration 5).
-            return try await store(
+            return try await place(
                 consume plaintext,
-                owner: owner,
-                durability: durability,
-                encryption: encryption,
+                for: owner,
+                as: (durability, encryption),
                 id: id,
+                charged: false,
                 hashingPlaintext: false
             )
         }
         let size = Int64(plaintext.count)
         try await quota.charge(owner: owner, bytes: size)
         do {
-            return try await store(
+            return try await place(
                 consume plaintext,
-                owner: owner,
-                durability: durability,
-                encryption: encryption,
-                charged: true
+                for: owner,
+                as: (durability, encryption),
+                id: nil,
+                charged: true,
+                hashingPlaintext: true
             )
         } catch {
             await refund(owner: owner, bytes: size)

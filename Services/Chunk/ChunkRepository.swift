@@ -204,9 +204,7 @@ struct ChunkRepository: Sendable {
             "SELECT DISTINCT chunk_id FROM chunk.shards WHERE state = 'lost' LIMIT \(limit)",
             logger: logger
         )
-        var ids: [String] = []
-        for try await id in rows.decode(String.self) { ids.append(id) }
-        return ids
+        return try await rows.decode(String.self).collected()
     }
 
     func markLost(on backend: BackendRef, reason: String) async throws -> Int {

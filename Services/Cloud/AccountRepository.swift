@@ -251,9 +251,7 @@ struct AccountRepository: Sendable {
             """,
             logger: logger
         )
-        var locations: [(UUID, Int64, String)] = []
-        for try await row in rows.decode((UUID, Int64, String).self) { locations.append(row) }
-        return locations.map { ($0.0, $0.1, $0.2) }
+        return try await rows.decode((UUID, Int64, String).self).collected().map { ($0.0, $0.1, $0.2) }
     }
 
     private func records(_ rows: PostgresRowSequence) async throws -> [AccountRecord] {

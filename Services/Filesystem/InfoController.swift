@@ -123,21 +123,21 @@ struct InfoController: RouteController {
     /// `DELETE /info/{id}` → 204, to the trash (the owner's, also when a grantee deletes); `?purge=true` deletes it
     /// (and its chunks) for good, from the trash too: the owner only.
     @Sendable func delete(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
-        let owner = try FileInput.caller(context)
+        let caller = try FileInput.caller(context)
         let id = try context.uuidParameter("id", resource: "file")
         let purge = request.uri.queryParameters.get("purge") == "true"
-        guard let node = try await core.nodes.findAny(owner: owner, id: id) else {
-            let reached = try await core.access.reach(id, caller: owner, needs: purge ? .owner : .readWrite)
+        guard let node = try await core.nodes.findAny(owner: caller, id: id) else {
+            let reached = try await core.access.reach(id, caller: caller, needs: purge ? .owner : .readWrite)
             guard !reached.isGrantRoot else { throw APIError.forbidden("only the owner deletes a shared folder") }
             try await core.nodes.trash(owner: reached.node.ownerID, id: id)
             return .noContent
         }
         guard node.parentID != nil else { throw APIError.notFound("no such file") }
         if purge {
-            try await core.nodes.purge(owner: owner, id: id)
+            try await core.nodes.purge(owner: caller, id: id)
         } else {
             guard node.trashedAt == nil else { throw APIError.notFound("no such file") }
-            try await core.nodes.trash(owner: owner, id: id)
+            try await core.nodes.trash(owner: caller, id: id)
         }
         return .noContent
     }

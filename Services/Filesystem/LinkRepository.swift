@@ -53,11 +53,9 @@ struct LinkRepository: Sendable {
             """,
             logger: logger
         )
-        var found: [LinkRecord] = []
-        for try await row in rows.decode((UUID, UUID, UUID, Date?, Date).self) {
-            found.append(LinkRecord(id: row.0, nodeID: row.1, ownerID: row.2, expires: row.3, created: row.4))
+        return try await rows.decode((UUID, UUID, UUID, Date?, Date).self).collected().map { row in
+            LinkRecord(id: row.0, nodeID: row.1, ownerID: row.2, expires: row.3, created: row.4)
         }
-        return found
     }
 
     func delete(id: UUID, nodeID: UUID, ownerID: UUID) async throws -> Bool {

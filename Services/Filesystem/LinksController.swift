@@ -30,9 +30,9 @@ struct LinksController: RouteController {
     @Sendable func create(_ request: Request, context: StrypeRequestContext) async throws -> EditedResponse<
         LinkResponse
     > {
-        let owner = try FileInput.caller(context)
+        let caller = try FileInput.caller(context)
         let id = try context.uuidParameter("id", resource: "file")
-        let node = try await core.access.reach(id, caller: owner, needs: .owner).node
+        let node = try await core.access.reach(id, caller: caller, needs: .owner).node
         guard node.parentID != nil else { throw APIError.notFound("no such file") }
         let body = try await request.decode(as: CreateLinkRequest.self, context: context)
         if let seconds = body.expiresIn, !(60...Self.maximumLifetime).contains(seconds) {
@@ -42,7 +42,7 @@ struct LinksController: RouteController {
         let link = LinkRecord(
             id: UUID(),
             nodeID: node.id,
-            ownerID: owner,
+            ownerID: caller,
             expires: body.expiresIn.map { Date() + Double($0) },
             created: Date()
         )
@@ -55,18 +55,18 @@ struct LinksController: RouteController {
 
     /// `GET /info/{id}/links` → the node's live links (without tokens).
     @Sendable func list(_ request: Request, context: StrypeRequestContext) async throws -> Items<LinkResponse> {
-        let owner = try FileInput.caller(context)
+        let caller = try FileInput.caller(context)
         let id = try context.uuidParameter("id", resource: "file")
-        _ = try await core.access.reach(id, caller: owner, needs: .owner)
+        _ = try await core.access.reach(id, caller: caller, needs: .owner)
         return Items(try await core.links.live(nodeID: id).map(\.response))
     }
 
     /// `DELETE /info/{id}/links/{link}` → 204; the link stops working at once.
     @Sendable func revoke(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
-        let owner = try FileInput.caller(context)
+        let caller = try FileInput.caller(context)
         let id = try context.uuidParameter("id", resource: "file")
         let link = try context.uuidParameter("link", resource: "link")
-        guard try await core.links.delete(id: link, nodeID: id, ownerID: owner) else {
+        guard try await core.links.delete(id: link, nodeID: id, ownerID: caller) else {
             throw APIError.notFound("no such link")
         }
         return .noContent

@@ -20,11 +20,11 @@ struct OrphanCollector: Service {
 
     /// One pass: expired uploads let go of their chunks, then what is due is deleted.
     func collect() async {
-        for id in (try? await core.tus.expired(limit: 100)) ?? [] {
-            try? await core.tus.remove(id)
+        for id in (try? await core.tus.rows.expired(limit: 100)) ?? [] {
+            try? await core.tus.rows.remove(id)
         }
-        for id in (try? await core.sessions.expired(limit: 100)) ?? [] {
-            try? await core.sessions.remove(id)
+        for id in (try? await core.sessions.rows.expired(limit: 100)) ?? [] {
+            try? await core.sessions.rows.remove(id)
         }
         guard let due = try? await core.nodes.dueLooseChunks(limit: 500), !due.isEmpty else { return }
         var collected = 0

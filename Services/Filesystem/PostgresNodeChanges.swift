@@ -170,9 +170,7 @@ extension PostgresNodeRepository {
             """,
             logger: logger
         )
-        var found: [NodeRecord] = []
-        for try await row in rows.decode(Row.self) { found.append(Self.record(row)) }
-        return found
+        return try await rows.decode(Row.self).collected().map(Self.record)
     }
 
     func versions(fileID: UUID) async throws -> [VersionRecord] {

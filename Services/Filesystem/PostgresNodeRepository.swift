@@ -189,9 +189,7 @@ struct PostgresNodeRepository: NodeRepository {
             """,
             logger: logger
         )
-        var found: [NodeRecord] = []
-        for try await row in rows.decode(Row.self) { found.append(Self.record(row)) }
-        return found
+        return try await rows.decode(Row.self).collected().map(Self.record)
     }
 
     func makeDirectories(owner: UUID, path: FilePath) async throws -> NodeRecord {
@@ -324,9 +322,7 @@ struct PostgresNodeRepository: NodeRepository {
             """,
             logger: logger
         )
-        var due: [(String, UUID)] = []
-        for try await row in rows.decode((String, UUID).self) { due.append(row) }
-        return due.map { (chunkID: $0.0, owner: $0.1) }
+        return try await rows.decode((String, UUID).self).collected().map { (chunkID: $0.0, owner: $0.1) }
     }
 
     func looseChunkCollected(_ chunkID: String) async throws {

@@ -204,7 +204,7 @@ struct TusController: RouteController {
     /// `DELETE /tus/{id}` → 204; what was stored is deleted.
     @Sendable func terminate(_ request: Request, context: StrypeRequestContext) async throws -> Response {
         let upload = try await find(context)
-        try await core.tus.remove(upload.id)
+        try await core.tus.rows.remove(upload.id)
         return Response(status: .noContent)
     }
 
@@ -305,7 +305,7 @@ struct TusController: RouteController {
                 upload: upload.id
             ).0
         } catch let error as APIError where error.code == "quota_exceeded" {
-            try? await core.tus.remove(upload.id)
+            try? await core.tus.rows.remove(upload.id)
             throw error
         }
         context.logger.info(
@@ -317,7 +317,7 @@ struct TusController: RouteController {
     /// 403 when a grantee's upload may no longer be written where it goes; the upload is cancelled then.
     private func checkWriteAccess(_ upload: TusUpload) async throws {
         try await core.requireStillWrites(uploader: upload.uploaderID, owner: upload.ownerID, path: upload.path) {
-            try? await core.tus.remove(upload.id)
+            try? await core.tus.rows.remove(upload.id)
         }
     }
 

@@ -78,11 +78,9 @@ struct TusRepository: Sendable {
             "SELECT chunk_id, size FROM fs.tus_chunks WHERE upload_id = \(id) ORDER BY seq",
             logger: logger
         )
-        var parts: [ChunkPart] = []
-        for try await (chunk, size) in rows.decode((String, Int64).self) {
-            parts.append(ChunkPart(chunkID: chunk, size: size))
+        return try await rows.decode((String, Int64).self).collected().map { (chunk, size) in
+            ChunkPart(chunkID: chunk, size: size)
         }
-        return parts
     }
 
     func advance(_ upload: TusUpload, from: Int64, parts: [ChunkPart]) async throws -> Bool {
@@ -117,32 +115,14 @@ struct TusRepository: Sendable {
         }
     }
 
-    func remove(_ id: UUID) async throws {
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query(
-                """
-                INSERT INTO fs.loose_chunks (chunk_id, owner_id, collect_after)
-                SELECT c.chunk_id, u.owner_id, now() FROM fs.tus_chunks c JOIN fs.tus_uploads u ON u.id = c.upload_id
-                WHERE c.upload_id = \(id)
-                ON CONFLICT (chunk_id) DO UPDATE SET collect_after = now()
-                """,
-                logger: logger
-            )
-            try await connection.query(
-                "UPDATE fs.loose_chunks SET collect_after = now() WHERE upload_id = \(id)",
-                logger: logger
-            )
-            try await connection.query("DELETE FROM fs.tus_uploads WHERE id = \(id)", logger: logger)
-        }
-    }
-
-    func expired(limit: Int) async throws -> [UUID] {
-        let rows = try await client.query(
-            "SELECT id FROM fs.tus_uploads WHERE expires_at <= now() ORDER BY expires_at LIMIT \(limit)",
-            logger: logger
+    /// The upload rows, which removing an upload and finding the expired ones go through.
+    var rows: UploadRows {
+        UploadRows(
+            client: client,
+            logger: logger,
+            uploads: "fs.tus_uploads",
+            chunks: "fs.tus_chunks",
+            uploadColumn: "upload_id"
         )
-        var ids: [UUID] = []
-        for try await id in rows.decode(UUID.self) { ids.append(id) }
-        return ids
     }
 }

@@ -127,41 +127,19 @@ struct UploadSessionRepository: Sendable {
             "SELECT chunk_id, size FROM fs.upload_parts WHERE session_id = \(id) ORDER BY part, seq",
             logger: logger
         )
-        var parts: [ChunkPart] = []
-        for try await (chunk, size) in rows.decode((String, Int64).self) {
-            parts.append(ChunkPart(chunkID: chunk, size: size))
-        }
-        return parts
-    }
-
-    /// Forgets the session; its chunks are collected.
-    func remove(_ id: UUID) async throws {
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query(
-                """
-                INSERT INTO fs.loose_chunks (chunk_id, owner_id, collect_after)
-                SELECT p.chunk_id, s.owner_id, now() FROM fs.upload_parts p JOIN fs.upload_sessions s
-                    ON s.id = p.session_id
-                WHERE p.session_id = \(id)
-                ON CONFLICT (chunk_id) DO UPDATE SET collect_after = now()
-                """,
-                logger: logger
-            )
-            try await connection.query(
-                "UPDATE fs.loose_chunks SET collect_after = now() WHERE upload_id = \(id)",
-                logger: logger
-            )
-            try await connection.query("DELETE FROM fs.upload_sessions WHERE id = \(id)", logger: logger)
+        return try await rows.decode((String, Int64).self).collected().map { (chunk, size) in
+            ChunkPart(chunkID: chunk, size: size)
         }
     }
 
-    func expired(limit: Int) async throws -> [UUID] {
-        let rows = try await client.query(
-            "SELECT id FROM fs.upload_sessions WHERE expires_at <= now() ORDER BY expires_at LIMIT \(limit)",
-            logger: logger
+    /// The upload rows, which removing an upload and finding the expired ones go through.
+    var rows: UploadRows {
+        UploadRows(
+            client: client,
+            logger: logger,
+            uploads: "fs.upload_sessions",
+            chunks: "fs.upload_parts",
+            uploadColumn: "session_id"
         )
-        var ids: [UUID] = []
-        for try await id in rows.decode(UUID.self) { ids.append(id) }
-        return ids
     }
 }

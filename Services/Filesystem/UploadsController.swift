@@ -181,7 +181,7 @@ struct UploadsController: RouteController {
                 upload: session.id
             )
         } catch let error as APIError where error.code == "quota_exceeded" {
-            try? await core.sessions.remove(session.id)
+            try? await core.sessions.rows.remove(session.id)
             throw error
         }
         guard session.uploaderID != session.ownerID else {
@@ -195,7 +195,7 @@ struct UploadsController: RouteController {
     /// `DELETE /uploads/{id}` → 204; what was stored is deleted.
     @Sendable func abort(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
         let session = try await owned(context)
-        try await core.sessions.remove(session.id)
+        try await core.sessions.rows.remove(session.id)
         return .noContent
     }
 
@@ -212,7 +212,7 @@ struct UploadsController: RouteController {
     /// 403 when a grantee's session may no longer be written where it goes; the session is cancelled then.
     private func checkWriteAccess(_ session: UploadSession) async throws {
         try await core.requireStillWrites(uploader: session.uploaderID, owner: session.ownerID, path: session.path) {
-            try? await core.sessions.remove(session.id)
+            try? await core.sessions.rows.remove(session.id)
         }
     }
 

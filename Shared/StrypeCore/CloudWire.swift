@@ -59,8 +59,8 @@ public struct UpdateAccountRequest: Codable, Sendable {
 /// A provider account as the API shows it: never the secret; the access key id only to its owner.
 public struct AccountResponse: Codable, Sendable, Equatable {
     public var id: UUID
-    public var provider: String
     public var name: String
+    public var provider: String
     public var endpoint: String?
     public var region: String?
     public var bucket: String?
@@ -97,16 +97,9 @@ public struct AccountResponse: Codable, Sendable, Equatable {
         objects: Int64,
         createdAt: Date
     ) {
-        self.id = id
-        self.provider = provider
-        self.name = name
-        self.endpoint = endpoint
-        self.region = region
-        self.bucket = bucket
-        self.prefix = prefix
-        self.pathStyle = pathStyle
-        self.path = path
-        self.accessKeyID = accessKeyID
+        (self.id, self.provider, self.name) = (id, provider, name)
+        (self.endpoint, self.region, self.bucket, self.prefix) = (endpoint, region, bucket, prefix)
+        (self.pathStyle, self.path, self.accessKeyID) = (pathStyle, path, accessKeyID)
         self.shared = shared
         self.owned = owned
         self.health = health
