@@ -12,7 +12,7 @@ import Testing
 
 @testable import FilesystemService
 
-/// Filesystem's controllers over the memory tree, grants and settings (`MemoryRepositories.swift`), with its own
+/// Filesystem's controllers over the memory tree, grants and settings (`MemoryNodeRepository.swift`, `MemoryGrantsAndSettings.swift`), with its own
 /// token issuer: its rules without PostgreSQL's tree or any peer. Small files stay inline, so no chunk is needed.
 struct FilesystemHarness {
     let dependencies: TestDependencies
