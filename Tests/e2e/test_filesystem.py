@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import time
 import urllib.parse
 import uuid
@@ -220,19 +221,23 @@ def test_a_download_outlives_a_chunk_restart_in_its_middle(suite, user):
     assert reply.status_code == 200
     got = hashlib.sha256()
     received = 0
-    restarted = False
-    # Read slowly: a few chunks are read ahead, the rest must come from a chunk service that was killed meanwhile.
+    restarter = None
+    # Read slowly: a few chunks are read ahead, the rest must come from a chunk service that was killed meanwhile. It
+    # comes back only once the reader has used up what was read ahead (16 MiB at 0.05 s a MiB), so that filesystem's
+    # next chunk read meets it down and has to try again, however fast the restart.
     for piece in reply.iter_content(MiB):
         got.update(piece)
         received += len(piece)
-        if not restarted and received >= 4 * MiB:
+        if restarter is None and received >= 4 * MiB:
             pid = suite.pid("chunk")
             kill(pid)
             assert suite.wait_gone(pid)
-            suite.start()
-            restarted = True
+            restarter = threading.Timer(1.5, suite.start)
+            restarter.start()
         time.sleep(0.05)
-    assert restarted and received == len(data) and got.hexdigest() == file["sha256"]
+    assert restarter is not None, "the chunk service was never stopped"
+    restarter.join()
+    assert received == len(data) and got.hexdigest() == file["sha256"]
     assert "chunk read failed; trying again" in suite.log("filesystem")
 
 

@@ -7,7 +7,10 @@ import { get } from "../api/request.js";
 import { fs } from "../api/filesystem.js";
 import { cloud, array } from "../api/storage.js";
 import { filesHref, parentPath } from "../routes.js";
-import * as actions from "../actions.js";
+import { owns, canWrite } from "../actions/access.js";
+import { rename, move, trash } from "../actions/tree.js";
+import { download, versions } from "../actions/file.js";
+import { shareLink } from "../actions/sharing.js";
 
 const PAGE = 50;
 
@@ -50,15 +53,15 @@ export async function detailsPage(main, route) {
     if (done) refresh();
   });
   const buttons = h("div", { class: "toolbar-actions details-actions" },
-    h("button", { type: "button", class: "btn btn-primary", id: "details-download", onclick: () => actions.download(node) }, "Download"),
-    actions.owns(node) ? h("button", { type: "button", class: "btn", id: "details-share", onclick: () => actions.shareLink(node) }, "Share link") : null,
-    h("button", { type: "button", class: "btn", onclick: () => actions.versions(node, refresh) }, "Versions"),
-    actions.canWrite(node) ? h("button", { type: "button", class: "btn", onclick: () => after(actions.rename(node)) }, "Rename") : null,
-    actions.owns(node) ? h("button", { type: "button", class: "btn", onclick: () => after(actions.move(node)) }, "Move") : null,
-    actions.canWrite(node) ? h("button", {
+    h("button", { type: "button", class: "btn btn-primary", id: "details-download", onclick: () => download(node) }, "Download"),
+    owns(node) ? h("button", { type: "button", class: "btn", id: "details-share", onclick: () => shareLink(node) }, "Share link") : null,
+    h("button", { type: "button", class: "btn", onclick: () => versions(node, refresh) }, "Versions"),
+    canWrite(node) ? h("button", { type: "button", class: "btn", onclick: () => after(rename(node)) }, "Rename") : null,
+    owns(node) ? h("button", { type: "button", class: "btn", onclick: () => after(move(node)) }, "Move") : null,
+    canWrite(node) ? h("button", {
       type: "button", class: "btn btn-danger",
-      onclick: () => actions.trash(node).then((done) => {
-        if (done) location.hash = actions.owns(node) ? filesHref(folder) : "#/shared";
+      onclick: () => trash(node).then((done) => {
+        if (done) location.hash = owns(node) ? filesHref(folder) : "#/shared";
       }),
     }, "Delete") : null);
 
@@ -70,7 +73,7 @@ export async function detailsPage(main, route) {
     fact("Version", String(node.version ?? "—")),
     fact("Type", node.content_type || "—"),
     fact("Modified", fmt.date(node.modified)),
-    fact("Location", actions.owns(node) ? h("a", { href: filesHref(folder) }, folder) : node.path));
+    fact("Location", owns(node) ? h("a", { href: filesHref(folder) }, folder) : node.path));
 
   const summary = h("div", { class: "backend-cards", id: "shard-summary" });
   const chunksList = h("ol", { class: "chunk-list", id: "chunk-list" });
@@ -81,7 +84,7 @@ export async function detailsPage(main, route) {
   mount(page,
     h("div", { class: "page-head" },
       h("nav", { class: "breadcrumb", "aria-label": "Folder path" }, h("ol", {},
-        h("li", {}, actions.owns(node) ? h("a", { href: filesHref(folder) }, folder === "/" ? "My files" : folder.split("/").pop()) : h("a", { href: "#/shared" }, "Shared with me")),
+        h("li", {}, owns(node) ? h("a", { href: filesHref(folder) }, folder === "/" ? "My files" : folder.split("/").pop()) : h("a", { href: "#/shared" }, "Shared with me")),
         h("li", {}, h("span", { "aria-current": "page" }, node.name)))),
       h("h1", { class: "page-title", id: "details-title" }, node.name)),
     buttons,

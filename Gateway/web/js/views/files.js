@@ -1,11 +1,12 @@
 // The file browser: the folder on screen (one's own by path, a shared one by id) with every page of its listing,
 // search by name within its tree, and refreshing when uploads into it finish. Its parts are in views/files/.
 import { h, mount } from "../dom.js";
+import { readable } from "../api/errors.js";
 import { get } from "../api/request.js";
 import { fs, whole } from "../api/filesystem.js";
 import { toastError } from "../ui.js";
 import { filesHref, detailsHref } from "../routes.js";
-import * as actions from "../actions.js";
+import { canWrite } from "../actions/access.js";
 import { onUploaded } from "../uploads/queue.js";
 import { saveSort } from "./files/sort.js";
 import { folderSlash } from "./files/destination.js";
@@ -60,7 +61,7 @@ export async function filesPage(main, route) {
       render();
     } catch (error) {
       mount(listing, h("div", { class: "empty", role: "alert" },
-        h("p", {}, actions.readable(error)),
+        h("p", {}, readable(error)),
         h("p", {}, h("a", { href: sharedRoot ? "#/shared" : filesHref("/") }, sharedRoot ? "Back to shared folders" : "Back to my files"))));
     }
   }
@@ -95,7 +96,7 @@ export async function filesPage(main, route) {
     const node = view.node;
     if (!node) return;
     showBreadcrumb(crumbs, heading, node, sharedRoot);
-    const writable = actions.canWrite(node);
+    const writable = canWrite(node);
     toolbar.showWriteActions(writable);
     let entries = node.children || [];
     let searching = false;

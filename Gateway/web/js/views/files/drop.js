@@ -2,7 +2,7 @@
 // screen, with an overlay while they are dragged over it.
 import { h } from "../../dom.js";
 import { toastError } from "../../ui.js";
-import * as actions from "../../actions.js";
+import { canWrite } from "../../actions/access.js";
 import { dropEntries, uploadDrop } from "../../uploads/folders.js";
 import { destinationOf } from "./destination.js";
 
@@ -13,7 +13,7 @@ export const dropOverlay = () => h("div", { class: "drop-overlay", "aria-hidden"
 export function acceptDrops(page, view) {
   let depth = 0;
   page.addEventListener("dragenter", (event) => {
-    if (!event.dataTransfer?.types?.includes("Files") || !actions.canWrite(view.node || {})) return;
+    if (!event.dataTransfer?.types?.includes("Files") || !canWrite(view.node || {})) return;
     event.preventDefault();
     depth += 1;
     page.classList.add("dragging");
@@ -31,7 +31,7 @@ export function acceptDrops(page, view) {
     event.preventDefault();
     depth = 0;
     page.classList.remove("dragging");
-    if (!view.node || !actions.canWrite(view.node)) return;
+    if (!view.node || !canWrite(view.node)) return;
     const drop = dropEntries(event.dataTransfer);
     try {
       const made = await uploadDrop(drop, destinationOf(view.node, view.sharedRoot));

@@ -4,7 +4,10 @@ import { h, mount } from "../../dom.js";
 import * as fmt from "../../format.js";
 import { menuButton } from "../../ui.js";
 import { filesHref, detailsHref, sharedFolderHref, parentPath } from "../../routes.js";
-import * as actions from "../../actions.js";
+import { owns, canWrite } from "../../actions/access.js";
+import { rename, move, trash } from "../../actions/tree.js";
+import { download, versions } from "../../actions/file.js";
+import { shareLink, grants } from "../../actions/sharing.js";
 import { COLUMNS, currentSort, compare } from "./sort.js";
 import { rememberParent } from "./breadcrumb.js";
 
@@ -80,20 +83,20 @@ function row(view, entry, searching) {
 
 function menuItems(view, entry) {
   const isDir = entry.kind === "dir";
-  const write = actions.canWrite(entry);
-  const own = actions.owns(entry);
+  const write = canWrite(entry);
+  const own = owns(entry);
   const after = (promise) => promise.then((done) => {
     if (done) view.reload();
   });
   return [
     isDir ? { id: "open", label: "Open", action: () => { location.hash = openHref(view, entry); } }
       : { id: "details", label: "Details", action: () => { location.hash = detailsHref(entry.id); } },
-    isDir ? null : { id: "download", label: "Download", action: () => actions.download(entry) },
-    write ? { id: "rename", label: "Rename…", action: () => after(actions.rename(entry)) } : null,
-    own ? { id: "move", label: "Move…", action: () => after(actions.move(entry)) } : null,
-    isDir ? null : { id: "versions", label: "Versions…", action: () => actions.versions(entry, view.reload) },
-    own ? { id: "share", label: "Share link…", action: () => actions.shareLink(entry) } : null,
-    own && isDir ? { id: "grants", label: "Share with people…", action: () => actions.grants(entry) } : null,
-    write ? { id: "delete", label: "Delete", danger: true, action: () => after(actions.trash(entry)) } : null,
+    isDir ? null : { id: "download", label: "Download", action: () => download(entry) },
+    write ? { id: "rename", label: "Rename…", action: () => after(rename(entry)) } : null,
+    own ? { id: "move", label: "Move…", action: () => after(move(entry)) } : null,
+    isDir ? null : { id: "versions", label: "Versions…", action: () => versions(entry, view.reload) },
+    own ? { id: "share", label: "Share link…", action: () => shareLink(entry) } : null,
+    own && isDir ? { id: "grants", label: "Share with people…", action: () => grants(entry) } : null,
+    write ? { id: "delete", label: "Delete", danger: true, action: () => after(trash(entry)) } : null,
   ];
 }
