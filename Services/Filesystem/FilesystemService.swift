@@ -34,21 +34,29 @@ enum FilesystemService {
         }
     )
 
-    /// The core on the process's clients.
-    static func makeCore(dependencies: ServiceDependencies, settings: FilesystemSettings) -> FilesystemCore {
+    /// The core on the process's clients; a test gives its own tree, settings, grants and directory.
+    static func makeCore(
+        dependencies: ServiceDependencies,
+        settings: FilesystemSettings,
+        nodes: (any NodeRepository)? = nil,
+        userSettings: (any UserSettingsRepository)? = nil,
+        grants: (any GrantRepository)? = nil,
+        directory: (any GranteeDirectory)? = nil
+    ) -> FilesystemCore {
         let (postgres, logger) = (dependencies.postgres, dependencies.logger)
-        let nodes = PostgresNodeRepository(client: postgres, logger: logger, defaultQuota: settings.defaultQuota)
+        let nodes =
+            nodes ?? PostgresNodeRepository(client: postgres, logger: logger, defaultQuota: settings.defaultQuota)
         let tokens = ServiceTokenProvider(
             auth: dependencies.client(for: .auth),
             service: "filesystem",
             secret: dependencies.config.serviceSecret
         )
         let chunks = ChunkClient(chunk: dependencies.client(for: .chunk), tokens: tokens, logger: logger)
-        let grants = PostgresGrantRepository(client: postgres, logger: logger)
-        let directory = AuthGranteeDirectory(auth: dependencies.client(for: .auth), tokens: tokens)
+        let grants = grants ?? PostgresGrantRepository(client: postgres, logger: logger)
+        let directory = directory ?? AuthGranteeDirectory(auth: dependencies.client(for: .auth), tokens: tokens)
         return FilesystemCore(
             nodes: nodes,
-            userSettings: PostgresUserSettingsRepository(client: postgres, logger: logger),
+            userSettings: userSettings ?? PostgresUserSettingsRepository(client: postgres, logger: logger),
             access: NodeAccess(nodes: nodes, grants: grants, directory: directory),
             transfers: Transfers(
                 nodes: nodes,

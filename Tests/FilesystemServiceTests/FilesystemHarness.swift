@@ -34,40 +34,13 @@ struct FilesystemHarness {
         (self.userSettings, self.nodes) = (userSettings, nodes)
         grants = MemoryGrantRepository(nodes: nodes)
         directory = MemoryGranteeDirectory()
-        let chunks = ChunkClient(
-            chunk: deps.client(for: .chunk),
-            tokens: ServiceTokenProvider(
-                auth: deps.client(for: .auth),
-                service: "filesystem",
-                secret: deps.config.serviceSecret
-            ),
-            logger: deps.logger
-        )
-        core = FilesystemCore(
+        core = FilesystemService.makeCore(
+            dependencies: deps,
+            settings: settings,
             nodes: nodes,
             userSettings: userSettings,
-            access: NodeAccess(nodes: nodes, grants: grants, directory: directory),
-            transfers: Transfers(
-                nodes: nodes,
-                chunks: chunks,
-                sealer: InlineSealer(
-                    nodes: nodes,
-                    userKeys: SecretBox(masterKey: deps.config.masterKey!.bytes, purpose: "filesystem.user-keys"),
-                    limit: settings.inlineMaxBytes
-                ),
-                chunkSize: settings.chunkSize,
-                window: settings.window,
-                readAheadBytes: settings.readAheadBytes,
-                orphanAge: 3600
-            ),
-            chunks: chunks,
             grants: grants,
-            directory: directory,
-            links: LinkRepository(client: deps.postgres, logger: deps.logger),
-            tus: TusRepository(client: deps.postgres, logger: deps.logger),
-            sessions: UploadSessionRepository(client: deps.postgres, logger: deps.logger),
-            redis: deps.redis,
-            settings: settings
+            directory: directory
         )
         tokens = await TestTokenIssuer()
     }
