@@ -125,7 +125,7 @@ let package = Package(
         .target(
             name: "StrypeService",
             dependencies: [
-                "StrypeCore", "CHiredis",
+                "StrypeCore", "StrypeCodec", "CHiredis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

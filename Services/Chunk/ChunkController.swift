@@ -115,18 +115,7 @@ struct ChunkController: RouteController {
     /// `GET /{chunk_id}` → the plaintext, or with a single `Range` → 206.
     @Sendable func read(_ request: Request, context: StrypeRequestContext) async throws -> Response {
         let chunk = try await owned(request, context)
-        var range: ClosedRange<Int64>?
-        if let header = request.headers[.range] {
-            guard let parsed = ByteRange.parse(header, size: chunk.size) else {
-                throw APIError(
-                    .rangeNotSatisfiable,
-                    code: "range_not_satisfiable",
-                    message: "the range does not fit the \(chunk.size)-byte chunk",
-                    headers: [.contentRange: "bytes */\(chunk.size)"]
-                )
-            }
-            range = parsed
-        }
+        let range = try ByteRange.requested(request.headers[.range], size: chunk.size, of: "chunk")
         let plaintext = try await core.readSlots.withLock { try await core.read(chunk) }
         var headers: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes"]
         // A chunk never changes, so its id is as strong a validator as a hash of its bytes.

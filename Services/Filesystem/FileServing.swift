@@ -25,18 +25,7 @@ extension FilesystemCore {
         {
             return Response(status: .notModified, headers: headers)
         }
-        var range: ClosedRange<Int64>?
-        if let header = request.headers[.range] {
-            guard let parsed = ByteRange.parse(header, size: version.size) else {
-                throw APIError(
-                    .rangeNotSatisfiable,
-                    code: "range_not_satisfiable",
-                    message: "the range does not fit the \(version.size)-byte file",
-                    headers: [.contentRange: "bytes */\(version.size)"]
-                )
-            }
-            range = parsed
-        }
+        let range = try ByteRange.requested(request.headers[.range], size: version.size, of: "file")
         guard version.size > 0 else {
             headers[.contentLength] = "0"
             return Response(status: .ok, headers: headers, body: ResponseBody())

@@ -116,20 +116,8 @@ struct CloudClient: Sendable {
     ) async throws -> Reply {
         var headers = extra
         if let token { headers[.authorization] = "Bearer \(token)" }
-        var body: ByteBuffer?
-        if let json {
-            body = ByteBuffer(data: try JSONEncoder().encode(json))
-            headers[.contentType] = "application/json"
-        }
-        if let bytes {
-            body = ByteBuffer(bytes: bytes)
-            if headers[.contentLength] == nil { headers[.contentLength] = String(bytes.count) }
-        }
-        return try await client.execute(uri: path, method: method, headers: headers, body: body) { response in
-            Reply(status: response.status, body: Data(buffer: response.body), headers: response.headers)
-        }
+        return try await client.reply(method, path, headers: headers, json: json, bytes: bytes)
     }
-
     /// Creates an account for `token`'s user and returns it.
     func createAccount(_ request: CreateAccountRequest, token: String) async throws -> AccountResponse {
         let reply = try await call(.post, "/accounts", json: request, token: token)

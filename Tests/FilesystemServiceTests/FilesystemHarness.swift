@@ -101,19 +101,13 @@ struct FilesystemClient: Sendable {
         bytes: [UInt8]? = nil
     ) async throws -> Reply {
         let token = try await tokens.token(user: user, roles: admin ? [Role.user, Role.admin] : [Role.user])
-        var headers: HTTPFields = [.authorization: "Bearer \(token)"]
-        var body: ByteBuffer?
-        if let json {
-            body = ByteBuffer(data: try JSONEncoder().encode(json))
-            headers[.contentType] = "application/json"
-        }
-        if let bytes {
-            body = ByteBuffer(bytes: bytes)
-            headers[.contentLength] = String(bytes.count)
-        }
-        return try await client.execute(uri: path, method: method, headers: headers, body: body) { response in
-            Reply(status: response.status, body: Data(buffer: response.body), headers: response.headers)
-        }
+        return try await client.reply(
+            method,
+            path,
+            headers: [.authorization: "Bearer \(token)"],
+            json: json,
+            bytes: bytes
+        )
     }
 
     /// Puts a small file at `path` and returns the node; the status must be `expected`.

@@ -15,4 +15,19 @@ package enum ByteRange {
         guard end >= start else { return nil }
         return start...end
     }
+
+    /// The range a request's `Range` header asks of `size` bytes (nil without one); 416 with `Content-Range:
+    /// bytes */size` when it does not fit, naming `what` (`file`, `chunk`).
+    package static func requested(_ header: String?, size: Int64, of what: String) throws -> ClosedRange<Int64>? {
+        guard let header else { return nil }
+        guard let range = parse(header, size: size) else {
+            throw APIError(
+                .rangeNotSatisfiable,
+                code: "range_not_satisfiable",
+                message: "the range does not fit the \(size)-byte \(what)",
+                headers: [.contentRange: "bytes */\(size)"]
+            )
+        }
+        return range
+    }
 }

@@ -1,8 +1,8 @@
-import Crypto
 import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import StrypeCodec
 import StrypeCore
 
 /// What one kind of linked storage does for the seed's chunk routes (`SeedController`): cloud accounts and array
@@ -76,9 +76,7 @@ package struct SeedController<Backends: SeedBackends>: RouteController {
         let previous = try await backends.chargedSize(chunkID: chunkID, owner: owner) ?? 0
         let growth = max(0, Int64(body.readableBytes) - previous)
         if growth > 0 { try await backends.quota.charge(owner: owner, bytes: growth) }
-        let sha256 = body.withUnsafeReadableBytes { bytes in
-            SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-        }
+        let sha256 = body.withUnsafeReadableBytes { Checksum.sha256Hex($0) }
         var stored: [UUID] = []
         for backend in candidates where stored.count < replicas {
             do {
