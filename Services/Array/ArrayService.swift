@@ -13,34 +13,13 @@ enum ArrayService {
         keepsLargeBuffers: true,
         migrations: ArrayMigrations.all,
         settings: { config throws(ConfigError) in
-            try Settings(environment: config.environment, port: config.internalPort, host: config.host)
+            try ArraySettings(environment: config.environment, port: config.internalPort, host: config.host)
         },
         build: { dependencies, settings in parts(dependencies: dependencies, settings: settings) }
     )
 
-    /// Array's own settings.
-    struct Settings: Sendable {
-        /// How long a member stays online in Redis without a heartbeat.
-        var presenceTTL: Duration
-        var requestTimeout: Duration
-        var instanceURL: String
-
-        init(environment: EnvironmentReader, port: Int, host: String) throws(ConfigError) {
-            presenceTTL = .seconds(try environment.integer("PRESENCE_TTL_SECONDS", default: 30, in: 3...600))
-            requestTimeout = .seconds(
-                try environment.integer("AGENT_REQUEST_TIMEOUT_SECONDS", default: 30, in: 1...600)
-            )
-            if let url = environment.optional("ARRAY_INTERNAL_URL") {
-                _ = try ConnectionURL(url, schemes: ["http", "https"], variable: "ARRAY_INTERNAL_URL")
-                instanceURL = url.hasSuffix("/") ? String(url.dropLast()) : url
-            } else {
-                instanceURL = "http://\(InstanceAddress.reachable(host: host)):\(port)"
-            }
-        }
-    }
-
     /// One controller per URL prefix, the background work and the WebSocket-capable server.
-    static func parts(dependencies: ServiceDependencies, settings: Settings) -> ServiceParts {
+    static func parts(dependencies: ServiceDependencies, settings: ArraySettings) -> ServiceParts {
         let config = dependencies.config
         let auth = dependencies.client(for: .auth)
         let tokens = ServiceTokenProvider(auth: auth, service: "array", secret: config.serviceSecret)
