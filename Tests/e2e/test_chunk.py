@@ -263,6 +263,13 @@ def test_multipart_seed_route(suite, owner):
         headers={**headers, "Content-Type": "multipart/form-data; boundary=xyz"},
     )
     assert broken.status_code == 400 and broken.json()["error"]["code"] == "malformed_form"
+    # The form streams in, so its fields are bounded in number as well as in size.
+    crowded = requests.post(
+        f"{suite.gateway}/api/chunk/", headers=headers,
+        files={"data": ("blob.bin", data, "application/octet-stream")},
+        data={f"field{index}": "x" for index in range(17)},
+    )
+    assert crowded.status_code == 400 and crowded.json()["error"]["code"] == "malformed_form", crowded.text
 
 
 def test_bad_requests_store_nothing(suite, owner):
