@@ -1,4 +1,5 @@
 import Foundation
+import StrypeCore
 
 /// What `register` writes and `run`/`status` read: `$XDG_CONFIG_HOME/cloudstrype/agent.json`, mode 0600, since it
 /// holds the agent token.
@@ -8,11 +9,6 @@ struct AgentConfig: Codable, Equatable {
     var memberID: String
     var name: String
     var token: String
-
-    enum CodingKeys: String, CodingKey {
-        case server, name, token
-        case memberID = "member_id"
-    }
 
     /// The default location, following the XDG base directory rules.
     static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -27,7 +23,7 @@ struct AgentConfig: Codable, Equatable {
             throw AgentFailure("no agent configuration at \(path); run `cloudstrype-agent register` first")
         }
         do {
-            return try JSONDecoder().decode(AgentConfig.self, from: data)
+            return try WireJSON.decode(AgentConfig.self, from: data)
         } catch {
             throw AgentFailure("the agent configuration at \(path) is damaged; run `cloudstrype-agent register` again")
         }
@@ -41,9 +37,7 @@ struct AgentConfig: Codable, Equatable {
             withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700]
         )
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(self)
+        let data = try WireJSON.readableEncoder.encode(self)
         let temporary = "\(path).\(UUID().uuidString).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else {

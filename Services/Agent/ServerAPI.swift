@@ -40,7 +40,7 @@ struct ServerAPI {
         if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))
+            request.body = .bytes(ByteBuffer(data: try WireJSON.encode(body)))
         }
         let response: HTTPClientResponse
         do {
@@ -50,11 +50,9 @@ struct ServerAPI {
         }
         let bytes = try await response.body.collect(upTo: 1 << 20)
         guard (200..<300).contains(response.status.code) else {
-            let message = (try? JSONDecoder().decode(ErrorBody.self, from: bytes))?.error.message
+            let message = (try? WireJSON.decode(ErrorBody.self, from: Data(buffer: bytes)))?.error.message
             throw AgentFailure("\(path) answered \(response.status.code): \(message ?? String(buffer: bytes))")
         }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(Reply.self, from: bytes)
+        return try WireJSON.decode(Reply.self, from: Data(buffer: bytes))
     }
 }

@@ -5,8 +5,8 @@ import StrypeService
 
 /// `/ws` answered as plain HTTP: the agents' WebSocket is upgraded by the server (`AgentEndpoint`) before routing.
 struct AgentSocketController: RouteController {
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.get("/ws", use: upgradeRequired)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.router.get("/ws", use: upgradeRequired)
     }
 
     /// `GET /ws` without an upgrade → 426, saying how to connect.

@@ -13,16 +13,12 @@ struct AgentTokenValidator: Sendable {
         guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
         let token = String(authorization.dropFirst("Bearer ".count))
         guard token.hasPrefix("csa_"), token.utf8.count <= 256 else { return nil }
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
-        let body = try JSONEncoder().encode(ValidateRequest(token: token))
-        let response = try await auth.send(.POST, "/validate", headers: headers, body: .bytes(ByteBuffer(data: body)))
-        let bytes = try await response.body.collect(upTo: 64 << 10)
-        guard response.status == .ok else {
-            if response.status.code >= 500 { throw AgentCallError.offline("auth answered \(response.status.code)") }
+        let (status, bytes) = try await auth.postJSON("/validate", ValidateRequest(token: token))
+        guard status == .ok else {
+            if status.code >= 500 { throw AgentCallError.offline("auth answered \(status.code)") }
             return nil
         }
-        let validated = try JSONDecoder().decode(ValidatedToken.self, from: bytes)
+        let validated = try WireJSON.decode(ValidatedToken.self, from: bytes)
         guard let memberID = validated.agentID, let owner = UUID(uuidString: validated.sub) else { return nil }
         return AgentIdentity(memberID: memberID, ownerID: owner, name: validated.agentName ?? "agent")
     }

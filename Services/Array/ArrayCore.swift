@@ -166,7 +166,7 @@ struct ArrayCore: Sendable {
             let event = LostObjectEvent(memberID: memberID, key: key, reason: reason)
             _ = try await presence.redis.publish(
                 LostObjectEvent.channel,
-                String(decoding: try JSONEncoder().encode(event), as: UTF8.self)
+                String(decoding: try WireJSON.encode(event), as: UTF8.self)
             )
         } catch {
             logger.error("could not record a lost object", metadata: ["member_id": "\(memberID)", "error": "\(error)"])

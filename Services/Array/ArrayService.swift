@@ -38,18 +38,18 @@ enum ArrayService {
             logger: dependencies.logger,
             quota: FilesystemQuota(filesystem: dependencies.client(for: .filesystem), tokens: tokens)
         )
-        let authentication = dependencies.authentication(dependencies.makeVerifier())
         let validator = AgentTokenValidator(auth: auth)
         let endpoint = AgentEndpoint(core: core, validator: validator, heartbeat: settings.presenceTTL / 3)
         return ServiceParts(
             controllers: [
-                MembersController(core: core, authentication: authentication, agents: validator),
-                ObjectsController(objects: MemberObjects(core: core), authentication: authentication),
-                AuditController(core: core, authentication: authentication),
+                MembersController(core: core, agents: validator),
+                ObjectsController(objects: MemberObjects(core: core)),
+                AuditController(core: core),
                 AgentSocketController(),
-                FrameRelayController(core: core, authentication: authentication),
-                SeedController(backends: MemberSeeds(core: core), authentication: authentication),
+                FrameRelayController(core: core),
+                SeedController(backends: MemberSeeds(core: core)),
             ],
+            authentication: dependencies.authentication(dependencies.makeVerifier()),
             services: [ConnectionCloser(core: core, subscriber: dependencies.subscriber())],
             server: endpoint.serverBuilder()
         )

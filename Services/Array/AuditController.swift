@@ -9,10 +9,9 @@ import StrypeService
 /// `/members/{id}/audit`: proof that a member still holds an object.
 struct AuditController: RouteController {
     let core: ArrayCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.group("/members/{id}/audit").add(middleware: authentication).post("/**", use: audit)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/members/{id}/audit").post("/**", use: audit)
     }
 
     /// `POST …/audit/{key}` → `{status: held|lost, method}`: a precomputed challenge answered without moving the

@@ -8,10 +8,10 @@ import StrypeService
 /// The route other array instances relay frames through to the members connected here.
 struct FrameRelayController: RouteController {
     let core: ArrayCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.group("/internal/members").add(middleware: InternalOnlyMiddleware()).add(middleware: authentication)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.router.group("/internal/members").add(middleware: InternalOnlyMiddleware())
+            .add(middleware: routes.authentication)
             .add(middleware: RoleMiddleware(Role.service)).post("/{id}/frames", use: relay)
     }
 

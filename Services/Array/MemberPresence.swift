@@ -44,7 +44,7 @@ struct MemberPresence: Sendable {
     /// Announces a member going up or down for chunk's placement and repair.
     func announce(_ memberID: UUID, online: Bool) async {
         let event = MemberEvent(memberID: memberID, state: online ? "up" : "down")
-        guard let json = try? JSONEncoder().encode(event) else { return }
+        guard let json = try? WireJSON.encode(event) else { return }
         _ = try? await redis.publish(MemberEvent.channel, String(decoding: json, as: UTF8.self))
     }
 

@@ -6,16 +6,15 @@ import StrypeService
 /// `/members`: the members a user may use, listed, renamed, shared by admins, removed; and an agent's own.
 struct MembersController: RouteController {
     let core: ArrayCore
-    let authentication: AuthenticationMiddleware
     let agents: AgentTokenValidator
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.get("/members/me", use: me)
-        let members = router.group("/members").add(middleware: authentication)
-        members.get(use: list)
-        members.get("/{id}", use: show)
-        members.patch("/{id}", use: update)
-        members.delete("/{id}", use: remove)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.router.get("/members/me", use: me)
+        routes.authenticated("/members")
+            .get(use: list)
+            .get("/{id}", use: show)
+            .patch("/{id}", use: update)
+            .delete("/{id}", use: remove)
     }
 
     /// `GET /members` → the caller's members and the shared ones; a service sees all, or with `?user=` what that

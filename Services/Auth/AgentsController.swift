@@ -6,13 +6,9 @@ import StrypeService
 /// Long-lived tokens for the user's desktop agents: created, listed, revoked.
 struct AgentsController: RouteController {
     let core: AuthCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let agents = router.group("/agents").add(middleware: authentication)
-        agents.post(use: create)
-        agents.get(use: list)
-        agents.delete("/{id}", use: revoke)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/agents").post(use: create).get(use: list).delete("/{id}", use: revoke)
     }
 
     /// `POST /agents {name}` → 201 with the token, shown this once.

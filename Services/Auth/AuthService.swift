@@ -45,19 +45,20 @@ enum AuthService {
 
     /// One controller per URL prefix, and the background work: following key rotations, re-announcing revocations.
     static func parts(core: AuthCore, dependencies: ServiceDependencies) -> ServiceParts {
-        let authentication = dependencies.authentication(dependencies.makeVerifier(keys: core.keys))
+        let verifier = dependencies.makeVerifier(keys: core.keys)
         return ServiceParts(
             controllers: [
-                SignInController(core: core, authentication: authentication),
-                MeController(core: core, authentication: authentication),
-                UsersController(core: core, authentication: authentication),
-                GroupsController(core: core, authentication: authentication),
-                LookupController(core: core, authentication: authentication),
-                InvitationsController(core: core, authentication: authentication),
-                AgentsController(core: core, authentication: authentication),
-                KeysController(core: core, authentication: authentication),
-                TokensController(core: core, authentication: authentication),
+                SignInController(core: core, verifier: verifier),
+                MeController(core: core),
+                UsersController(core: core),
+                GroupsController(core: core),
+                LookupController(core: core),
+                InvitationsController(core: core),
+                AgentsController(core: core),
+                KeysController(core: core),
+                TokensController(core: core, verifier: verifier),
             ],
+            authentication: dependencies.authentication(verifier),
             services: [
                 SigningKeyRefresher(
                     ring: core.keys,

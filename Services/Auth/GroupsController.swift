@@ -6,16 +6,15 @@ import StrypeService
 /// `/groups`: admins manage groups and their members.
 struct GroupsController: RouteController {
     let core: AuthCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let groups = router.group("/groups").add(middleware: authentication).add(middleware: RoleMiddleware(Role.admin))
-        groups.get(use: list)
-        groups.post(use: create)
-        groups.get("/{id}", use: get)
-        groups.delete("/{id}", use: delete)
-        groups.put("/{id}/members/{user}", use: addMember)
-        groups.delete("/{id}/members/{user}", use: removeMember)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/groups").add(middleware: RoleMiddleware(Role.admin))
+            .get(use: list)
+            .post(use: create)
+            .get("/{id}", use: get)
+            .delete("/{id}", use: delete)
+            .put("/{id}/members/{user}", use: addMember)
+            .delete("/{id}/members/{user}", use: removeMember)
     }
 
     /// `GET /groups`.

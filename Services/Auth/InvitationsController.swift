@@ -6,7 +6,6 @@ import StrypeService
 /// Admin-made invitations to register while `REGISTRATION=invite`: created (the token shown once), listed, deleted.
 struct InvitationsController: RouteController {
     let core: AuthCore
-    let authentication: AuthenticationMiddleware
 
     /// Invitations live a week unless asked otherwise, and at most 30 days.
     static let defaultHours = 168
@@ -14,12 +13,11 @@ struct InvitationsController: RouteController {
     /// The prefix of invitation tokens, so they are told apart from refresh and agent tokens.
     static let tokenPrefix = "csi_"
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let invitations = router.group("/invitations").add(middleware: authentication)
-            .add(middleware: RoleMiddleware(Role.admin))
-        invitations.post(use: create)
-        invitations.get(use: list)
-        invitations.delete("/{id}", use: delete)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/invitations").add(middleware: RoleMiddleware(Role.admin))
+            .post(use: create)
+            .get(use: list)
+            .delete("/{id}", use: delete)
     }
 
     /// `POST /invitations {email?, expires_in_hours?}` → 201 with the token, shown this once.

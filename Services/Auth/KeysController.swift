@@ -7,13 +7,12 @@ import StrypeService
 /// `/keys` and `/.well-known/jwks.json`: the keys that sign and verify access tokens, and their rotation.
 struct KeysController: RouteController {
     let core: AuthCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.get("/.well-known/jwks.json", use: jwks)
-        let keys = router.group("/keys").add(middleware: authentication).add(middleware: RoleMiddleware(Role.admin))
-        keys.get(use: list)
-        keys.post("/rotate", use: rotate)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.router.get("/.well-known/jwks.json", use: jwks)
+        routes.authenticated("/keys").add(middleware: RoleMiddleware(Role.admin))
+            .get(use: list)
+            .post("/rotate", use: rotate)
     }
 
     /// `GET /.well-known/jwks.json` → the keys that verify access tokens.

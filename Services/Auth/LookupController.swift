@@ -6,12 +6,9 @@ import StrypeService
 /// `/lookup`: services and admins find a user by id or email, or a group by name.
 struct LookupController: RouteController {
     let core: AuthCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let lookup = router.group("/lookup").add(middleware: authentication)
-        lookup.get("/user", use: user)
-        lookup.get("/group", use: group)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/lookup").get("/user", use: user).get("/group", use: group)
     }
 
     /// `GET /lookup/user?email=` (or `?id=`) → the active user with that email (or id) as a grantee; 404 for one

@@ -6,10 +6,9 @@ import StrypeService
 /// `/me`: the signed-in user's own account.
 struct MeController: RouteController {
     let core: AuthCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.group("/me").add(middleware: authentication).get(use: get).patch(use: update)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/me").get(use: get).patch(use: update)
     }
 
     /// `GET /me` → the signed-in user with their groups.

@@ -23,12 +23,7 @@ struct RevocationReannouncer: Service {
             core.logger.warning("could not re-announce revocations", metadata: ["error": "\(error)"])
         }
         // Stay up until shutdown (a service that returns early would stop the group), retrying what failed.
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                await retryUnannounced()
-            }
-        }
+        await repeatUntilShutdown(every: .seconds(1), waitingFirst: true) { await retryUnannounced() }
     }
 
     private func retryUnannounced() async {

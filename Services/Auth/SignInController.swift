@@ -6,14 +6,16 @@ import StrypeService
 /// `/register`, `/login`, `/refresh`, `/logout` and `/logout-all`: becoming a user and holding a session.
 struct SignInController: RouteController {
     let core: AuthCore
-    let authentication: AuthenticationMiddleware
+    /// Checks the access tokens these routes are handed in a body or as a bare Bearer (not behind the middleware).
+    let verifier: AccessTokenVerifier
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.post("/register", use: register)
-        router.post("/login", use: login)
-        router.post("/refresh", use: refresh)
-        router.post("/logout", use: logout)
-        router.group("/logout-all").add(middleware: authentication).post(use: logoutAll)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.router
+            .post("/register", use: register)
+            .post("/login", use: login)
+            .post("/refresh", use: refresh)
+            .post("/logout", use: logout)
+        routes.authenticated("/logout-all").post(use: logoutAll)
     }
 
     /// `POST /register {email,password,name,setup_token?,invitation?}` → 201 user. Nobody becomes admin by being
@@ -140,7 +142,7 @@ struct SignInController: RouteController {
         guard let bearer = request.bearerToken else {
             throw APIError.invalidField("refresh_token", "is required (or send the access token as Bearer)")
         }
-        let principal = try await authentication.verifier.verify(bearer)
+        let principal = try await verifier.verify(bearer)
         guard let user = principal.userID, let session = principal.sessionID.flatMap(UUID.init(uuidString:)) else {
             throw APIError.forbidden("this token has no session to end")
         }

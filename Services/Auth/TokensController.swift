@@ -7,11 +7,12 @@ import StrypeService
 /// `/validate` and the internal `/service-token`: tokens checked for callers that cannot verify them, and issued to services.
 struct TokensController: RouteController {
     let core: AuthCore
-    let authentication: AuthenticationMiddleware
+    /// Checks the access tokens these routes are handed in a body or as a bare Bearer (not behind the middleware).
+    let verifier: AccessTokenVerifier
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.post("/validate", use: validate)
-        router.group().add(middleware: InternalOnlyMiddleware()).post("/service-token", use: serviceToken)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.router.post("/validate", use: validate)
+        routes.router.group().add(middleware: InternalOnlyMiddleware()).post("/service-token", use: serviceToken)
     }
 
     /// `POST /validate {token}` → the claims of a valid access or agent token; 401 otherwise.
@@ -31,7 +32,7 @@ struct TokensController: RouteController {
                 agentName: agent.name
             )
         }
-        return ValidatedToken(principal: try await authentication.verifier.verify(body.token))
+        return ValidatedToken(principal: try await verifier.verify(body.token))
     }
 
     /// `POST /service-token {service, secret}` → a 15-minute service token for holders of `SERVICE_SECRET`; wrong

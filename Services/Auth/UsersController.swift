@@ -6,17 +6,16 @@ import StrypeService
 /// `/users`: admins manage users; services and admins read a user's groups.
 struct UsersController: RouteController {
     let core: AuthCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let users = router.group("/users").add(middleware: authentication)
+    func addRoutes(to routes: ServiceRoutes) {
+        let users = routes.authenticated("/users")
         users.get("/{id}/groups", use: groups)
-        let admin = users.add(middleware: RoleMiddleware(Role.admin))
-        admin.get(use: list)
-        admin.post(use: create)
-        admin.get("/{id}", use: get)
-        admin.patch("/{id}", use: update)
-        admin.delete("/{id}", use: delete)
+        users.add(middleware: RoleMiddleware(Role.admin))
+            .get(use: list)
+            .post(use: create)
+            .get("/{id}", use: get)
+            .patch("/{id}", use: update)
+            .delete("/{id}", use: delete)
     }
 
     /// `GET /users?limit=&offset=` → a page of users.

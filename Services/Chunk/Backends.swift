@@ -137,7 +137,7 @@ struct ShardStore: Sendable {
             let body = try await response.body.collect(upTo: 64 << 10)
             if response.status == .notFound { return false }
             guard response.status == .ok else { return nil }
-            return try JSONDecoder().decode(AuditResponse.self, from: body).status == "held"
+            return try WireJSON.decode(AuditResponse.self, from: body).status == "held"
         case .cloud:
             let response = try await cloud.send(
                 .HEAD,
@@ -191,8 +191,6 @@ struct ShardStore: Sendable {
         guard response.status == .ok else {
             throw ServiceCallError(status: Int(response.status.code), body: String(buffer: body))
         }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(Items<Item>.self, from: body).items
+        return try WireJSON.decode(Items<Item>.self, from: body).items
     }
 }

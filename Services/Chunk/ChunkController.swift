@@ -8,7 +8,6 @@ import StrypeService
 /// Chunk's routes: store (raw or multipart), read (with Range), inspect, delete.
 struct ChunkController: RouteController {
     let core: ChunkCore
-    let authentication: AuthenticationMiddleware
 
     static let durabilityHeader = HTTPField.Name("X-Durability")!
     static let encryptionHeader = HTTPField.Name("X-Encryption")!
@@ -16,13 +15,13 @@ struct ChunkController: RouteController {
     static let userHeader = HTTPField.Name("X-Strype-User")!
     static let chunkIDHeader = HTTPField.Name("X-Chunk-ID")!
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let chunks = router.group().add(middleware: authentication)
-        chunks.put("/", use: putRaw)
-        chunks.post("/", use: postForm)
-        chunks.get("/{chunk}", use: read)
-        chunks.get("/{chunk}/info", use: info)
-        chunks.delete("/{chunk}", use: delete)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated()
+            .put("/", use: putRaw)
+            .post("/", use: postForm)
+            .get("/{chunk}", use: read)
+            .get("/{chunk}/info", use: info)
+            .delete("/{chunk}", use: delete)
     }
 
     /// `PUT /` with the chunk as the body, `X-Durability` and `X-Encryption` → 201 with its shards. A user's chunk is

@@ -18,12 +18,8 @@ enum ChunkService {
         build: { dependencies, settings in
             let core = makeCore(dependencies: dependencies, settings: settings)
             return ServiceParts(
-                controllers: [
-                    ChunkController(
-                        core: core,
-                        authentication: dependencies.authentication(dependencies.makeVerifier())
-                    )
-                ],
+                controllers: [ChunkController(core: core)],
+                authentication: dependencies.authentication(dependencies.makeVerifier()),
                 services: [
                     DeletionWorker(core: core),
                     RepairWorker(core: core, redis: dependencies.redis, settings: settings.repair),
@@ -62,13 +58,8 @@ struct DeletionWorker: Service {
     let core: ChunkCore
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                if let due = try? await core.chunks.pendingDeletions(limit: 100), !due.isEmpty {
-                    await core.drain(due)
-                }
-                try? await Task.sleep(for: .seconds(5))
-            }
+        await repeatUntilShutdown(every: .seconds(5)) {
+            if let due = try? await core.chunks.pendingDeletions(limit: 100), !due.isEmpty { await core.drain(due) }
         }
     }
 }

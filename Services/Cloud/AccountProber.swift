@@ -11,17 +11,13 @@ struct AccountProber: Service {
     let interval: Duration
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                guard !Task.isCancelled else { return }
-                do {
-                    let lock = "cloud:prober-lock"
-                    guard try await core.redis.set(lock, "1", expiresIn: interval, onlyIfAbsent: true) else { continue }
-                    await probeAll()
-                } catch {
-                    core.logger.warning("account probe round failed", metadata: ["error": "\(error)"])
-                }
+        await repeatUntilShutdown(every: interval, waitingFirst: true) {
+            do {
+                let lock = "cloud:prober-lock"
+                guard try await core.redis.set(lock, "1", expiresIn: interval, onlyIfAbsent: true) else { return }
+                await probeAll()
+            } catch {
+                core.logger.warning("account probe round failed", metadata: ["error": "\(error)"])
             }
         }
     }

@@ -7,15 +7,14 @@ import StrypeService
 /// Provider accounts: created only after a probe proves them, listed without secrets, shared by admins.
 struct AccountsController: RouteController {
     let core: CloudCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let accounts = router.group("/accounts").add(middleware: authentication)
-        accounts.post(use: create)
-        accounts.get(use: list)
-        accounts.get("/{id}", use: get)
-        accounts.patch("/{id}", use: update)
-        accounts.delete("/{id}", use: delete)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/accounts")
+            .post(use: create)
+            .get(use: list)
+            .get("/{id}", use: get)
+            .patch("/{id}", use: update)
+            .delete("/{id}", use: delete)
     }
 
     /// `POST /accounts` → 201 once a probe object was written, read back and deleted; 422 with a fixed message per

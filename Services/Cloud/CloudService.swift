@@ -17,7 +17,8 @@ enum CloudService {
         build: { dependencies, settings in
             let core = makeCore(dependencies: dependencies, settings: settings)
             return ServiceParts(
-                controllers: controllers(core: core, dependencies: dependencies),
+                controllers: controllers(core: core),
+                authentication: dependencies.authentication(dependencies.makeVerifier()),
                 // A service group stops its services last to first: the connections close after the prober stopped.
                 services: [
                     core.connections, AccountProber(core: core, interval: .seconds(settings.healthProbeSeconds)),
@@ -56,17 +57,12 @@ enum CloudService {
         )
     }
 
-    /// One controller per URL prefix; `verifier` defaults to auth's JWKS.
-    static func controllers(
-        core: CloudCore,
-        dependencies: ServiceDependencies,
-        verifier: AccessTokenVerifier? = nil
-    ) -> [any RouteController] {
-        let authentication = dependencies.authentication(verifier ?? dependencies.makeVerifier())
-        return [
-            AccountsController(core: core, authentication: authentication),
-            ObjectsController(objects: AccountObjects(core: core), authentication: authentication),
-            SeedController(backends: AccountSeeds(core: core), authentication: authentication),
+    /// One controller per URL prefix.
+    static func controllers(core: CloudCore) -> [any RouteController] {
+        [
+            AccountsController(core: core),
+            ObjectsController(objects: AccountObjects(core: core)),
+            SeedController(backends: AccountSeeds(core: core)),
         ]
     }
 }

@@ -29,7 +29,7 @@ struct ChunkClient: Sendable {
         let response = try await chunk.send(.PUT, "/", headers: headers, body: .bytes(bytes), timeout: .seconds(300))
         let body = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .created else { throw Self.passOn(response.status, body) }
-        return try JSONDecoder().decode(ChunkResponse.self, from: body)
+        return try WireJSON.decode(ChunkResponse.self, from: body)
     }
 
     /// The chunk's bytes, or the part `range` of them. A read changes nothing, so one that failed in a way that may
@@ -79,7 +79,7 @@ struct ChunkClient: Sendable {
         let response = try await chunk.send(.GET, "/\(id)/info", headers: try await headers(owner: owner))
         let body = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .ok else { throw Self.passOn(response.status, body) }
-        return try JSONDecoder().decode(ChunkResponse.self, from: body)
+        return try WireJSON.decode(ChunkResponse.self, from: body)
     }
 
     /// Deletes a chunk; true when it is gone (404 included: it was never stored or is gone already).
@@ -99,7 +99,7 @@ struct ChunkClient: Sendable {
     /// Chunk's own client errors (422 too few backends, 507 no room, 503 data unavailable, 400 bad durability) reach
     /// the user as they are; anything else is a 502.
     static func passOn(_ status: HTTPResponseStatus, _ body: ByteBuffer) -> APIError {
-        let decoded = try? JSONDecoder().decode(ErrorBody.self, from: body)
+        let decoded = try? WireJSON.decode(ErrorBody.self, from: body)
         let code = decoded?.error.code ?? "chunk_failed"
         let message = decoded?.error.message ?? "chunk answered \(status.code)"
         switch status.code {

@@ -9,13 +9,9 @@ import StrypeService
 /// File contents: streamed uploads that commit a version atomically, and streamed downloads with Range.
 struct DataController: RouteController {
     let core: FilesystemCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let data = router.group("/data").add(middleware: authentication)
-        data.put(use: put)
-        data.post(use: post)
-        data.get("/{id}", use: get)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/data").put(use: put).post(use: post).get("/{id}", use: get)
     }
 
     /// `PUT /data?path=/a/b.txt` (or `?parent={dir id}&name=b.txt`, also into a folder shared read-write) with the

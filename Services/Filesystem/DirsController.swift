@@ -6,10 +6,9 @@ import StrypeService
 /// `/dirs`: making a directory and any missing parents.
 struct DirsController: RouteController {
     let core: FilesystemCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.group("/dirs").add(middleware: authentication).post(use: makeDirectory)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/dirs").post(use: makeDirectory)
     }
 
     /// `POST /dirs {path}` or `{parent_id, name}` → 201 with the directory (and any missing parents) created, 200

@@ -8,13 +8,12 @@ import StrypeService
 /// instead of buffering it in the page to attach a bearer token.
 struct DownloadsController: RouteController {
     let core: FilesystemCore
-    let authentication: AuthenticationMiddleware
     /// How long a ticket starts downloads; a download that started runs to its end.
     var lifetime: Duration = .seconds(60)
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.group("/info/{id}/download").add(middleware: authentication).post(use: create)
-        router.get("/d/{ticket}", use: open)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/info/{id}/download").post(use: create)
+        routes.router.get("/d/{ticket}", use: open)
     }
 
     /// `POST /info/{id}/download` → 201 with the ticket's URL (`/api/filesystem/d/{ticket}`) and when it expires.

@@ -20,7 +20,6 @@ enum FilesystemService {
             return ServiceParts(
                 controllers: controllers(
                     core: core,
-                    authentication: dependencies.authentication(verifier, scopes: [Scope.user]),
                     services: dependencies.authentication(verifier, scopes: [Scope.service]),
                     ledger: PostgresQuotaLedger(client: dependencies.postgres, logger: dependencies.logger),
                     partSigningKey: SymmetricKey(
@@ -29,6 +28,7 @@ enum FilesystemService {
                         )
                     )
                 ),
+                authentication: dependencies.authentication(verifier, scopes: [Scope.user]),
                 services: [OrphanCollector(core: core, logger: dependencies.logger)]
             )
         }
@@ -85,31 +85,31 @@ enum FilesystemService {
         )
     }
 
-    /// One controller per URL prefix; `services` admits service tokens (the usage ledger), `authentication` users.
+    /// One controller per URL prefix; `services` admits service tokens (the usage ledger), the service's own
+    /// authentication users.
     static func controllers(
         core: FilesystemCore,
-        authentication: AuthenticationMiddleware,
         services: AuthenticationMiddleware,
         ledger: PostgresQuotaLedger,
         partSigningKey: SymmetricKey
     ) -> [any RouteController] {
         [
-            DataController(core: core, authentication: authentication),
-            InfoController(core: core, authentication: authentication),
-            VersionsController(core: core, authentication: authentication),
-            GrantsController(core: core, authentication: authentication),
-            LinksController(core: core, authentication: authentication),
-            DownloadsController(core: core, authentication: authentication),
-            DirsController(core: core, authentication: authentication),
-            TrashController(core: core, authentication: authentication),
-            SettingsController(core: core, authentication: authentication),
-            UsageController(core: core, authentication: authentication),
-            QuotasController(core: core, authentication: authentication),
-            TusController(core: core, authentication: authentication),
-            UploadsController(core: core, authentication: authentication, signingKey: partSigningKey),
+            DataController(core: core),
+            InfoController(core: core),
+            VersionsController(core: core),
+            GrantsController(core: core),
+            LinksController(core: core),
+            DownloadsController(core: core),
+            DirsController(core: core),
+            TrashController(core: core),
+            SettingsController(core: core),
+            UsageController(core: core),
+            QuotasController(core: core),
+            TusController(core: core),
+            UploadsController(core: core, signingKey: partSigningKey),
             UsageLedgerController(
                 ledger: ledger,
-                authentication: services,
+                serviceTokens: services,
                 defaultQuota: core.settings.defaultQuota
             ),
         ]

@@ -40,7 +40,7 @@ struct AuthGranteeDirectory: GranteeDirectory {
         try await memberships.value(for: user) {
             let body = try await get("/users/\(user.uuidString.lowercased())/groups")
             guard let body else { return [] }
-            return try JSONDecoder().decode(Items<GroupSummary>.self, from: body).items.map(\.id)
+            return try WireJSON.decode(Items<GroupSummary>.self, from: body).items.map(\.id)
         }
     }
 
@@ -64,7 +64,7 @@ struct AuthGranteeDirectory: GranteeDirectory {
     }
 
     private func lookUp(_ path: String) async throws -> Grantee? {
-        try await get(path).map { try JSONDecoder().decode(Grantee.self, from: $0) }
+        try await get(path).map { try WireJSON.decode(Grantee.self, from: $0) }
     }
 
     /// The body of a 200, nil for a 404 or 400 (no such user or group, or a name auth refuses); asked with

@@ -7,14 +7,10 @@ import StrypeService
 /// grantees find what is shared with them at `GET /shared` and use it by id on the usual routes.
 struct GrantsController: RouteController {
     let core: FilesystemCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let grants = router.group("/info/{id}/grants").add(middleware: authentication)
-        grants.post(use: create)
-        grants.get(use: list)
-        grants.delete("/{grant}", use: revoke)
-        router.group("/shared").add(middleware: authentication).get(use: shared)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/info/{id}/grants").post(use: create).get(use: list).delete("/{grant}", use: revoke)
+        routes.authenticated("/shared").get(use: shared)
     }
 
     /// `POST /info/{id}/grants {user | group, access}` → 201 with the grant, 200 when it changed an existing one's

@@ -6,19 +6,18 @@ import StrypeService
 /// `/info`: the tree listed to a depth, one node by id, renamed, moved or deleted, and where a file's chunks are.
 struct InfoController: RouteController {
     let core: FilesystemCore
-    let authentication: AuthenticationMiddleware
 
     /// The deepest listing one request may ask for.
     static let maximumDepth = 8
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let info = router.group("/info").add(middleware: authentication)
-        info.get(use: tree)
-        info.get("/{id}", use: node)
-        info.post("/{id}", use: update)
-        info.post("/{id}/move", use: move)
-        info.delete("/{id}", use: delete)
-        info.get("/{id}/chunks", use: placement)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/info")
+            .get(use: tree)
+            .get("/{id}", use: node)
+            .post("/{id}", use: update)
+            .post("/{id}/move", use: move)
+            .delete("/{id}", use: delete)
+            .get("/{id}/chunks", use: placement)
     }
 
     /// `GET /info?path=/&depth=1&limit=1000&cursor=` → the node at `path` with its entries down to `depth` (0–8), at

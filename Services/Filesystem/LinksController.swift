@@ -11,19 +11,13 @@ import StrypeService
 /// it names, and for a folder whatever lies below it, without an account, while the owner's account is active.
 struct LinksController: RouteController {
     let core: FilesystemCore
-    let authentication: AuthenticationMiddleware
 
     /// The longest a link may live.
     static let maximumLifetime: Int64 = 366 * 86_400
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let owned = router.group("/info/{id}/links").add(middleware: authentication)
-        owned.post(use: create)
-        owned.get(use: list)
-        owned.delete("/{link}", use: revoke)
-        router.get("/s/{token}", use: open)
-        router.get("/s/{token}/info", use: info)
-        router.get("/s/{token}/files/{id}", use: openInside)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/info/{id}/links").post(use: create).get(use: list).delete("/{link}", use: revoke)
+        routes.router.group("/s/{token}").get(use: open).get("/info", use: info).get("/files/{id}", use: openInside)
     }
 
     /// `POST /info/{id}/links {expires_in?}` → 201 with the link's token and URL (shown only here).

@@ -10,21 +10,16 @@ struct OrphanCollector: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await collect()
-                try? await Task.sleep(for: core.settings.orphanScan)
-            }
-        }
+        await repeatUntilShutdown(every: core.settings.orphanScan) { await collect() }
     }
 
     /// One pass: expired uploads let go of their chunks, then what is due is deleted.
     func collect() async {
-        for id in (try? await core.tus.rows.expired(limit: 100)) ?? [] {
-            try? await core.tus.rows.remove(id)
+        for id in (try? await core.tus.store.expired(limit: 100)) ?? [] {
+            try? await core.tus.store.remove(id)
         }
-        for id in (try? await core.sessions.rows.expired(limit: 100)) ?? [] {
-            try? await core.sessions.rows.remove(id)
+        for id in (try? await core.sessions.store.expired(limit: 100)) ?? [] {
+            try? await core.sessions.store.remove(id)
         }
         guard let due = try? await core.nodes.dueLooseChunks(limit: 500), !due.isEmpty else { return }
         var collected = 0

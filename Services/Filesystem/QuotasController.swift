@@ -6,10 +6,9 @@ import StrypeService
 /// `/quotas`: admins set a user's quota.
 struct QuotasController: RouteController {
     let core: FilesystemCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.group("/quotas").add(middleware: authentication).put("/{user}", use: setQuota)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/quotas").put("/{user}", use: setQuota)
     }
 
     /// `PUT /quotas/{user} {bytes}` (admins) → 204; `bytes` null removes the user's own quota.

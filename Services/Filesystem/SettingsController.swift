@@ -6,12 +6,9 @@ import StrypeService
 /// `/settings`: how new files are stored (the user's choice, and directories' overrides).
 struct SettingsController: RouteController {
     let core: FilesystemCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let settings = router.group("/settings").add(middleware: authentication)
-        settings.get(use: get)
-        settings.put(use: put)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/settings").get(use: get).put(use: put)
     }
 
     /// `GET /settings` → the user's storage choice for new files, defaults filled in; `?path=/dir` → that

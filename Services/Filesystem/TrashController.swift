@@ -6,12 +6,9 @@ import StrypeService
 /// `/trash`: what the user trashed, and putting a node back.
 struct TrashController: RouteController {
     let core: FilesystemCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let trash = router.group("/trash").add(middleware: authentication)
-        trash.get(use: list)
-        trash.post("/{id}/restore", use: restore)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/trash").get(use: list).post("/{id}/restore", use: restore)
     }
 
     /// `GET /trash` → what the user trashed, latest first, each with the path it had.

@@ -12,7 +12,6 @@ import StrypeService
 /// short of a whole chunk are kept with the upload until the next request. The file appears when the last byte is in.
 struct TusController: RouteController {
     let core: FilesystemCore
-    let authentication: AuthenticationMiddleware
     /// How long an upload may rest between requests.
     var expiry: TimeInterval { core.settings.tusExpirySeconds }
     /// The largest upload accepted.
@@ -41,14 +40,14 @@ struct TusController: RouteController {
         static let prefix = HTTPField.Name("X-Forwarded-Prefix")!
     }
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.on("/tus", method: .options, use: options)
-        router.on("/tus/{id}", method: .options, use: options)
-        let tus = router.group("/tus").add(middleware: TusVersionMiddleware()).add(middleware: authentication)
-        tus.post(use: create)
-        tus.on("/{id}", method: .head, use: head)
-        tus.patch("/{id}", use: patch)
-        tus.delete("/{id}", use: terminate)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.router.on("/tus", method: .options, use: options)
+        routes.router.on("/tus/{id}", method: .options, use: options)
+        routes.router.group("/tus").add(middleware: TusVersionMiddleware()).add(middleware: routes.authentication)
+            .post(use: create)
+            .on("/{id}", method: .head, use: head)
+            .patch("/{id}", use: patch)
+            .delete("/{id}", use: terminate)
     }
 
     /// `OPTIONS /tus` → 204 with what this server supports.
@@ -204,7 +203,7 @@ struct TusController: RouteController {
     /// `DELETE /tus/{id}` → 204; what was stored is deleted.
     @Sendable func terminate(_ request: Request, context: StrypeRequestContext) async throws -> Response {
         let upload = try await find(context)
-        try await core.tus.rows.remove(upload.id)
+        try await core.tus.store.remove(upload.id)
         return Response(status: .noContent)
     }
 
@@ -287,7 +286,7 @@ struct TusController: RouteController {
         async throws
     {
         try await checkWriteAccess(upload)
-        let parts = try await core.tus.chunks(upload.id) + [inline].compactMap { $0 }
+        let parts = try await core.tus.store.chunks(upload.id) + [inline].compactMap { $0 }
         let version = NewVersion(
             size: upload.length,
             sha256: sha256,
@@ -305,7 +304,7 @@ struct TusController: RouteController {
                 upload: upload.id
             ).0
         } catch let error as APIError where error.code == "quota_exceeded" {
-            try? await core.tus.rows.remove(upload.id)
+            try? await core.tus.store.remove(upload.id)
             throw error
         }
         context.logger.info(
@@ -317,7 +316,7 @@ struct TusController: RouteController {
     /// 403 when a grantee's upload may no longer be written where it goes; the upload is cancelled then.
     private func checkWriteAccess(_ upload: TusUpload) async throws {
         try await core.requireStillWrites(uploader: upload.uploaderID, owner: upload.ownerID, path: upload.path) {
-            try? await core.tus.rows.remove(upload.id)
+            try? await core.tus.store.remove(upload.id)
         }
     }
 

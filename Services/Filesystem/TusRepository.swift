@@ -73,16 +73,6 @@ struct TusRepository: Sendable {
         return nil
     }
 
-    func chunks(_ id: UUID) async throws -> [ChunkPart] {
-        let rows = try await client.query(
-            "SELECT chunk_id, size FROM fs.tus_chunks WHERE upload_id = \(id) ORDER BY seq",
-            logger: logger
-        )
-        return try await rows.decode((String, Int64).self).collected().map { (chunk, size) in
-            ChunkPart(chunkID: chunk, size: size)
-        }
-    }
-
     func advance(_ upload: TusUpload, from: Int64, parts: [ChunkPart]) async throws -> Bool {
         try await client.withTransaction(logger: logger) { connection in
             let rows = try await connection.query(
@@ -106,23 +96,20 @@ struct TusRepository: Sendable {
                 """,
                 logger: logger
             )
-            // Recorded here, the chunks belong to the upload: no longer loose.
-            try await connection.query(
-                "DELETE FROM fs.loose_chunks WHERE chunk_id = ANY(\(parts.map(\.chunkID)))",
-                logger: logger
-            )
+            try await UploadStore.claim(parts, on: connection, logger: logger)
             return true
         }
     }
 
-    /// The upload rows, which removing an upload and finding the expired ones go through.
-    var rows: UploadRows {
-        UploadRows(
+    /// The shared store: reading the chunks back, removing the upload, finding the expired ones.
+    var store: UploadStore {
+        UploadStore(
             client: client,
             logger: logger,
             uploads: "fs.tus_uploads",
             chunks: "fs.tus_chunks",
-            uploadColumn: "upload_id"
+            uploadColumn: "upload_id",
+            order: "seq"
         )
     }
 }

@@ -114,32 +114,19 @@ struct UploadSessionRepository: Sendable {
                 """,
                 logger: logger
             )
-            try await connection.query(
-                "DELETE FROM fs.loose_chunks WHERE chunk_id = ANY(\(chunks.map(\.chunkID)))",
-                logger: logger
-            )
+            try await UploadStore.claim(chunks, on: connection, logger: logger)
         }
     }
 
-    /// Every part's chunks, in file order.
-    func chunks(_ id: UUID) async throws -> [ChunkPart] {
-        let rows = try await client.query(
-            "SELECT chunk_id, size FROM fs.upload_parts WHERE session_id = \(id) ORDER BY part, seq",
-            logger: logger
-        )
-        return try await rows.decode((String, Int64).self).collected().map { (chunk, size) in
-            ChunkPart(chunkID: chunk, size: size)
-        }
-    }
-
-    /// The upload rows, which removing an upload and finding the expired ones go through.
-    var rows: UploadRows {
-        UploadRows(
+    /// The shared store: reading the chunks back, removing the upload, finding the expired ones.
+    var store: UploadStore {
+        UploadStore(
             client: client,
             logger: logger,
             uploads: "fs.upload_sessions",
             chunks: "fs.upload_parts",
-            uploadColumn: "session_id"
+            uploadColumn: "session_id",
+            order: "part, seq"
         )
     }
 }

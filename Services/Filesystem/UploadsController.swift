@@ -11,7 +11,6 @@ import StrypeService
 /// the file back to hash it, and commits it. Expired sessions are collected.
 struct UploadsController: RouteController {
     let core: FilesystemCore
-    let authentication: AuthenticationMiddleware
     /// Signs part URLs; derived from the service secret, so any filesystem replica checks them.
     let signingKey: SymmetricKey
     var lifetime: TimeInterval { core.settings.tusExpirySeconds }
@@ -20,14 +19,14 @@ struct UploadsController: RouteController {
     /// The most part URLs one answer signs; `GET /uploads/{id}?from=` gives the others.
     static let partsPerAnswer = 1000
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let uploads = router.group("/uploads")
-        uploads.put("/{id}/parts/{part}", use: putPart)
-        let owned = uploads.add(middleware: authentication)
-        owned.post(use: create)
-        owned.get("/{id}", use: show)
-        owned.post("/{id}/complete", use: complete)
-        owned.delete("/{id}", use: abort)
+    func addRoutes(to routes: ServiceRoutes) {
+        // A part's URL is signed for one upload, so its PUT carries no token.
+        routes.router.put("/uploads/{id}/parts/{part}", use: putPart)
+        routes.authenticated("/uploads")
+            .post(use: create)
+            .get("/{id}", use: show)
+            .post("/{id}/complete", use: complete)
+            .delete("/{id}", use: abort)
     }
 
     /// `POST /uploads {path, size, part_size}` (or `parent_id` and `name` instead of `path`: a folder's id, also one
@@ -161,7 +160,7 @@ struct UploadsController: RouteController {
             )
         }
         try await checkWriteAccess(session)
-        let parts = try await core.sessions.chunks(session.id)
+        let parts = try await core.sessions.store.chunks(session.id)
         let (sha256, head) = try await core.transfers.hash(parts: parts, owner: session.ownerID)
         let version = NewVersion(
             size: session.size,
@@ -181,7 +180,7 @@ struct UploadsController: RouteController {
                 upload: session.id
             )
         } catch let error as APIError where error.code == "quota_exceeded" {
-            try? await core.sessions.rows.remove(session.id)
+            try? await core.sessions.store.remove(session.id)
             throw error
         }
         guard session.uploaderID != session.ownerID else {
@@ -195,7 +194,7 @@ struct UploadsController: RouteController {
     /// `DELETE /uploads/{id}` → 204; what was stored is deleted.
     @Sendable func abort(_ request: Request, context: StrypeRequestContext) async throws -> HTTPResponse.Status {
         let session = try await owned(context)
-        try await core.sessions.rows.remove(session.id)
+        try await core.sessions.store.remove(session.id)
         return .noContent
     }
 
@@ -212,7 +211,7 @@ struct UploadsController: RouteController {
     /// 403 when a grantee's session may no longer be written where it goes; the session is cancelled then.
     private func checkWriteAccess(_ session: UploadSession) async throws {
         try await core.requireStillWrites(uploader: session.uploaderID, owner: session.ownerID, path: session.path) {
-            try? await core.sessions.rows.remove(session.id)
+            try? await core.sessions.store.remove(session.id)
         }
     }
 

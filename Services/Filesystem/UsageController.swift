@@ -6,10 +6,9 @@ import StrypeService
 /// `/usage`: what the user stores, and their quota.
 struct UsageController: RouteController {
     let core: FilesystemCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.group("/usage").add(middleware: authentication).get(use: usage)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/usage").get(use: usage)
     }
 
     /// `GET /usage` → bytes stored (every version and the trash, each chunk once, plus raw chunks, objects and seeds

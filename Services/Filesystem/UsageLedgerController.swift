@@ -8,15 +8,16 @@ import StrypeService
 struct UsageLedgerController: RouteController {
     let ledger: PostgresQuotaLedger
     /// Admits service tokens only (filesystem's other routes admit user sessions only).
-    let authentication: AuthenticationMiddleware
+    let serviceTokens: AuthenticationMiddleware
     /// The quota of users without one of their own (nil: none).
     let defaultQuota: Int64?
 
     /// The largest change one call makes (8 EiB would overflow the sums): far beyond any one store.
     static let largestDelta: UInt64 = 1 << 50
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.group("/internal/usage").add(middleware: InternalOnlyMiddleware()).add(middleware: authentication)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.router.group("/internal/usage").add(middleware: InternalOnlyMiddleware())
+            .add(middleware: serviceTokens)
             .add(middleware: RoleMiddleware(Role.service)).post("/{user}", use: charge)
     }
 

@@ -6,12 +6,9 @@ import StrypeService
 /// `/info/{id}/versions`: a file's versions, and making an old one current again.
 struct VersionsController: RouteController {
     let core: FilesystemCore
-    let authentication: AuthenticationMiddleware
 
-    func addRoutes(to router: Router<StrypeRequestContext>) {
-        let versions = router.group("/info/{id}/versions").add(middleware: authentication)
-        versions.get(use: list)
-        versions.post("/{version}/restore", use: restore)
+    func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated("/info/{id}/versions").get(use: list).post("/{version}/restore", use: restore)
     }
 
     /// `GET /info/{id}/versions` → the file's versions, latest first.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The operations of the agent protocol (DESIGN §3 array). A reply carries the op of its request and its `id`.
 public enum AgentOp: String, Codable, Sendable, CaseIterable {
     /// Agent → server on connect: member id, version, capacity, free space.
@@ -51,13 +53,6 @@ public struct AgentFrameHeader: Codable, Sendable, Equatable {
     public init(op: AgentOp, id: UInt64) {
         self.op = op
         self.id = id
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case op, id, key, size, status, error, nonce, proof, version, capacity, free, cursor, limit, keys, sha256,
-            digest
-        case objects, bytes, name
-        case memberID = "member_id"
     }
 
     /// A reply to this request: same op and id, `status: ok`.
@@ -134,7 +129,8 @@ public enum AgentFrameCodec {
     public static func encodeHeader(_ header: AgentFrameHeader, payloadCount: Int) -> [UInt8] {
         var header = header
         header.size = payloadCount == 0 && header.size == nil ? nil : Int64(payloadCount)
-        let json = Array(JSONText.encode(header).utf8)
+        // Every header encodes; a failure would be a programming error, sent as an empty object the peer refuses.
+        let json = Array((try? WireJSON.encode(header)) ?? Data("{}".utf8))
         let length = UInt32(json.count)
         return [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
             + json
@@ -163,7 +159,7 @@ public enum AgentFrameCodec {
     {
         let header: AgentFrameHeader
         do {
-            header = try JSONText.decode(AgentFrameHeader.self, from: Array(json))
+            header = try WireJSON.decode(AgentFrameHeader.self, from: Array(json))
         } catch {
             throw .malformedHeader(String(describing: error).prefix(200).description)
         }

@@ -39,12 +39,6 @@ public struct MemberResponse: Codable, Sendable, Equatable {
         self.shared = shared
         self.version = version
     }
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, capacity, free, objects, bytes, online, shared, version
-        case ownerID = "owner_id"
-        case lastSeen = "last_seen"
-    }
 }
 
 /// `PATCH /members/{id}`: rename (owner), or share with every user's placement (admins).
@@ -71,11 +65,6 @@ public struct MemberObjectResponse: Codable, Sendable, Equatable {
         self.size = size
         self.sha256 = sha256
     }
-
-    enum CodingKeys: String, CodingKey {
-        case key, size, sha256
-        case memberID = "member_id"
-    }
 }
 
 /// The outcome of `POST /members/{id}/audit/{key}`: `held` or `lost`, and how it was proven.
@@ -94,11 +83,6 @@ public struct AuditResponse: Codable, Sendable, Equatable {
         self.method = method
         self.reason = reason
     }
-
-    enum CodingKeys: String, CodingKey {
-        case key, status, method, reason
-        case memberID = "member_id"
-    }
 }
 
 /// The seed route's answer: where the replicas of a chunk went.
@@ -114,11 +98,6 @@ public struct ArraySeedResponse: Codable, Sendable, Equatable {
         self.sha256 = sha256
         self.replicas = replicas
     }
-
-    enum CodingKeys: String, CodingKey {
-        case size, sha256, replicas
-        case chunkID = "chunk_id"
-    }
 }
 
 /// A member coming online or going offline, published on `array:members` for chunk's placement and repair.
@@ -132,11 +111,6 @@ public struct MemberEvent: Codable, Sendable, Equatable {
     }
 
     public static let channel = "array:members"
-
-    enum CodingKeys: String, CodingKey {
-        case state
-        case memberID = "member_id"
-    }
 }
 
 /// An object whose audit failed, published on `array:objects-lost` so chunk repairs the shard.
@@ -152,9 +126,4 @@ public struct LostObjectEvent: Codable, Sendable, Equatable {
     }
 
     public static let channel = "array:objects-lost"
-
-    enum CodingKeys: String, CodingKey {
-        case key, reason
-        case memberID = "member_id"
-    }
 }

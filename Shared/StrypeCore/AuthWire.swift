@@ -16,11 +16,6 @@ public struct RegisterRequest: Codable, Sendable {
         self.setupToken = setupToken
         self.invitation = invitation
     }
-
-    enum CodingKeys: String, CodingKey {
-        case email, password, name, invitation
-        case setupToken = "setup_token"
-    }
 }
 
 /// `POST /login`.
@@ -41,10 +36,6 @@ public struct RefreshRequest: Codable, Sendable {
     public init(refreshToken: String?) {
         self.refreshToken = refreshToken
     }
-
-    enum CodingKeys: String, CodingKey {
-        case refreshToken = "refresh_token"
-    }
 }
 
 /// `{access_token, refresh_token?, token_type, expires_in}` from login, refresh and service-token.
@@ -59,13 +50,6 @@ public struct TokenPair: Codable, Sendable, Equatable {
         self.refreshToken = refreshToken
         self.tokenType = "Bearer"
         self.expiresIn = expiresIn
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case accessToken = "access_token"
-        case refreshToken = "refresh_token"
-        case tokenType = "token_type"
-        case expiresIn = "expires_in"
     }
 }
 
@@ -96,11 +80,6 @@ public struct UserResponse: Codable, Sendable, Equatable {
         self.groups = groups
         self.createdAt = createdAt
     }
-
-    enum CodingKeys: String, CodingKey {
-        case id, email, name, roles, disabled, groups
-        case createdAt = "created_at"
-    }
 }
 
 /// `PATCH /me`: a new name, or a new password with the current one (and, with `sign_out_agents`, the end of every
@@ -122,12 +101,6 @@ public struct UpdateMeRequest: Codable, Sendable {
         self.currentPassword = currentPassword
         self.signOutAgents = signOutAgents
     }
-
-    enum CodingKeys: String, CodingKey {
-        case name, password
-        case currentPassword = "current_password"
-        case signOutAgents = "sign_out_agents"
-    }
 }
 
 /// `POST /logout-all`: end every session of the caller, and with `agents` every agent token too.
@@ -148,11 +121,6 @@ public struct CreateInvitationRequest: Codable, Sendable {
         self.email = email
         self.expiresInHours = expiresInHours
     }
-
-    enum CodingKeys: String, CodingKey {
-        case email
-        case expiresInHours = "expires_in_hours"
-    }
 }
 
 /// An invitation as listed; `token` only in the answer that creates it.
@@ -171,12 +139,6 @@ public struct InvitationResponse: Codable, Sendable, Equatable {
         self.expires = expires
         self.createdAt = createdAt
         self.usedAt = usedAt
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, token, email, expires
-        case createdAt = "created_at"
-        case usedAt = "used_at"
     }
 }
 
@@ -256,11 +218,6 @@ public struct GroupResponse: Codable, Sendable, Equatable {
         self.members = members
         self.createdAt = createdAt
     }
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, members
-        case createdAt = "created_at"
-    }
 }
 
 /// `POST /groups` and `POST /agents`.
@@ -288,12 +245,6 @@ public struct AgentTokenResponse: Codable, Sendable, Equatable {
         self.token = token
         self.createdAt = createdAt
         self.lastUsedAt = lastUsedAt
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, scope, token
-        case createdAt = "created_at"
-        case lastUsedAt = "last_used_at"
     }
 }
 
@@ -332,12 +283,6 @@ public struct ValidatedToken: Codable, Sendable, Equatable {
         self.exp = exp
         self.agentID = agentID
         self.agentName = agentName
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case sub, email, roles, scope, exp
-        case agentID = "agent_id"
-        case agentName = "agent_name"
     }
 }
 

@@ -20,11 +20,6 @@ public struct ShardResponse: Codable, Sendable, Equatable {
         self.sha256 = sha256
         self.state = state
     }
-
-    enum CodingKeys: String, CodingKey {
-        case index, backend, size, sha256, state
-        case backendID = "backend_id"
-    }
 }
 
 /// A stored chunk: `PUT /` and `POST /` answer it, `GET /{id}/info` adds the health.
@@ -59,10 +54,5 @@ public struct ChunkResponse: Codable, Sendable, Equatable {
         self.shards = shards
         self.health = health
         self.inline = inline
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case size, sha256, durability, encryption, shards, health, inline
-        case chunkID = "chunk_id"
     }
 }

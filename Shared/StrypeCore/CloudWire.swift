@@ -36,13 +36,6 @@ public struct CreateAccountRequest: Codable, Sendable {
         self.secretAccessKey = secretAccessKey
         self.path = path
     }
-
-    enum CodingKeys: String, CodingKey {
-        case provider, name, endpoint, region, bucket, prefix, path
-        case pathStyle = "path_style"
-        case accessKeyID = "access_key_id"
-        case secretAccessKey = "secret_access_key"
-    }
 }
 
 /// `PATCH /accounts/{id}`: rename, or (admins) share with every user.
@@ -109,14 +102,6 @@ public struct AccountResponse: Codable, Sendable, Equatable {
         self.objects = objects
         self.createdAt = createdAt
     }
-
-    enum CodingKeys: String, CodingKey {
-        case id, provider, name, endpoint, region, bucket, prefix, path, shared, owned, health, capacity, used, objects
-        case pathStyle = "path_style"
-        case accessKeyID = "access_key_id"
-        case healthReason = "health_reason"
-        case createdAt = "created_at"
-    }
 }
 
 /// An object written: its key, size and SHA-256.
@@ -144,10 +129,5 @@ public struct ChunkLocationsResponse: Codable, Sendable, Equatable {
         self.size = size
         self.sha256 = sha256
         self.accounts = accounts
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case size, sha256, accounts
-        case chunkID = "chunk_id"
     }
 }

@@ -65,13 +65,6 @@ public struct NodeResponse: Codable, Sendable, Equatable {
         self.access = access
         self.next = next
     }
-
-    enum CodingKeys: String, CodingKey {
-        case id, kind, path, name, size, sha256, version, durability, encryption, modified, attrs, tags, children,
-            access, next
-        case contentType = "content_type"
-        case trashedAt = "trashed_at"
-    }
 }
 
 /// `POST /dirs`: the directory to create, with any missing parents, by `path` in the caller's tree, or by `name`
@@ -85,11 +78,6 @@ public struct MakeDirectoryRequest: Codable, Sendable {
         self.path = path
         self.parentID = parentID
         self.name = name
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case path, name
-        case parentID = "parent_id"
     }
 }
 
@@ -117,11 +105,6 @@ public struct MoveRequest: Codable, Sendable {
         self.to = to
         self.parentID = parentID
         self.name = name
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case to, name
-        case parentID = "parent_id"
     }
 }
 
@@ -155,11 +138,6 @@ public struct VersionResponse: Codable, Sendable, Equatable {
         self.created = created
         self.current = current
     }
-
-    enum CodingKeys: String, CodingKey {
-        case version, size, sha256, durability, encryption, created, current
-        case contentType = "content_type"
-    }
 }
 
 /// `GET /usage`: what the user stores (every version and the trash count) against the quota.
@@ -173,10 +151,6 @@ public struct UsageResponse: Codable, Sendable, Equatable {
         self.bytes = bytes
         self.files = files
         self.quota = quota
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case bytes, files, quota
     }
 
     /// Writes `quota: null` when there is none, rather than leaving it out.
@@ -206,10 +180,6 @@ public struct CreateLinkRequest: Codable, Sendable {
     public init(expiresIn: Int64? = nil) {
         self.expiresIn = expiresIn
     }
-
-    enum CodingKeys: String, CodingKey {
-        case expiresIn = "expires_in"
-    }
 }
 
 /// A share link. `token` and `url` are only in the answer that creates it: the server keeps a hash.
@@ -229,11 +199,6 @@ public struct LinkResponse: Codable, Sendable, Equatable {
         self.expires = expires
         self.created = created
     }
-
-    enum CodingKeys: String, CodingKey {
-        case id, token, url, expires, created
-        case fileID = "file_id"
-    }
 }
 
 /// `POST /uploads`: a multipart upload of `size` bytes in parts of `part_size` bytes to `path` in the caller's tree,
@@ -251,12 +216,6 @@ public struct CreateUploadRequest: Codable, Sendable {
         self.name = name
         self.size = size
         self.partSize = partSize
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case path, size, name
-        case parentID = "parent_id"
-        case partSize = "part_size"
     }
 }
 
@@ -305,13 +264,6 @@ public struct UploadSessionResponse: Codable, Sendable, Equatable {
         self.expires = expires
         self.parts = parts
         self.nextPart = nextPart
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case path, size, expires, parts
-        case uploadID = "upload_id"
-        case partSize = "part_size"
-        case nextPart = "next_part"
     }
 }
 
@@ -362,11 +314,6 @@ public struct GrantResponse: Codable, Sendable, Equatable {
         self.access = access
         self.created = created
         self.node = node
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, grantee, access, created, node
-        case nodeID = "node_id"
     }
 }
 

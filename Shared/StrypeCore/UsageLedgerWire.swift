@@ -19,10 +19,6 @@ public struct UsageChargeResponse: Codable, Sendable, Equatable {
         self.quota = quota
     }
 
-    enum CodingKeys: String, CodingKey {
-        case bytes, quota
-    }
-
     /// Writes `quota: null` when there is none, rather than leaving it out.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)

@@ -101,7 +101,7 @@ struct AuthClient: Sendable {
         if let token { headers[.authorization] = "Bearer \(token)" }
         if let address { headers[HTTPField.Name("X-Real-IP")!] = address }
         var buffer: ByteBuffer?
-        if let body { buffer = ByteBuffer(data: try JSONEncoder().encode(body)) }
+        if let body { buffer = ByteBuffer(data: try WireJSON.encode(body)) }
         if let raw { buffer = ByteBuffer(string: raw) }
         return try await client.execute(uri: path, method: method, headers: headers, body: buffer) { response in
             Reply(status: response.status, body: Data(buffer: response.body), headers: response.headers)

@@ -111,7 +111,8 @@ extension AuthTests {
                 dependencies: deps.dependencies,
                 listener: .internalPort
             ) { router in
-                WhoAmIController(authentication: AuthenticationMiddleware(verifier: verifier)).addRoutes(to: router)
+                WhoAmIController(authentication: AuthenticationMiddleware(verifier: verifier))
+                    .addRoutes(to: ServiceRoutes(router: router, authentication: nil))
             }
             var forgeries: [ForgedToken: String] = [:]
             for kind in ForgedToken.allCases {

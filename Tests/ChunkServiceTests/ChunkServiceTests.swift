@@ -79,9 +79,10 @@ struct ChunkServiceTests {
             needsMasterKey: true,
             migrations: [],
             build: { runtime in
-                ServiceParts(controllers: [
-                    ChunkController(core: core, authentication: runtime.authentication(verifier))
-                ])
+                ServiceParts(
+                    controllers: [ChunkController(core: core)],
+                    authentication: runtime.authentication(verifier)
+                )
             }
         )
         let user = UUID()

@@ -62,7 +62,10 @@ struct CloudHarness {
             needsMasterKey: true,
             migrations: [],
             build: { deps in
-                ServiceParts(controllers: CloudService.controllers(core: core, dependencies: deps, verifier: verifier))
+                ServiceParts(
+                    controllers: CloudService.controllers(core: core),
+                    authentication: deps.authentication(verifier)
+                )
             }
         )
         let app = buildApplication(definition, dependencies: dependencies.dependencies, listener: .internalPort)

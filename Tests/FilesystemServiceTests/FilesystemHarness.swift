@@ -64,11 +64,11 @@ struct FilesystemHarness {
                 ServiceParts(
                     controllers: FilesystemService.controllers(
                         core: core,
-                        authentication: deps.authentication(verifier, scopes: [Scope.user]),
                         services: deps.authentication(verifier, scopes: [Scope.service]),
                         ledger: PostgresQuotaLedger(client: deps.postgres, logger: deps.logger),
                         partSigningKey: SymmetricKey(size: .bits256)
-                    )
+                    ),
+                    authentication: deps.authentication(verifier, scopes: [Scope.user])
                 )
             }
         )

@@ -47,7 +47,7 @@ struct HTTPBehaviourTests {
 
     private func errorBody(_ response: TestResponse) throws -> ErrorBody {
         #expect(response.headers[.contentType] == "application/json; charset=utf-8")
-        return try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: response.body))
+        return try WireJSON.decode(ErrorBody.self, from: Data(buffer: response.body))
     }
 
     @Test("GET /health names the service")
@@ -55,7 +55,7 @@ struct HTTPBehaviourTests {
         try await withApp { client in
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
-                let body = try JSONDecoder().decode(HealthResponse.self, from: Data(buffer: response.body))
+                let body = try WireJSON.decode(HealthResponse.self, from: Data(buffer: response.body))
                 #expect(body == HealthResponse(service: "auth", version: StrypeVersion.current))
             }
         }
@@ -66,7 +66,7 @@ struct HTTPBehaviourTests {
         try await withApp { client in
             try await client.execute(uri: "/ready", method: .get) { response in
                 #expect(response.status == .ok)
-                let body = try JSONDecoder().decode(ReadinessResponse.self, from: Data(buffer: response.body))
+                let body = try WireJSON.decode(ReadinessResponse.self, from: Data(buffer: response.body))
                 #expect(body.checks == ["postgres": "ok", "redis": "ok"])
             }
         }

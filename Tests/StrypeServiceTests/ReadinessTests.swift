@@ -19,7 +19,7 @@ struct ReadinessTests {
             server.stop()
             try await client.execute(uri: "/ready", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
-                let body = try JSONDecoder().decode(ReadinessResponse.self, from: Data(buffer: response.body))
+                let body = try WireJSON.decode(ReadinessResponse.self, from: Data(buffer: response.body))
                 #expect(body.checks["postgres"] == "ok")
                 #expect(body.checks["redis"] != "ok")
                 #expect(body.error?.code == "not_ready")

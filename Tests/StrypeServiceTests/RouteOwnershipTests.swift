@@ -8,15 +8,15 @@ import Testing
 struct RouteOwnershipTests {
     /// Serves one route under a name that is not its resource's.
     struct MisplacedController: RouteController {
-        func addRoutes(to router: Router<StrypeRequestContext>) {
-            router.get("/trash", use: { _, _ in "" })
+        func addRoutes(to routes: ServiceRoutes) {
+            routes.router.get("/trash", use: { _, _ in "" })
         }
     }
 
     /// Serves its own resource.
     struct TrashController: RouteController {
-        func addRoutes(to router: Router<StrypeRequestContext>) {
-            router.post("/trash/{id}/restore", use: { _, _ in "" })
+        func addRoutes(to routes: ServiceRoutes) {
+            routes.router.post("/trash/{id}/restore", use: { _, _ in "" })
         }
     }
 
@@ -35,10 +35,10 @@ struct RouteOwnershipTests {
 
     @Test("a route in the wrong controller, and a documented route nobody serves, are problems")
     func problems() throws {
-        let router = Router(context: StrypeRequestContext.self)
+        let routes = ServiceRoutes(router: Router(context: StrypeRequestContext.self), authentication: nil)
         var table = RouteTable()
-        table.mount(MisplacedController(), on: router)
-        table.mount(TrashController(), on: router)
+        table.mount(MisplacedController(), on: routes)
+        table.mount(TrashController(), on: routes)
         #expect(table.entries.count == 2)
         let problems = try RouteOwnership.problems(table, service: "filesystem")
         #expect(problems.contains("GET /trash → MisplacedController should be served by TrashController"))

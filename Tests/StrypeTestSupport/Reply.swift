@@ -19,9 +19,7 @@ package struct Reply: Sendable {
     package var text: String { String(decoding: body, as: UTF8.self) }
 
     package func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(T.self, from: body)
+        try WireJSON.decode(T.self, from: body)
     }
 
     package var error: ErrorBody.Detail? { try? decode(ErrorBody.self).error }
@@ -40,7 +38,7 @@ extension TestClientProtocol {
         var headers = headers
         var body: ByteBuffer?
         if let json {
-            body = ByteBuffer(data: try JSONEncoder().encode(json))
+            body = ByteBuffer(data: try WireJSON.encode(json))
             headers[.contentType] = "application/json"
         }
         if let bytes {

@@ -111,7 +111,7 @@ package enum ServiceConformance {
         let problems = try await app.test(.router) { client -> [String] in
             var problems = owned
             try await client.execute(uri: "/health", method: .get) { response in
-                let body = try? JSONDecoder().decode(HealthResponse.self, from: Data(buffer: response.body))
+                let body = try? WireJSON.decode(HealthResponse.self, from: Data(buffer: response.body))
                 if response.status != .ok || body?.service != definition.name.rawValue {
                     problems.append("/health answered \(response.status) \(String(buffer: response.body))")
                 }

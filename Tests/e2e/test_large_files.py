@@ -115,7 +115,8 @@ def test_a_slow_member_costs_a_download_little(suite, six):
     spares_before = shard_reads(suite)["spare"]
     proxy.delay = 2.0
     try:
-        slow = timed_download(suite, headers, file_id, expected)
+        # Measured as the fast time is (the better of two), so one noisy run on a shared machine decides neither.
+        slow = min(timed_download(suite, headers, file_id, expected) for _ in range(2))
     finally:
         proxy.delay = 0.0
     # Without spares every chunk with a shard on the slow member would wait 2 s for it: over 12 s for 25 chunks.

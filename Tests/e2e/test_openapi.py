@@ -147,8 +147,8 @@ def test_operation_answers_as_documented(suite, path, method, item, operation):
 
 
 def add_routes_body(source, where):
-    """The body of the file's one `func addRoutes(to router:)`."""
-    starts = [m.start() for m in re.finditer(r"func addRoutes\(to router:", source)]
+    """The body of the file's one `func addRoutes(to routes:)`."""
+    starts = [m.start() for m in re.finditer(r"func addRoutes\(to routes:", source)]
     assert len(starts) == 1, f"{where}: expected one addRoutes(to:), found {len(starts)}"
     opening = source.index("{", starts[0])
     depth = 0
@@ -160,10 +160,14 @@ def add_routes_body(source, where):
 
 
 def registered_routes(source, where):
-    """(METHOD, path) of every route addRoutes registers: `router.get("/x", use:)`, groups bound to names
-    (`let a = router.group("/a").add(middleware: m)`, `let b = a.add(middleware: n)`), chains across lines
-    (`router.group("/me").get(use: me).patch(use: update)`), and `.on("/x", method: .options, use:)`."""
+    """(METHOD, path) of every route addRoutes registers: `routes.router.get("/x", use:)`, authenticated groups
+    (`routes.authenticated("/a")`, a group at /a) and groups bound to names (`let b = a.add(middleware: n)`), chains
+    across lines (`routes.authenticated("/me").get(use: me).patch(use: update)`), and
+    `.on("/x", method: .options, use:)`."""
     body = add_routes_body(source, where)
+    body = re.sub(r"\broutes\.router\b", "router", body)
+    body = re.sub(r"\broutes\.authenticated\(", "router.group(", body)
+    body = re.sub(r"\broutes\.authentication\b", "authentication", body)
     prefixes = {"router": ""}
     routes = []
     for line in re.sub(r"\n\s*\.", ".", body).splitlines():
@@ -215,7 +219,7 @@ def test_every_registered_route_is_documented():
     for relative, mounts in MOUNTED_CONTROLLERS.items():
         for service, conformance in mounts.items():
             route = re.search(r'static let route = ("[^"]*")', (ROOT / conformance).read_text()).group(1)
-            source = re.sub(r"RouterPath\(\w+\.route\)", route, (ROOT / relative).read_text())
+            source = re.sub(r"\bObjects\.route\b", route, (ROOT / relative).read_text())
             for method, path in registered_routes(source, relative):
                 code.add((method, template(f"/api/{service}{path}")))
     assert code >= EXCLUDED, f"exclusions no longer registered: {sorted(EXCLUDED - code)}"

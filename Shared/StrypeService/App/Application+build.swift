@@ -106,7 +106,8 @@ package func buildRouterAndServices(
     if dependencies.config.peers[.auth] != nil {
         shared.append(WhoAmIController(authentication: dependencies.authentication(dependencies.makeVerifier())))
     }
-    for controller in shared + parts.controllers { parts.routes.mount(controller, on: router) }
+    let routes = ServiceRoutes(router: router, authentication: parts.authentication)
+    for controller in shared + parts.controllers { parts.routes.mount(controller, on: routes) }
     extraRoutes(router)
     parts.services.insert(RevocationFollower(dependencies: dependencies), at: 0)
     return (router, parts)

@@ -69,6 +69,8 @@ package struct ServiceDefinition: Sendable {
 /// What a service consists of: the controllers of its routes, its background work, and how its server speaks.
 package struct ServiceParts: Sendable {
     package var controllers: [any RouteController]
+    /// The token check of the controllers' authenticated groups; nil for a service without any.
+    package var authentication: AuthenticationMiddleware?
     package var services: [any Service]
     package var server: HTTPServerBuilder
     /// Which controller serves which route, filled as the runtime mounts `controllers`.
@@ -76,10 +78,12 @@ package struct ServiceParts: Sendable {
 
     package init(
         controllers: [any RouteController] = [],
+        authentication: AuthenticationMiddleware? = nil,
         services: [any Service] = [],
         server: HTTPServerBuilder = .http1()
     ) {
         self.controllers = controllers
+        self.authentication = authentication
         self.services = services
         self.server = server
     }

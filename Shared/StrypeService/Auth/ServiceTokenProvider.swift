@@ -21,20 +21,12 @@ package final class ServiceTokenProvider: Sendable {
     /// A valid service access token.
     package func token() async throws -> String {
         if let current = cached.withLockedValue({ $0 }), current.renewAt > Date() { return current.token }
-        let body = try JSONEncoder().encode(ServiceTokenRequest(service: service, secret: secret.value))
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
-        let response = try await auth.send(
-            .POST,
+        let (status, bytes) = try await auth.postJSON(
             "/service-token",
-            headers: headers,
-            body: .bytes(ByteBuffer(data: body))
+            ServiceTokenRequest(service: service, secret: secret.value)
         )
-        let bytes = try await response.body.collect(upTo: 64 << 10)
-        guard response.status == .ok else {
-            throw ServiceCallError(status: Int(response.status.code), body: String(buffer: bytes))
-        }
-        let issued = try JSONDecoder().decode(TokenPair.self, from: bytes)
+        guard status == .ok else { throw ServiceCallError(status: Int(status.code), body: String(buffer: bytes)) }
+        let issued = try WireJSON.decode(TokenPair.self, from: bytes)
         let renewAt = Date().addingTimeInterval(max(Double(issued.expiresIn) - 60, 5))
         cached.withLockedValue { $0 = (issued.accessToken, renewAt) }
         return issued.accessToken

@@ -10,8 +10,9 @@ package struct WhoAmIController: RouteController {
         self.authentication = authentication
     }
 
-    package func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.group("/whoami").add(middleware: authentication).get(use: whoAmI)
+    package func addRoutes(to routes: ServiceRoutes) {
+        // Its own check (user and service tokens alike), whatever the service's routes admit.
+        routes.router.group("/whoami").add(middleware: authentication).get(use: whoAmI)
     }
 
     /// The verified claims of the caller's token.

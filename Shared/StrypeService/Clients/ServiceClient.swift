@@ -69,6 +69,22 @@ package struct ServiceClient: Sendable {
         return false
     }
 
+    /// POSTs `body` as wire JSON; the answer's status and its body, of at most 64 KiB.
+    package func postJSON(_ path: String, _ body: some Encodable, bearer: String? = nil) async throws -> (
+        status: HTTPResponseStatus, body: ByteBuffer
+    ) {
+        var headers = HTTPHeaders()
+        if let bearer { headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        headers.add(name: "Content-Type", value: "application/json")
+        let response = try await send(
+            .POST,
+            path,
+            headers: headers,
+            body: .bytes(ByteBuffer(data: try WireJSON.encode(body)))
+        )
+        return (response.status, try await response.body.collect(upTo: 64 << 10))
+    }
+
     /// GETs `path` and decodes a JSON body of at most `limit` bytes; a non-2xx answer throws `ServiceCallError`.
     package func getJSON<T: Decodable>(_ path: String, as type: T.Type = T.self, limit: Int = 4 << 20) async throws -> T
     {
@@ -77,7 +93,7 @@ package struct ServiceClient: Sendable {
         guard (200..<300).contains(response.status.code) else {
             throw ServiceCallError(status: Int(response.status.code), body: String(buffer: body))
         }
-        return try JSONDecoder().decode(T.self, from: body)
+        return try WireJSON.decode(T.self, from: body)
     }
 }
 

@@ -47,26 +47,20 @@ package struct FilesystemQuota: StorageQuota {
 
     package func charge(owner: UUID, bytes: Int64) async throws {
         guard bytes != 0 else { return }
-        var headers = HTTPHeaders()
-        headers.add(name: "Authorization", value: "Bearer \(try await tokens.token())")
-        headers.add(name: "Content-Type", value: "application/json")
-        let body = try JSONEncoder().encode(UsageChargeRequest(bytes: bytes))
-        let response = try await filesystem.send(
-            .POST,
+        let (status, answer) = try await filesystem.postJSON(
             "/internal/usage/\(owner.uuidString.lowercased())",
-            headers: headers,
-            body: .bytes(ByteBuffer(data: body))
+            UsageChargeRequest(bytes: bytes),
+            bearer: try await tokens.token()
         )
-        let answer = try await response.body.collect(upTo: 64 << 10)
-        if response.status.code == 413 {
+        if status.code == 413 {
             // Filesystem's own words say how many bytes are left; the caller sees the same 413.
             let message =
-                (try? JSONDecoder().decode(ErrorBody.self, from: answer))?.error.message
+                (try? WireJSON.decode(ErrorBody.self, from: answer))?.error.message
                 ?? "this does not fit your quota"
             throw APIError(.contentTooLarge, code: "quota_exceeded", message: message)
         }
-        guard (200..<300).contains(response.status.code) else {
-            throw ServiceCallError(status: Int(response.status.code), body: String(buffer: answer))
+        guard (200..<300).contains(status.code) else {
+            throw ServiceCallError(status: Int(status.code), body: String(buffer: answer))
         }
     }
 }

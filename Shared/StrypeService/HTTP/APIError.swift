@@ -36,10 +36,7 @@ package struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     package static func jsonResponse(status: HTTPResponse.Status, body: some Encodable, headers: HTTPFields = [:])
         -> Response
     {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
+        let data = (try? WireJSON.encode(body)) ?? Data("{}".utf8)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import StrypeCore
 
 /// How deeply a JSON request body may nest arrays and objects. No request of any service needs more than a few
 /// levels, and the parser recurses per level, so deeper bodies are refused by one pass over the bytes first.
@@ -47,7 +48,7 @@ package enum JSONDepth {
     )
 }
 
-/// Hummingbird's JSON body decoding (ISO 8601 dates, the context's size limit) with the depth checked before the
+/// JSON body decoding (``WireJSON``, within the context's size limit) with the depth checked before the
 /// body is parsed; every service's `request.decode` goes through it.
 package struct DepthCheckedJSONDecoder: RequestDecoder {
     package init() {}
@@ -57,9 +58,7 @@ package struct DepthCheckedJSONDecoder: RequestDecoder {
     {
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         guard !JSONDepth.exceeds(buffer.readableBytesView) else { throw JSONDepth.tooDeep }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(T.self, from: Data(buffer.readableBytesView))
+        return try WireJSON.decode(T.self, from: Data(buffer.readableBytesView))
     }
 }
 

@@ -19,10 +19,9 @@ package struct OperationalController: RouteController {
         self.metrics = metrics
     }
 
-    package func addRoutes(to router: Router<StrypeRequestContext>) {
-        router.get("/health", use: health)
-        router.get("/ready", use: ready)
-        router.group().add(middleware: InternalOnlyMiddleware()).get("/metrics", use: exposition)
+    package func addRoutes(to routes: ServiceRoutes) {
+        routes.router.get("/health", use: health).get("/ready", use: ready)
+        routes.router.group().add(middleware: InternalOnlyMiddleware()).get("/metrics", use: exposition)
     }
 
     /// The process is up and serving.

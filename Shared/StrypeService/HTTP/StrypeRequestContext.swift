@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import StrypeCore
 
 /// The request context of every service: Hummingbird's core storage, the request id and the caller.
 package struct StrypeRequestContext: RequestContext {
@@ -21,13 +22,8 @@ package struct StrypeRequestContext: RequestContext {
         self.listener = .publicPort
     }
 
-    /// JSON with ISO 8601 dates and sorted keys, so answers are stable to read and compare.
-    package var responseEncoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
+    /// Wire JSON (snake_case keys, ISO 8601 dates, sorted keys), so answers are stable to read and compare.
+    package var responseEncoder: JSONEncoder { WireJSON.encoder }
 }
 
 extension StrypeRequestContext {

@@ -52,21 +52,19 @@ package protocol BackendObjects: Sendable {
 /// writers of one key cannot leave bytes uncharged. Shards chunk writes belong to files, which filesystem counts.
 package struct ObjectsController<Objects: BackendObjects>: RouteController {
     package let objects: Objects
-    package let authentication: AuthenticationMiddleware
 
     package static var sha256Header: HTTPField.Name { HTTPField.Name("X-Content-SHA256")! }
 
-    package init(objects: Objects, authentication: AuthenticationMiddleware) {
+    package init(objects: Objects) {
         self.objects = objects
-        self.authentication = authentication
     }
 
-    package func addRoutes(to router: Router<StrypeRequestContext>) {
-        let routes = router.group(RouterPath(Objects.route)).add(middleware: authentication)
-        routes.put("/**", use: put)
-        routes.get("/**", use: get)
-        routes.head("/**", use: head)
-        routes.delete("/**", use: delete)
+    package func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated(Objects.route)
+            .put("/**", use: put)
+            .get("/**", use: get)
+            .head("/**", use: head)
+            .delete("/**", use: delete)
     }
 
     /// `PUT …/objects/{key}`: `Content-Length` required, `X-Content-SHA256` checked when sent → 201 with what is

@@ -46,17 +46,13 @@ package protocol SeedBackends: Sendable {
 /// only what it grew by, and never refunded for shrinking: its other copies may still hold the larger bytes.
 package struct SeedController<Backends: SeedBackends>: RouteController {
     package let backends: Backends
-    package let authentication: AuthenticationMiddleware
 
-    package init(backends: Backends, authentication: AuthenticationMiddleware) {
+    package init(backends: Backends) {
         self.backends = backends
-        self.authentication = authentication
     }
 
-    package func addRoutes(to router: Router<StrypeRequestContext>) {
-        let chunks = router.group().add(middleware: authentication)
-        chunks.post("/{chunk}", use: store)
-        chunks.get("/{chunk}", use: read)
+    package func addRoutes(to routes: ServiceRoutes) {
+        routes.authenticated().post("/{chunk}", use: store).get("/{chunk}", use: read)
     }
 
     /// `POST /{chunk_id}?replicas=N` → 201 with the backends that hold it; 413 `quota_exceeded` when its size does

@@ -2,16 +2,39 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// What tus uploads and multipart sessions share in PostgreSQL: an upload row that expires, and the rows of the chunks
-/// stored for it, which go to the collector (`fs.loose_chunks`) once the upload is removed.
-struct UploadRows: Sendable {
+/// The one upload store of tus uploads and multipart sessions (each on its pair of tables): an upload row that expires,
+/// the chunks stored for it in file order, which go to the collector (`fs.loose_chunks`) once the upload is removed.
+struct UploadStore: Sendable {
     let client: PostgresClient
     let logger: Logger
     /// The table of uploads (`id`, `owner_id`, `expires_at`).
     let uploads: String
-    /// The table of their chunks (`chunk_id`) and its column naming the upload.
+    /// The table of their chunks (`chunk_id`, `size`), its column naming the upload, and the chunks' file order.
     let chunks: String
     let uploadColumn: String
+    let order: String
+
+    /// The upload's chunks, in file order.
+    func chunks(_ id: UUID) async throws -> [ChunkPart] {
+        let rows = try await client.query(
+            """
+            SELECT chunk_id, size FROM \(unescaped: chunks) WHERE \(unescaped: uploadColumn) = \(id)
+            ORDER BY \(unescaped: order)
+            """,
+            logger: logger
+        )
+        return try await rows.decode((String, Int64).self).collected().map { (chunk, size) in
+            ChunkPart(chunkID: chunk, size: size)
+        }
+    }
+
+    /// Chunks just recorded for an upload belong to it: no longer loose.
+    static func claim(_ parts: [ChunkPart], on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            "DELETE FROM fs.loose_chunks WHERE chunk_id = ANY(\(parts.map(\.chunkID)))",
+            logger: logger
+        )
+    }
 
     /// Forgets the upload; its chunks, recorded or still loose, are collected.
     func remove(_ id: UUID) async throws {
