@@ -54,6 +54,7 @@ let serviceDependencies: [String: [Target.Dependency]] = [
     ],
     "Cloud": [
         "StrypeCodec",
+        .product(name: "JWTKit", package: "jwt-kit"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),

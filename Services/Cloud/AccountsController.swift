@@ -136,6 +136,15 @@ struct AccountsController: RouteController {
             )
             let sealed = try JSONEncoder().encode(CloudCore.SealedCredentials(secretAccessKey: secret))
             record.sealedSecret = try core.secrets.seal(Array(sealed), context: id.uuidString.lowercased())
+        case "gcs":
+            guard let key = body.serviceAccountKey else {
+                throw APIError.invalidField("service_account_key", "is required")
+            }
+            let account = try GoogleServiceAccount(json: key)
+            record.settings = try Self.gcsSettings(body)
+            store = try core.gcsStore(settings: record.settings, account: account, timeout: .seconds(10))
+            let sealed = try JSONEncoder().encode(CloudCore.SealedCredentials(serviceAccountKey: key))
+            record.sealedSecret = try core.secrets.seal(Array(sealed), context: id.uuidString.lowercased())
         case "local":
             guard principal.isAdmin else { throw APIError.forbidden("only admins add local-directory accounts") }
             guard !core.localRoots.isEmpty else {
@@ -160,7 +169,7 @@ struct AccountsController: RouteController {
             record.settings = AccountSettings(path: path)
             store = LocalObjectStore(root: resolved, threadPool: core.fileThreads)
         default:
-            throw APIError.invalidField("provider", "must be s3 or local")
+            throw APIError.invalidField("provider", "must be s3, gcs or local")
         }
         return (record, store)
     }
@@ -231,38 +240,59 @@ struct AccountsController: RouteController {
     }
 
     private static func s3Settings(_ body: CreateAccountRequest) throws -> AccountSettings {
-        // A base URL only: printable ASCII without spaces, no credentials, query or fragment (they would end up
-        // in every signed request).
-        guard let endpoint = body.endpoint, endpoint.utf8.count <= 2048,
-            endpoint.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }), !endpoint.contains("#"),
-            let url = try? ConnectionURL(endpoint, schemes: ["http", "https"], variable: "endpoint"),
-            url.user == nil, url.password == nil, url.query.isEmpty, !endpoint.contains("?"),
-            EndpointPolicy.isPlainHost(url.host)
-        else { throw APIError.invalidField("endpoint", "must be an http(s) base URL like https://s3.example.com") }
+        let endpoint = try endpoint(body.endpoint, example: "https://s3.example.com")
         guard let region = body.region, !region.isEmpty, region.utf8.count <= 64,
             region.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })
         else { throw APIError.invalidField("region", "is required (e.g. us-east-1)") }
-        guard let bucket = body.bucket, (3...63).contains(bucket.utf8.count),
-            bucket.allSatisfy({ ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".") && $0.isASCII })
-        else { throw APIError.invalidField("bucket", "must be a valid bucket name") }
         guard let key = body.accessKeyID, !key.isEmpty, key.utf8.count <= 128 else {
             throw APIError.invalidField("access_key_id", "is required")
-        }
-        var prefix = body.prefix ?? ""
-        if !prefix.isEmpty {
-            prefix = prefix.hasSuffix("/") ? prefix : prefix + "/"
-            guard (try? ObjectKey.validate(String(prefix.dropLast()))) != nil else {
-                throw APIError.invalidField("prefix", "only letters, digits, - _ . / are allowed")
-            }
         }
         return AccountSettings(
             endpoint: endpoint,
             region: region,
-            bucket: bucket,
-            prefix: prefix,
+            bucket: try bucket(body.bucket),
+            prefix: try prefix(body.prefix),
             pathStyle: body.pathStyle ?? true,
             accessKeyID: key
         )
+    }
+
+    /// A gcs account's place: Google's API (or the `endpoint` of an emulator), a bucket and a prefix.
+    private static func gcsSettings(_ body: CreateAccountRequest) throws -> AccountSettings {
+        AccountSettings(
+            endpoint: try body.endpoint.map { try endpoint($0, example: GCSObjectStore.googleEndpoint) },
+            bucket: try bucket(body.bucket),
+            prefix: try prefix(body.prefix)
+        )
+    }
+
+    /// A base URL only: printable ASCII without spaces, no credentials, query or fragment (they would end up in
+    /// every request).
+    private static func endpoint(_ endpoint: String?, example: String) throws -> String {
+        guard let endpoint, endpoint.utf8.count <= 2048,
+            endpoint.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }), !endpoint.contains("#"),
+            let url = try? ConnectionURL(endpoint, schemes: ["http", "https"], variable: "endpoint"),
+            url.user == nil, url.password == nil, url.query.isEmpty, !endpoint.contains("?"),
+            EndpointPolicy.isPlainHost(url.host)
+        else { throw APIError.invalidField("endpoint", "must be an http(s) base URL like \(example)") }
+        return endpoint
+    }
+
+    private static func bucket(_ bucket: String?) throws -> String {
+        guard let bucket, (3...63).contains(bucket.utf8.count),
+            bucket.allSatisfy({ ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".") && $0.isASCII })
+        else { throw APIError.invalidField("bucket", "must be a valid bucket name") }
+        return bucket
+    }
+
+    /// The key prefix, ending in `/` when there is one.
+    private static func prefix(_ prefix: String?) throws -> String {
+        guard let prefix, !prefix.isEmpty else { return "" }
+        let slashed = prefix.hasSuffix("/") ? prefix : prefix + "/"
+        guard (try? ObjectKey.validate(String(slashed.dropLast()))) != nil else {
+            throw APIError.invalidField("prefix", "only letters, digits, - _ . / are allowed")
+        }
+        return slashed
     }
 }
 

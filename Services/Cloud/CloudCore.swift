@@ -21,13 +21,17 @@ struct CloudCore: Sendable {
     let logger: Logger
     /// Where the bytes users store themselves (objects, seed chunks) are charged against their quota.
     let quota: any StorageQuota
+    /// Google service accounts' access tokens, for gcs accounts.
+    let googleTokens = GoogleAccessTokens()
 
     /// Announced when an account turns healthy or unhealthy (`<id> healthy|unhealthy`), for chunk's placement.
     static let healthChannel = "cloud:account-health"
 
-    /// The credentials sealed at rest, as JSON.
+    /// The credentials sealed at rest, as JSON (Foundation's keys, as the rows were written): an S3 secret key, or a
+    /// Google service account's JSON key.
     struct SealedCredentials: Codable {
-        var secretAccessKey: String
+        var secretAccessKey: String?
+        var serviceAccountKey: String?
     }
 
     /// The store behind an account. A local account's directory is resolved and checked against the roots at every
@@ -43,14 +47,45 @@ struct CloudCore: Sendable {
                 throw ObjectStoreError.pathNotAllowed
             }
             return LocalObjectStore(root: resolved, threadPool: fileThreads)
+        case "gcs":
+            guard let key = try credentials(of: account).serviceAccountKey else { throw Self.noCredentials }
+            return try gcsStore(settings: account.settings, account: try GoogleServiceAccount(json: key))
         default:
-            guard let sealed = account.sealedSecret, let accessKey = account.settings.accessKeyID else {
-                throw APIError(.internalServerError, code: "internal_error", message: "account has no credentials")
-            }
-            let opened = try secrets.open(sealed, context: account.id.uuidString.lowercased())
-            let credentials = try JSONDecoder().decode(SealedCredentials.self, from: Data(opened))
-            return try s3Store(settings: account.settings, accessKeyID: accessKey, secret: credentials.secretAccessKey)
+            guard let accessKey = account.settings.accessKeyID,
+                let secret = try credentials(of: account).secretAccessKey
+            else { throw Self.noCredentials }
+            return try s3Store(settings: account.settings, accessKeyID: accessKey, secret: secret)
         }
+    }
+
+    private static let noCredentials = APIError(
+        .internalServerError,
+        code: "internal_error",
+        message: "account has no credentials"
+    )
+
+    /// The account's sealed credentials, opened.
+    private func credentials(of account: AccountRecord) throws -> SealedCredentials {
+        guard let sealed = account.sealedSecret else { throw Self.noCredentials }
+        let opened = try secrets.open(sealed, context: account.id.uuidString.lowercased())
+        return try JSONDecoder().decode(SealedCredentials.self, from: Data(opened))
+    }
+
+    /// A Google Cloud Storage store from settings and the service account (also used to probe before saving).
+    func gcsStore(settings: AccountSettings, account: GoogleServiceAccount, timeout: TimeAmount = .seconds(300))
+        throws -> GCSObjectStore
+    {
+        guard let bucket = settings.bucket else { throw APIError.badRequest("a gcs account needs a bucket") }
+        let endpoint = settings.endpoint ?? GCSObjectStore.googleEndpoint
+        return GCSObjectStore(
+            base: try ConnectionURL(endpoint, schemes: ["http", "https"], variable: "endpoint"),
+            bucket: bucket,
+            prefix: settings.prefix ?? "",
+            account: account,
+            tokens: googleTokens,
+            connections: connections,
+            timeout: timeout
+        )
     }
 
     /// An S3 store from settings and credentials (also used to probe before anything is saved).

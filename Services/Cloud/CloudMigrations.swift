@@ -66,5 +66,13 @@ enum CloudMigrations {
                 "ALTER TABLE chunk_locations ADD COLUMN charged boolean NOT NULL DEFAULT false",
             ]
         ),
+        Migration(
+            version: 4,
+            name: "gcs_accounts",
+            statements: [
+                "ALTER TABLE accounts DROP CONSTRAINT accounts_provider_check",
+                "ALTER TABLE accounts ADD CONSTRAINT accounts_provider_check CHECK (provider IN ('s3', 'gcs', 'local'))",
+            ]
+        ),
     ]
 }

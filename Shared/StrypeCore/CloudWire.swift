@@ -1,6 +1,7 @@
 import Foundation
 
-/// `POST /accounts`: an S3-compatible bucket (`provider: "s3"`) or a server-side directory (`"local"`, admins).
+/// `POST /accounts`: an S3-compatible bucket (`provider: "s3"`), a Google Cloud Storage bucket with a service
+/// account's JSON key (`"gcs"`), or a server-side directory (`"local"`, admins).
 public struct CreateAccountRequest: Codable, Sendable {
     public var provider: String
     public var name: String
@@ -12,6 +13,8 @@ public struct CreateAccountRequest: Codable, Sendable {
     public var accessKeyID: String?
     public var secretAccessKey: String?
     public var path: String?
+    /// A Google service account's JSON key, as text (gcs).
+    public var serviceAccountKey: String?
 
     public init(
         provider: String,
@@ -23,7 +26,8 @@ public struct CreateAccountRequest: Codable, Sendable {
         pathStyle: Bool? = nil,
         accessKeyID: String? = nil,
         secretAccessKey: String? = nil,
-        path: String? = nil
+        path: String? = nil,
+        serviceAccountKey: String? = nil
     ) {
         self.provider = provider
         self.name = name
@@ -35,6 +39,7 @@ public struct CreateAccountRequest: Codable, Sendable {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.path = path
+        self.serviceAccountKey = serviceAccountKey
     }
 }
 

@@ -43,7 +43,7 @@ public enum WireJSON {
     }
 
     /// Words that are written in capitals in a Swift name (`memberID`, `endpointURL`) and in lower case on the wire.
-    static let acronyms: Set<String> = ["id", "url", "sha256", "tls", "ip"]
+    static let acronyms: Set<String> = ["id", "url", "uri", "sha256", "tls", "ip"]
 
     /// `parentID` → `parent_id`: a word starts at a capital after a small letter or digit, and at the last capital of
     /// a run of them that a small letter follows (`URLPath` → `url_path`), unless that letter is a plural's `s`

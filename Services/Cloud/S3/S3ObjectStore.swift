@@ -203,13 +203,13 @@ struct S3ObjectStore: ObjectStore {
 
     /// Whether a transport error came from TLS: NIOSSL's errors (told apart by type name, cloud does not link
     /// NIOSSL itself) or a handshake that timed out.
-    private static func isTLSFailure(_ error: any Error) -> Bool {
+    static func isTLSFailure(_ error: any Error) -> Bool {
         if let error = error as? HTTPClientError, error == .tlsHandshakeTimeout { return true }
         let name = String(reflecting: Swift.type(of: error))
         return name.contains("SSL") || name.contains("TLS")
     }
 
-    private static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPClientError { return "\(error)" }
         return String(describing: error)
     }
