@@ -1,5 +1,5 @@
-// The storage page's cloud accounts: the user's S3-compatible accounts with their health and use, removing one,
-// and the form that adds one.
+// The storage page's cloud accounts: the user's S3-compatible and Google Cloud Storage accounts with their health
+// and use, removing one, and the forms that add one.
 import { h, mount, uid } from "../../dom.js";
 import * as fmt from "../../format.js";
 import { readable } from "../../api/errors.js";
@@ -29,7 +29,7 @@ export async function loadAccounts(el) {
           h("span", { class: `badge ${account.health === "healthy" ? "badge-ok" : "badge-bad"}` }, account.health),
           account.shared ? h("span", { class: "badge" }, "shared") : null),
         h("div", { class: "muted small wrap-anywhere" },
-          account.provider === "s3" ? `${account.endpoint || ""} · bucket ${account.bucket || ""}${account.prefix ? `/${account.prefix}` : ""} · ${account.region || ""}` : `server folder ${account.path || ""}`),
+          where(account)),
         h("div", { class: "small" }, `${fmt.bytes(account.used)} in ${account.objects.toLocaleString()} objects${account.capacity ? ` of ${fmt.bytes(account.capacity)}` : ""}`),
         account.health_reason ? h("div", { class: "small error-text" }, account.health_reason) : null),
       account.owned ? h("button", {
@@ -44,6 +44,35 @@ export async function loadAccounts(el) {
           }
         },
       }, "Remove") : null))));
+}
+
+/** Where an account keeps its objects, in a line. */
+function where(account) {
+  const place = `bucket ${account.bucket || ""}${account.prefix ? `/${account.prefix}` : ""}`;
+  if (account.provider === "s3") return `${account.endpoint || ""} · ${place} · ${account.region || ""}`;
+  if (account.provider === "gcs") return `Google Cloud Storage · ${place}`;
+  return `server folder ${account.path || ""}`;
+}
+
+/** Sends `body` as a new account from `form`, telling the user while the server probes it. */
+async function submitAccount(form, error, button, body, onAdded) {
+  const label = button.textContent;
+  button.disabled = true;
+  button.textContent = "Checking the bucket…";
+  try {
+    const account = await post(cloud("/accounts"), body);
+    form.reset();
+    toast(`Added ${account.name}: the bucket answered.`);
+    await onAdded();
+    return true;
+  } catch (failure) {
+    showError(error, failure);
+    if (failure.field && form.elements[failure.field]) form.elements[failure.field].focus();
+    return false;
+  } finally {
+    button.disabled = false;
+    button.textContent = label;
+  }
 }
 
 /** The form that adds an S3-compatible account; `onAdded` runs once the server has checked and saved it. */
@@ -63,21 +92,7 @@ export function addAccountForm(onAdded) {
         path_style: form.elements.path_style.checked,
       };
       if (value("prefix")) body.prefix = value("prefix");
-      button.disabled = true;
-      button.textContent = "Checking the bucket…";
-      try {
-        const account = await post(cloud("/accounts"), body);
-        form.reset();
-        form.elements.path_style.checked = true;
-        toast(`Added ${account.name}: the bucket answered.`);
-        await onAdded();
-      } catch (failure) {
-        showError(error, failure);
-        if (failure.field && form.elements[failure.field]) form.elements[failure.field].focus();
-      } finally {
-        button.disabled = false;
-        button.textContent = "Add account";
-      }
+      if (await submitAccount(form, error, button, body, onAdded)) form.elements.path_style.checked = true;
     },
   },
   h("h3", {}, "Add an S3-compatible account"),
@@ -93,6 +108,46 @@ export function addAccountForm(onAdded) {
   h("div", { class: "check" },
     h("input", { type: "checkbox", id: pathStyleId, name: "path_style", checked: true }),
     h("label", { for: pathStyleId }, "Path-style addressing (MinIO and most self-hosted servers)")),
+  error,
+  h("div", {}, button));
+  return form;
+}
+
+/** The form that adds a Google Cloud Storage bucket with a service account's JSON key file, read in the browser and
+ * sent once; the server seals it and never shows it again. */
+export function addGCSAccountForm(onAdded) {
+  const error = errorLine();
+  const button = h("button", { type: "submit", class: "btn btn-primary" }, "Add bucket");
+  const keyId = uid("gcs-key");
+  const form = h("form", {
+    class: "account-form", id: "add-gcs-account", novalidate: true,
+    onsubmit: async (event) => {
+      event.preventDefault();
+      showError(error, "");
+      const value = (name) => form.elements[name].value.trim();
+      const file = form.elements.service_account_key.files[0];
+      if (!file) {
+        showError(error, "Choose the service account's JSON key file.");
+        return;
+      }
+      const body = { provider: "gcs", name: value("name"), bucket: value("bucket"), service_account_key: await file.text() };
+      if (value("prefix")) body.prefix = value("prefix");
+      if (value("endpoint")) body.endpoint = value("endpoint");
+      await submitAccount(form, error, button, body, onAdded);
+    },
+  },
+  h("h3", {}, "Add a Google Cloud Storage bucket"),
+  h("p", { class: "muted small" }, "A service account with the Storage Object Admin role on the bucket; its JSON key is kept encrypted."),
+  h("div", { class: "form-grid" },
+    field("Name", { name: "name", required: true, placeholder: "My GCS bucket", autocomplete: "off" }),
+    field("Bucket", { name: "bucket", required: true, autocomplete: "off" }),
+    field("Prefix (optional)", { name: "prefix", autocomplete: "off" }),
+    h("div", { class: "field" },
+      h("label", { for: keyId }, "Service account key (JSON)"),
+      h("input", { id: keyId, type: "file", name: "service_account_key", accept: "application/json,.json", required: true }))),
+  h("details", { class: "small" },
+    h("summary", {}, "Another API endpoint"),
+    field("API endpoint (a Cloud Storage emulator; empty for Google)", { name: "endpoint", type: "url", placeholder: "https://storage.googleapis.com", autocomplete: "off" })),
   error,
   h("div", {}, button));
   return form;
