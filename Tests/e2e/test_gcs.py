@@ -130,3 +130,30 @@ def test_a_token_endpoint_inside_the_network_is_not_called(suite, google, bucket
     refused = requests.post(f"{suite.gateway}/api/cloud/accounts", json=request, headers=headers)
     assert refused.status_code in (400, 422), refused.text
     assert requests.get(f"{suite.gateway}/api/cloud/accounts", headers=headers).json()["items"] == []
+
+
+def test_a_file_spread_over_gcs_accounts_reads_back_while_one_is_refused(suite, google, bucket):
+    """Three gcs accounts are a user's only backends: a file at rs(2,1) puts a shard of every chunk on each, and
+    reads back whole while Google refuses one account's service account (its tokens revoked, its key unknown)."""
+    headers = sign_in(suite)
+    accounts = []
+    for _ in range(3):
+        key = key_file(google)
+        created = requests.post(f"{suite.gateway}/api/cloud/accounts", json=account_request(google, bucket, key),
+                                headers=headers)
+        assert created.status_code == 201, created.text
+        accounts.append((created.json()["id"], key))
+    data = os.urandom(9 * 1024 * 1024)
+    stored = requests.put(f"{suite.gateway}/api/filesystem/data", params={"path": "/gcs/spread.bin"}, data=data,
+                          headers={**headers, "X-Durability": "rs(2,1)"})
+    assert stored.status_code == 201, stored.text
+    file_id = stored.json()["id"]
+    chunks = requests.get(f"{suite.gateway}/api/filesystem/info/{file_id}/chunks", headers=headers).json()["items"]
+    assert len(chunks) == 3
+    for chunk in chunks:
+        assert {(s["backend"], s["backend_id"]) for s in chunk["shards"]} == {("cloud", a) for a, _ in accounts}
+
+    google.accounts.pop(accounts[0][1]["client_email"])
+    google.revoke_all()
+    got = requests.get(f"{suite.gateway}/api/filesystem/data/{file_id}", headers=headers)
+    assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == hashlib.sha256(data).hexdigest()
