@@ -171,11 +171,16 @@ start_moto() {
     pid_alive "$dir/moto.pid" && return 0
     INITIAL_NO_AUTH_ACTION_COUNT=3 "$bin/moto_server" -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
     echo $! >"$dir/moto.pid"
+    wait_listening "$port" "moto did not start (see $dir/moto.log)"
+}
+
+# wait_listening PORT MESSAGE: waits up to 15 s for something to listen on PORT, else dies with MESSAGE.
+wait_listening() {
     for _ in $(seq 1 150); do
-        port_free "$port" || return 0
+        port_free "$1" || return 0
         sleep 0.1
     done
-    die "moto did not start (see $dir/moto.log)"
+    die "$2"
 }
 
 stop_moto() { stop_pidfile "$1/moto.pid" 10; }
@@ -190,11 +195,7 @@ start_fake_gcs() {
     "$binary" -scheme http -backend memory -host 127.0.0.1 -port "$port" -external-url "http://127.0.0.1:$port" \
         -log-level warn >"$dir/gcs.log" 2>&1 &
     echo $! >"$dir/gcs.pid"
-    for _ in $(seq 1 150); do
-        port_free "$port" || return 0
-        sleep 0.1
-    done
-    die "fake-gcs-server did not start (see $dir/gcs.log)"
+    wait_listening "$port" "fake-gcs-server did not start (see $dir/gcs.log)"
 }
 
 stop_fake_gcs() { stop_pidfile "$1/gcs.pid" 10; }

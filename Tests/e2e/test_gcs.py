@@ -39,6 +39,14 @@ def account_request(google, bucket, key):
             "bucket": bucket, "prefix": f"e2e-{uuid.uuid4().hex[:6]}", "service_account_key": json.dumps(key)}
 
 
+def new_account(suite, google, bucket, headers, key=None):
+    """A gcs account of the caller's, made with `key` (a new registered one by default)."""
+    created = requests.post(f"{suite.gateway}/api/cloud/accounts",
+                            json=account_request(google, bucket, key or key_file(google)), headers=headers)
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
 def test_a_gcs_account_stores_objects_with_its_service_account(suite, google, bucket):
     headers = sign_in(suite)
     key = key_file(google)
@@ -71,10 +79,7 @@ def test_a_gcs_account_stores_objects_with_its_service_account(suite, google, bu
 
 def test_a_body_that_does_not_match_its_hash_leaves_nothing(suite, google, bucket):
     headers = sign_in(suite)
-    created = requests.post(f"{suite.gateway}/api/cloud/accounts", json=account_request(google, bucket, key_file(google)),
-                            headers=headers)
-    assert created.status_code == 201, created.text
-    url = f"{suite.gateway}/api/cloud/accounts/{created.json()['id']}/objects/bad.bin"
+    url = f"{suite.gateway}/api/cloud/accounts/{new_account(suite, google, bucket, headers)['id']}/objects/bad.bin"
     put = requests.put(url, data=b"x" * 1000, headers={**headers, "X-Content-SHA256": "0" * 64})
     assert put.status_code == 400, put.text
     assert requests.get(url, headers=headers).status_code == 404
@@ -82,10 +87,7 @@ def test_a_body_that_does_not_match_its_hash_leaves_nothing(suite, google, bucke
 
 def test_a_token_refused_mid_use_is_fetched_again(suite, google, bucket):
     headers = sign_in(suite)
-    created = requests.post(f"{suite.gateway}/api/cloud/accounts", json=account_request(google, bucket, key_file(google)),
-                            headers=headers)
-    assert created.status_code == 201, created.text
-    url = f"{suite.gateway}/api/cloud/accounts/{created.json()['id']}/objects/kept.bin"
+    url = f"{suite.gateway}/api/cloud/accounts/{new_account(suite, google, bucket, headers)['id']}/objects/kept.bin"
     assert requests.put(url, data=b"kept", headers=headers).status_code == 201
     grants = google.grants
     google.revoke_all()
@@ -139,10 +141,7 @@ def test_a_file_spread_over_gcs_accounts_reads_back_while_one_is_refused(suite, 
     accounts = []
     for _ in range(3):
         key = key_file(google)
-        created = requests.post(f"{suite.gateway}/api/cloud/accounts", json=account_request(google, bucket, key),
-                                headers=headers)
-        assert created.status_code == 201, created.text
-        accounts.append((created.json()["id"], key))
+        accounts.append((new_account(suite, google, bucket, headers, key)["id"], key))
     data = os.urandom(9 * 1024 * 1024)
     stored = requests.put(f"{suite.gateway}/api/filesystem/data", params={"path": "/gcs/spread.bin"}, data=data,
                           headers={**headers, "X-Durability": "rs(2,1)"})

@@ -36,25 +36,15 @@ struct GCSObjectStore: ObjectStore {
     {
         let key = try ObjectKey.validate(key)
         let digest = HashingCounter()
-        let counted = CountingHashingSequence(base: body, limit: length, counter: digest)
         let response = try await send(
             .POST,
             "/upload/storage/v1/b/\(bucket)/o?uploadType=media&name=\(SigV4Signer.uriEncode(prefix + key))",
             headers: [("Content-Type", "application/octet-stream"), ("Content-Length", String(length))],
-            body: { .stream(counted, length: .known(length)) },
+            body: { .stream(digest.counting(body, limit: length), length: .known(length)) },
             retrying: false
         )
         _ = try await response.body.collect(upTo: 64 << 10)
-        let (received, hash) = digest.result()
-        guard received == length else {
-            try? await delete(key: key)
-            throw ObjectStoreError.lengthMismatch(expected: length, received: received)
-        }
-        if let sha256, sha256.lowercased() != hash {
-            try? await delete(key: key)
-            throw ObjectStoreError.checksumMismatch
-        }
-        return StoredObject(size: received, sha256: hash)
+        return try await digest.stored(length: length, sha256: sha256) { try? await delete(key: key) }
     }
 
     func get(key: String, range: ClosedRange<Int64>?, context: StrypeRequestContext) async throws -> ObjectRead {
@@ -62,15 +52,7 @@ struct GCSObjectStore: ObjectStore {
         var headers: [(String, String)] = []
         if let range { headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
         let response = try await send(.GET, objectPath(key) + "?alt=media", headers: headers)
-        let total: Int64
-        if range != nil, let contentRange = response.headers.first(name: "Content-Range"),
-            let size = contentRange.split(separator: "/").last.flatMap({ Int64($0) })
-        {
-            total = size
-        } else {
-            total = response.headers.first(name: "Content-Length").flatMap { Int64($0) } ?? 0
-        }
-        return ObjectRead(totalSize: total, range: range, body: ResponseBody(asyncSequence: response.body))
+        return ObjectRead(response, range: range)
     }
 
     /// The object resource's size, a decimal string in the API's JSON.

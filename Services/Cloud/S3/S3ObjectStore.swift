@@ -54,26 +54,16 @@ struct S3ObjectStore: ObjectStore {
     {
         let key = try ObjectKey.validate(key)
         let digest = HashingCounter()
-        let counted = CountingHashingSequence(base: body, limit: length, counter: digest)
         let response = try await send(
             "PUT",
             key: key,
             headers: [("Content-Length", String(length))],
-            body: .stream(counted, length: .known(length)),
+            body: .stream(digest.counting(body, limit: length), length: .known(length)),
             payloadHash: sha256?.lowercased() ?? SigV4Signer.unsignedPayload,
             retrying: false
         )
         try await Self.drain(response)
-        let (received, hash) = digest.result()
-        guard received == length else {
-            try? await delete(key: key)
-            throw ObjectStoreError.lengthMismatch(expected: length, received: received)
-        }
-        if let sha256, sha256.lowercased() != hash {
-            try? await delete(key: key)
-            throw ObjectStoreError.checksumMismatch
-        }
-        return StoredObject(size: received, sha256: hash)
+        return try await digest.stored(length: length, sha256: sha256) { try? await delete(key: key) }
     }
 
     func get(key: String, range: ClosedRange<Int64>?, context: StrypeRequestContext) async throws -> ObjectRead {
@@ -87,15 +77,7 @@ struct S3ObjectStore: ObjectStore {
             body: nil,
             payloadHash: SigV4Signer.emptyPayloadHash
         )
-        let total: Int64
-        if range != nil, let contentRange = response.headers.first(name: "Content-Range"),
-            let size = contentRange.split(separator: "/").last.flatMap({ Int64($0) })
-        {
-            total = size
-        } else {
-            total = response.headers.first(name: "Content-Length").flatMap { Int64($0) } ?? 0
-        }
-        return ObjectRead(totalSize: total, range: range, body: ResponseBody(asyncSequence: response.body))
+        return ObjectRead(response, range: range)
     }
 
     func head(key: String) async throws -> Int64? {
@@ -227,11 +209,45 @@ final class HashingCounter: Sendable {
         }
     }
 
+    /// `body` as it streams, counted and hashed here; more bytes than `limit`, or fewer, is a length mismatch.
+    func counting<Base: AsyncSequence & Sendable>(_ body: Base, limit: Int64) -> CountingHashingSequence<Base> {
+        CountingHashingSequence(base: body, limit: limit, counter: self)
+    }
+
     /// The bytes counted so far (without finishing the hash).
     var count: Int64 { state.withLockedValue { $0.count } }
 
     func result() -> (count: Int64, sha256: String) {
         state.withLockedValue { ($0.count, Checksum.hex($0.hasher.finalize())) }
+    }
+
+    /// What a finished upload stored, once it is all there and matches `sha256` (when given); otherwise `remove`
+    /// takes the object away again and the mismatch is thrown.
+    func stored(length: Int64, sha256: String?, remove: () async -> Void) async throws -> StoredObject {
+        let (received, hash) = result()
+        guard received == length else {
+            await remove()
+            throw ObjectStoreError.lengthMismatch(expected: length, received: received)
+        }
+        if let sha256, sha256.lowercased() != hash {
+            await remove()
+            throw ObjectStoreError.checksumMismatch
+        }
+        return StoredObject(size: received, sha256: hash)
+    }
+}
+
+extension ObjectRead {
+    /// A provider's answer to a GET: the object's size from `Content-Range` for a range (its `Content-Length`
+    /// otherwise), and the body as it streams.
+    init(_ response: HTTPClientResponse, range: ClosedRange<Int64>?) {
+        var total = response.headers.first(name: "Content-Length").flatMap { Int64($0) } ?? 0
+        if range != nil, let contentRange = response.headers.first(name: "Content-Range"),
+            let size = contentRange.split(separator: "/").last.flatMap({ Int64($0) })
+        {
+            total = size
+        }
+        self.init(totalSize: total, range: range, body: ResponseBody(asyncSequence: response.body))
     }
 }
 
