@@ -234,6 +234,8 @@ struct AccountsController: RouteController {
         case .provider(let status, _, _)? where status == 401 || status == 403:
             message = "the provider refused the credentials"
         case .provider(404, "NoSuchBucket", _)?: message = "the bucket does not exist"
+        case .provider(404, _, _)? where provider == "gcs": message = "the bucket does not exist"
+        case _ where provider == "gcs": message = "the endpoint did not answer as a Cloud Storage bucket does"
         default: message = "the endpoint did not answer as an S3 bucket does"
         }
         return APIError(.unprocessableContent, code: "account_probe_failed", message: message)

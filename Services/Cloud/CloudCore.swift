@@ -120,7 +120,8 @@ struct CloudCore: Sendable {
         case ObjectStoreError.tlsFailed(let reason)?: unhealthy = "TLS failed: \(reason)"
         case ObjectStoreError.endpointNotAllowed?: unhealthy = "the endpoint is not allowed on this server"
         case ObjectStoreError.pathNotAllowed?: unhealthy = "the directory is outside the local storage roots"
-        case ObjectStoreError.provider(let status, let code, let message)? where status >= 500 || status == 403:
+        case ObjectStoreError.provider(let status, let code, let message)?
+        where status >= 500 || status == 401 || status == 403:
             unhealthy = "\(code): \(message)"
         default: return
         }

@@ -95,6 +95,13 @@ def test_a_token_refused_mid_use_is_fetched_again(suite, google, bucket):
     assert google.grants == grants + 1
 
 
+def test_a_missing_bucket_is_named(suite, google):
+    headers = sign_in(suite)
+    refused = requests.post(f"{suite.gateway}/api/cloud/accounts",
+                            json=account_request(google, "no-such-bucket-here", key_file(google)), headers=headers)
+    assert refused.status_code == 422 and refused.json()["error"]["message"] == "the bucket does not exist", refused.text
+
+
 @pytest.mark.parametrize("case", ["not json", "not a service account", "no private key", "token uri with password",
                                   "unknown to google", "signed by another key"])
 def test_a_bad_or_refused_key_is_refused_and_saves_nothing(suite, google, bucket, case):
@@ -156,3 +163,6 @@ def test_a_file_spread_over_gcs_accounts_reads_back_while_one_is_refused(suite, 
     google.revoke_all()
     got = requests.get(f"{suite.gateway}/api/filesystem/data/{file_id}", headers=headers)
     assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == hashlib.sha256(data).hexdigest()
+    # The refusal is the account's failure: it shows as unhealthy, with Google's reason.
+    refused = requests.get(f"{suite.gateway}/api/cloud/accounts/{accounts[0][0]}", headers=headers).json()
+    assert refused["health"] == "unhealthy" and "invalid_grant" in refused["health_reason"], refused

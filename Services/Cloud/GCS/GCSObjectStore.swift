@@ -36,13 +36,19 @@ struct GCSObjectStore: ObjectStore {
     {
         let key = try ObjectKey.validate(key)
         let digest = HashingCounter()
-        let response = try await send(
-            .POST,
-            "/upload/storage/v1/b/\(bucket)/o?uploadType=media&name=\(SigV4Signer.uriEncode(prefix + key))",
-            headers: [("Content-Type", "application/octet-stream"), ("Content-Length", String(length))],
-            body: { .stream(digest.counting(body, limit: length), length: .known(length)) },
-            retrying: false
-        )
+        let response: HTTPClientResponse
+        do {
+            response = try await send(
+                .POST,
+                "/upload/storage/v1/b/\(bucket)/o?uploadType=media&name=\(SigV4Signer.uriEncode(prefix + key))",
+                headers: [("Content-Type", "application/octet-stream"), ("Content-Length", String(length))],
+                body: { .stream(digest.counting(body, limit: length), length: .known(length)) },
+                retrying: false
+            )
+        } catch ObjectStoreError.notFound {
+            // Nothing is there to be missing but the bucket.
+            throw ObjectStoreError.provider(status: 404, code: "notFound", message: "the bucket does not exist")
+        }
         _ = try await response.body.collect(upTo: 64 << 10)
         return try await digest.stored(length: length, sha256: sha256) { try? await delete(key: key) }
     }

@@ -48,8 +48,9 @@ final class GoogleAccessTokens: Sendable {
             !grant.accessToken.isEmpty
         else {
             let refusal = try? WireJSON.decode(Refusal.self, from: Data(buffer: body))
+            // A 401 whatever the endpoint answered (RFC 6749 says 400): the account's credentials are refused.
             throw ObjectStoreError.provider(
-                status: Int(response.status.code),
+                status: 401,
                 code: refusal?.error ?? "token_refused",
                 message: refusal?.errorDescription ?? "the token endpoint refused the service account"
             )
