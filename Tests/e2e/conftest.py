@@ -136,9 +136,12 @@ requests.Session.send = _watched_send
 
 
 def secrets_to_hide(running):
-    """What must never appear in a log or an answer: the suite's own secrets, the test password, the S3 secret."""
+    """What must never appear in a log or an answer: the suite's own secrets, the test password, the S3 secret, and
+    the marks of Google's secrets (the fake's access tokens begin `ya29.` as Google's do; a service account's key)."""
     hidden = {key: value for key, value in running.secrets().items() if value}
     hidden["E2E_PASSWORD"] = "correct horse battery staple"
+    hidden["GOOGLE_ACCESS_TOKEN"] = "ya29."
+    hidden["SERVICE_ACCOUNT_KEY"] = "PRIVATE KEY-----"
     if os.environ.get("S3_TEST_SECRET_ACCESS_KEY"):
         hidden["S3_TEST_SECRET_ACCESS_KEY"] = os.environ["S3_TEST_SECRET_ACCESS_KEY"]
     return hidden
