@@ -219,12 +219,14 @@ struct AccountsController: RouteController {
         let message: String
         switch error {
         case .endpointNotAllowed?:
+            // A gcs account calls its key's token_uri too: either may be the address refused.
+            let field = provider == "gcs" ? "endpoint or the key's token_uri" : "endpoint"
             return APIError(
                 .badRequest,
                 code: "endpoint_not_allowed",
-                message: "endpoint: this server does not connect to loopback, private, link-local or other "
+                message: "\(field): this server does not connect to loopback, private, link-local or other "
                     + "non-public addresses",
-                field: "endpoint"
+                field: provider == "gcs" ? nil : "endpoint"
             )
         case .pathNotAllowed?:
             return pathOutsideRoots
@@ -263,26 +265,30 @@ struct AccountsController: RouteController {
     private static func gcsSettings(_ body: CreateAccountRequest) throws -> AccountSettings {
         AccountSettings(
             endpoint: try body.endpoint.map { try endpoint($0, example: GCSObjectStore.googleEndpoint) },
-            bucket: try bucket(body.bucket),
+            bucket: try bucket(body.bucket, google: true),
             prefix: try prefix(body.prefix)
         )
     }
 
-    /// A base URL only: printable ASCII without spaces, no credentials, query or fragment (they would end up in
-    /// every request).
+    /// A base URL only (`EndpointPolicy.plainURL`).
     private static func endpoint(_ endpoint: String?, example: String) throws -> String {
-        guard let endpoint, endpoint.utf8.count <= 2048,
-            endpoint.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }), !endpoint.contains("#"),
-            let url = try? ConnectionURL(endpoint, schemes: ["http", "https"], variable: "endpoint"),
-            url.user == nil, url.password == nil, url.query.isEmpty, !endpoint.contains("?"),
-            EndpointPolicy.isPlainHost(url.host)
-        else { throw APIError.invalidField("endpoint", "must be an http(s) base URL like \(example)") }
+        guard let endpoint, EndpointPolicy.plainURL(endpoint) != nil else {
+            throw APIError.invalidField("endpoint", "must be an http(s) base URL like \(example)")
+        }
         return endpoint
     }
 
-    private static func bucket(_ bucket: String?) throws -> String {
-        guard let bucket, (3...63).contains(bucket.utf8.count),
-            bucket.allSatisfy({ ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".") && $0.isASCII })
+    /// A bucket name: 3 to 63 of a-z 0-9 - . (as S3 accounts always took them), or Google's, which also allow `_`
+    /// and, with dots, up to 222, and start and end with a letter or digit
+    /// (https://cloud.google.com/storage/docs/buckets#naming).
+    private static func bucket(_ bucket: String?, google: Bool = false) throws -> String {
+        let longest = google && bucket?.contains(".") == true ? 222 : 63
+        guard let bucket, (3...longest).contains(bucket.utf8.count),
+            bucket.allSatisfy({
+                ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "." || (google && $0 == "_")) && $0.isASCII
+            }),
+            let first = bucket.first, let last = bucket.last,
+            !google || ((first.isLetter || first.isNumber) && (last.isLetter || last.isNumber))
         else { throw APIError.invalidField("bucket", "must be a valid bucket name") }
         return bucket
     }

@@ -142,10 +142,10 @@ def key_file(google, key=None, register=True, email=None):
 
 
 
-def make_bucket():
-    """A new bucket in fake-gcs-server, named for this run."""
+def make_bucket(name=None):
+    """A new bucket in fake-gcs-server, named for this run unless `name` is given."""
     emulator, _ = environment()
-    name = f"strype-{uuid.uuid4().hex[:10]}"
+    name = name or f"strype-{uuid.uuid4().hex[:10]}"
     made = requests.post(f"{emulator}/storage/v1/b", params={"project": "test"}, json={"name": name})
     assert made.status_code == 200, made.text
     return name

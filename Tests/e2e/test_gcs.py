@@ -95,6 +95,26 @@ def test_a_token_refused_mid_use_is_fetched_again(suite, google, bucket):
     assert google.grants == grants + 1
 
 
+def test_a_key_naming_another_accounts_service_account_gets_none_of_its_tokens(suite, google, bucket):
+    """An email and a key id are not secret: a key file that names someone else's, signed by another key, is refused
+    even while a token of theirs is kept (tokens are kept per key file, not per name)."""
+    owner = sign_in(suite)
+    key = key_file(google)
+    new_account(suite, google, bucket, owner, key)
+    thief = sign_in(suite)
+    forged = {**key_file(google, register=False, email=key["client_email"]), "private_key_id": key["private_key_id"]}
+    refused = requests.post(f"{suite.gateway}/api/cloud/accounts", json=account_request(google, bucket, forged),
+                            headers=thief)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "account_probe_failed", refused.text
+    assert requests.get(f"{suite.gateway}/api/cloud/accounts", headers=thief).json()["items"] == []
+
+
+def test_a_bucket_name_google_allows_is_taken(suite, google):
+    name = f"strype_{uuid.uuid4().hex[:8]}"
+    make_bucket(name)
+    assert new_account(suite, google, name, sign_in(suite))["bucket"] == name
+
+
 def test_a_missing_bucket_is_named(suite, google):
     headers = sign_in(suite)
     refused = requests.post(f"{suite.gateway}/api/cloud/accounts",

@@ -71,7 +71,13 @@ struct GCSObjectStore: ObjectStore {
         do {
             let response = try await send(.GET, objectPath(key), headers: [])
             let body = try await response.body.collect(upTo: 64 << 10)
-            return try? WireJSON.decode(Resource.self, from: Data(buffer: body)).size.flatMap { Int64($0) }
+            guard
+                let size = (try? WireJSON.decode(Resource.self, from: Data(buffer: body)))?.size.flatMap({ Int64($0) })
+            else {
+                // There, but not described as the API describes objects: not "absent".
+                throw ObjectStoreError.provider(status: 502, code: "unreadable_metadata", message: "no object size")
+            }
+            return size
         } catch ObjectStoreError.notFound {
             return nil
         }
@@ -88,6 +94,8 @@ struct GCSObjectStore: ObjectStore {
     }
 
     /// One call with the account's token; a non-2xx answer becomes an `ObjectStoreError` with the API's reason.
+    /// Calls without a body (`retrying`) are sent again after a network failure, a 429 or a 5xx (the token
+    /// endpoint's too), with backoff.
     private func send(
         _ method: HTTPMethod,
         _ pathAndQuery: String,
@@ -99,30 +107,44 @@ struct GCSObjectStore: ObjectStore {
         var refreshed = false
         while true {
             attempt += 1
-            let token = try await tokens.token(for: account, connections: connections, timeout: .seconds(30))
-            let response = try await connections.execute(
-                method,
-                base,
-                pathAndQuery: (base.path.isEmpty ? "" : "/" + base.path) + pathAndQuery,
-                headers: [("Authorization", "Bearer \(token)")] + headers,
-                body: body(),
-                timeout: timeout
-            )
-            if (200..<300).contains(response.status.code) { return response }
-            let error = try await Self.error(from: response)
-            // An access token can be revoked or expire early: fetch a fresh one once (an upload's body is already
-            // spent, so only calls without one are sent again).
-            if response.status == .unauthorized, !refreshed, retrying {
-                tokens.forget(account)
-                refreshed = true
-                continue
-            }
-            if case .provider(let status, _, _) = error, status >= 500 || status == 429, retrying, attempt < retries {
+            do {
+                let token = try await tokens.token(
+                    for: account,
+                    connections: connections,
+                    timeout: min(timeout, .seconds(30))
+                )
+                let response = try await connections.execute(
+                    method,
+                    base,
+                    pathAndQuery: (base.path.isEmpty ? "" : "/" + base.path) + pathAndQuery,
+                    headers: [("Authorization", "Bearer \(token)")] + headers,
+                    body: body(),
+                    timeout: timeout
+                )
+                if (200..<300).contains(response.status.code) { return response }
+                let error = try await Self.error(from: response)
+                if response.status == .unauthorized {
+                    // An access token can be revoked or expire early: fetch a fresh one, and send once more what
+                    // can be sent again (an upload's body is spent).
+                    tokens.forget(account)
+                    if !refreshed, retrying {
+                        refreshed = true
+                        continue
+                    }
+                }
+                throw error
+            } catch let error as ObjectStoreError where retrying && attempt < retries && Self.isTransient(error) {
                 try await Task.sleep(for: .milliseconds(100 * (1 << (2 * (attempt - 1)))))
-                continue
             }
-            if response.status == .unauthorized { tokens.forget(account) }
-            throw error
+        }
+    }
+
+    /// Whether trying again later may succeed: the network, throttling, or the provider's own failure.
+    private static func isTransient(_ error: ObjectStoreError) -> Bool {
+        switch error {
+        case .unreachable: true
+        case .provider(let status, _, _): status >= 500 || status == 429
+        default: false
         }
     }
 

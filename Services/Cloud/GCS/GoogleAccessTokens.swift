@@ -24,7 +24,7 @@ final class GoogleAccessTokens: Sendable {
         var errorDescription: String?
     }
 
-    private static func key(_ account: GoogleServiceAccount) -> String { "\(account.clientEmail) \(account.keyID)" }
+    private static func key(_ account: GoogleServiceAccount) -> String { account.fingerprint }
 
     /// A valid access token for `account`.
     func token(for account: GoogleServiceAccount, connections: S3Connections, timeout: TimeAmount) async throws
@@ -44,15 +44,24 @@ final class GoogleAccessTokens: Sendable {
             timeout: timeout
         )
         let body = try await response.body.collect(upTo: 64 << 10)
-        guard response.status == .ok, let grant = try? WireJSON.decode(Grant.self, from: Data(buffer: body)),
-            !grant.accessToken.isEmpty
-        else {
+        let status = Int(response.status.code)
+        if status == 400 || status == 401 {
             let refusal = try? WireJSON.decode(Refusal.self, from: Data(buffer: body))
             // A 401 whatever the endpoint answered (RFC 6749 says 400): the account's credentials are refused.
             throw ObjectStoreError.provider(
                 status: 401,
                 code: refusal?.error ?? "token_refused",
                 message: refusal?.errorDescription ?? "the token endpoint refused the service account"
+            )
+        }
+        guard status == 200, let grant = try? WireJSON.decode(Grant.self, from: Data(buffer: body)),
+            !grant.accessToken.isEmpty
+        else {
+            // Unavailable (5xx, 429: retried by the caller) or not a token endpoint's answer.
+            throw ObjectStoreError.provider(
+                status: status == 200 ? 502 : status,
+                code: "token_endpoint_failed",
+                message: "the token endpoint answered \(status) without a token"
             )
         }
         let lifetime = Double(grant.expiresIn ?? 3600)

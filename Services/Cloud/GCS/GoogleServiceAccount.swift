@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import StrypeCodec
 import StrypeCore
 import StrypeService
 
@@ -14,6 +15,9 @@ struct GoogleServiceAccount: Sendable {
     /// As the key file writes it: the assertion's audience must be exactly this.
     let tokenURI: String
     let tokenURL: ConnectionURL
+    /// The SHA-256 of the whole key file: what a kept access token is bound to. The email and key id are not
+    /// secret, so a token kept under them could be handed to someone holding neither the key nor its endpoint.
+    let fingerprint: String
 
     /// Google's token endpoint, which a key file names unless it is for another (a test's) server.
     static let defaultTokenURI = "https://oauth2.googleapis.com/token"
@@ -42,14 +46,15 @@ struct GoogleServiceAccount: Sendable {
             throw invalid("has no RSA private_key of at least 2048 bits")
         }
         let uri = file.tokenURI ?? Self.defaultTokenURI
-        guard let url = try? ConnectionURL(uri, schemes: ["http", "https"], variable: ""), url.user == nil,
-            url.password == nil, uri.utf8.count <= 2048
-        else { throw invalid("has a token_uri that is not an http(s) URL") }
+        guard let url = EndpointPolicy.plainURL(uri) else {
+            throw invalid("has a token_uri that is not a plain http(s) URL (no credentials, query or fragment)")
+        }
         tokenURI = uri
         tokenURL = url
         clientEmail = email
         keyID = file.privateKeyID ?? ""
         privateKey = key
+        fingerprint = Checksum.sha256Hex(Array(json.utf8))
     }
 
     /// The claims of the grant's assertion.

@@ -35,6 +35,17 @@ struct EndpointPolicy: Sendable, Equatable {
         }
     }
 
+    /// `text` as a plain http(s) URL: printable ASCII without spaces, no credentials, query or fragment (they would
+    /// end up in every request), a plain host; nil otherwise.
+    static func plainURL(_ text: String) -> ConnectionURL? {
+        guard text.utf8.count <= 2048, text.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }),
+            !text.contains("#"), !text.contains("?"),
+            let url = try? ConnectionURL(text, schemes: ["http", "https"], variable: "endpoint"),
+            url.user == nil, url.password == nil, url.query.isEmpty, isPlainHost(url.host)
+        else { return nil }
+        return url
+    }
+
     /// Reads `ALLOWED_PRIVATE_ENDPOINTS`: comma-separated `host:port` (IPv6 as `[::1]:9000`); unset allows none.
     static func parse(_ text: String?) throws(ConfigError) -> EndpointPolicy {
         var keys: Set<String> = []
