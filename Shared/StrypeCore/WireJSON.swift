@@ -65,8 +65,8 @@ public enum WireJSON {
     }
 
     /// `parent_id` → `parentID`, the inverse of ``snakeCase(_:)`` for names whose acronyms are in ``acronyms``.
-    /// A key with a capital names no field (the wire is lower case; `parentID` is not `parent_id`), as when each type
-    /// listed its keys.
+    /// A key with a capital, or spelled otherwise than the encoder writes it, names no field (`parentID` and
+    /// `parent__id` are not `parent_id`), as when each type listed its keys.
     static func camelCase(_ key: String) -> String {
         if key.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) { return "\u{1}" + key }
         guard key.contains("_") else { return key }
@@ -81,7 +81,8 @@ public enum WireJSON {
                 result += word.prefix(1).uppercased() + word.dropFirst()
             }
         }
-        return result
+        // Only the one spelling the encoder writes names the field (`parent__id`, `parent_i_d` do not).
+        return snakeCase(result) == key ? result : "\u{1}" + key
     }
 }
 

@@ -43,5 +43,10 @@ struct WireJSONTests {
             #"{"parentID":"6F9619FF-8B86-D011-B42D-00C04FC964FF","partSHA256":"ab","memberIDs":[],"#
             + #""endpointURL":"x","lastUsedAt":"2023-11-14T22:13:20Z","attrs":{},"size":1}"#
         #expect(throws: DecodingError.self) { try WireJSON.decode(WireNames.self, from: Data(camel.utf8)) }
+        let text = String(decoding: try WireJSON.encode(Self.value), as: UTF8.self)
+        for misspelt in ["parent__id", "parent_i_d", "parent_id_", "_parent_id"] {
+            let other = text.replacingOccurrences(of: "\"parent_id\"", with: "\"\(misspelt)\"")
+            #expect(throws: DecodingError.self) { try WireJSON.decode(WireNames.self, from: Data(other.utf8)) }
+        }
     }
 }
