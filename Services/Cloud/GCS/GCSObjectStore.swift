@@ -134,7 +134,7 @@ struct GCSObjectStore: ObjectStore {
                 }
                 throw error
             } catch let error as ObjectStoreError where retrying && attempt < retries && Self.isTransient(error) {
-                try await Task.sleep(for: .milliseconds(100 * (1 << (2 * (attempt - 1)))))
+                try await Task.sleep(for: ProviderRetry.delay(attempt))
             }
         }
     }

@@ -28,10 +28,7 @@ extension S3Connections {
         let portSuffix = url.port.map { ":\($0)" } ?? ""
         var request = HTTPClientRequest(url: "\(url.scheme)://\(route.urlHost)\(portSuffix)\(pathAndQuery)")
         request.method = method
-        request.headers.add(
-            name: "Host",
-            value: location.hostName.contains(":") ? "[\(url.host)]\(portSuffix)" : url.host + portSuffix
-        )
+        request.headers.add(name: "Host", value: location.address(for: nil).host)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = body
         do {
