@@ -57,16 +57,23 @@ enum FileIO {
     static let directFlag: Int32 = 0
     #endif
 
-    /// A large file read with `O_DIRECT` into an aligned block, then copied into a buffer: the kernel's copy out of
+    /// A large file read with `O_DIRECT` into an aligned place in the buffer it is sent from: the kernel's copy out of
     /// the page cache was the largest part of an agent's CPU in a download. nil when the file system takes no direct
     /// I/O.
     static func readDirect(_ descriptor: Int32, size: Int) throws -> ByteBuffer? {
         guard startDirect(descriptor) != nil else { return nil }
         let padded = directLength(size)
-        let block = alignedBlocks.take(padded)
-        defer { alignedBlocks.give(block) }
-        try readAll(descriptor, into: block.baseAddress!, size: size, asking: padded)
-        return ByteBuffer(bytes: UnsafeRawBufferPointer(start: block.baseAddress!, count: size))
+        // Read into an aligned place inside the buffer that is sent, not into a block copied into it after.
+        var buffer = ByteBufferAllocator().buffer(capacity: padded + directAlignment)
+        var lead = 0
+        try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: padded + directAlignment) { bytes in
+            let address = Int(bitPattern: bytes.baseAddress!)
+            lead = (directAlignment - address % directAlignment) % directAlignment
+            try readAll(descriptor, into: bytes.baseAddress! + lead, size: size, asking: padded)
+            return lead + size
+        }
+        buffer.moveReaderIndex(forwardBy: lead)
+        return buffer
     }
 
     /// `count` rounded up to whole blocks, the lengths direct I/O moves.

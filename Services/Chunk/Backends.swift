@@ -89,19 +89,18 @@ struct ShardStore: Sendable {
     }
 
     /// The shard's bytes, or nil when the backend says it has no such object.
-    func get(_ location: ShardLocation, expectedSize: Int64) async throws -> [UInt8]? {
+    func get(_ location: ShardLocation, expectedSize: Int64) async throws -> ByteBuffer? {
         var headers = try await headers()
         headers.add(name: "X-Integrity", value: "caller")
         let response = try await send(.GET, location, headers: headers)
         if response.status == .ok {
-            // Straight into one array of the shard's size, not a collected buffer copied into an array after.
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(Int(expectedSize))
+            // Straight into one buffer of the shard's size, which the read then opens in place.
+            var bytes = ByteBufferAllocator().buffer(capacity: Int(expectedSize))
             for try await part in response.body {
-                guard bytes.count + part.readableBytes <= Int(expectedSize) else {
+                guard bytes.readableBytes + part.readableBytes <= Int(expectedSize) else {
                     throw ChunkStoreError.backend(location.backend, "the shard is longer than recorded")
                 }
-                bytes.append(contentsOf: part.readableBytesView)
+                bytes.writeImmutableBuffer(part)
             }
             return bytes
         }

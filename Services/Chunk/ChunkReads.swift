@@ -11,7 +11,7 @@ import StrypeService
 extension ChunkCore {
     /// What `gather` waits for: a shard fetched (or not), or the moment to fetch a spare beside a slow one.
     private enum GatherEvent: Sendable {
-        case fetched(ShardRecord, [UInt8]?, String?)
+        case fetched(ShardRecord, ByteBuffer?, String?)
         case hedge
     }
 
@@ -20,9 +20,7 @@ extension ChunkCore {
     /// hashed only when that check fails (then each is checked against its SHA-256 and the chunk read again); an
     /// unencrypted chunk's shards are always hashed.
     func read(_ chunk: ChunkRecord) async throws -> ByteBuffer {
-        guard chunk.encryption == .aes256gcm else {
-            return ByteBuffer(bytes: try await decode(chunk, verifyingShards: true))
-        }
+        guard chunk.encryption == .aes256gcm else { return try await sealed(chunk, verifyingShards: true) }
         guard let wrapped = chunk.wrappedKey else {
             throw ChunkStoreError.inconsistent("encrypted chunk without a key")
         }
@@ -31,19 +29,12 @@ extension ChunkCore {
             keyEncryptionKey: try await keyEncryptionKey(chunk.ownerID),
             chunkID: chunk.id
         )
-        let sealed = try await decode(chunk, verifyingShards: false)
-        if let plaintext = try? ChunkCipher.openData(sealed, dataKey: dataKey, chunkID: chunk.id) {
-            return ByteBuffer(data: plaintext)
+        if let plaintext = try? Self.open(try await sealed(chunk, verifyingShards: false), dataKey, chunk.id) {
+            return plaintext
         }
         logger.warning("chunk failed authentication, checking each shard", metadata: ["chunk_id": "\(chunk.id)"])
         do {
-            return ByteBuffer(
-                data: try ChunkCipher.openData(
-                    try await decode(chunk, verifyingShards: true),
-                    dataKey: dataKey,
-                    chunkID: chunk.id
-                )
-            )
+            return try Self.open(try await sealed(chunk, verifyingShards: true), dataKey, chunk.id)
         } catch let error as APIError {
             throw error
         } catch {
@@ -51,12 +42,49 @@ extension ChunkCore {
         }
     }
 
-    /// The sealed bytes of a chunk, from enough of its shards.
-    func decode(_ chunk: ChunkRecord, verifyingShards: Bool) async throws -> [UInt8] {
+    /// The plaintext of `sealed`, opened where it lies: its readable bytes become the plaintext.
+    private static func open(_ sealed: consuming ByteBuffer, _ dataKey: [UInt8], _ chunkID: String) throws
+        -> ByteBuffer
+    {
+        // Consumed, so the buffer is not shared and opening it in place copies nothing.
+        let count = try sealed.withUnsafeMutableReadableBytes {
+            try ChunkCipher.openInPlace($0, dataKey: dataKey, chunkID: chunkID)
+        }
+        sealed.moveReaderIndex(forwardBy: ChunkCipher.nonceBytes)
+        sealed.moveWriterIndex(to: sealed.readerIndex + count)
+        return sealed
+    }
+
+    /// The sealed bytes of a chunk, from enough of its shards: a raid1 replica as it arrived, all rs data shards
+    /// joined in order; only when one is missing does the codec rebuild it.
+    func sealed(_ chunk: ChunkRecord, verifyingShards: Bool) async throws -> ByteBuffer {
         let shards = try await gather(chunk, verifying: verifyingShards)
         let started = ContinuousClock.now
         defer { metrics.codec("decode", bytes: Int(chunk.size), elapsed: ContinuousClock.now - started) }
-        return try ShardCodec(chunk.durability).decode(shards, length: Int(chunk.sealedSize))
+        let length = Int(chunk.sealedSize)
+        let needed = chunk.durability.shardsNeeded
+        if case .replicas = chunk.durability,
+            let replica = shards.lazy.compactMap({ $0 }).first(where: { $0.readableBytes == length })
+        {
+            return replica
+        }
+        let codec = try ShardCodec(chunk.durability)
+        let data = shards.prefix(needed)
+        let size = codec.shardSize(length: length)
+        if case .erasure = chunk.durability, data.allSatisfy({ $0?.readableBytes == size }) {
+            var joined = ByteBufferAllocator().buffer(capacity: length)
+            for case var shard? in data where joined.readableBytes < length {
+                var piece = shard.readSlice(length: min(size, length - joined.readableBytes))!
+                joined.writeBuffer(&piece)
+            }
+            return joined
+        }
+        return ByteBuffer(bytes: try codec.decode(Self.slices(shards), length: length))
+    }
+
+    /// Shards as the codec takes them.
+    static func slices(_ shards: [ByteBuffer?]) -> [ArraySlice<UInt8>?] {
+        shards.map { $0.map { Array($0.readableBytesView)[...] } }
     }
 
     /// Enough intact shards to decode, one slot per index (nil where not fetched or bad); 503 when too few. Without
@@ -66,9 +94,9 @@ extension ChunkCore {
     /// but the last have arrived, the last gets twice as long as the others took (at least `hedgeFloor`) before one
     /// more shard is fetched beside it (long-tail cutting): a slow member costs a chunk little, and is read last for a
     /// while after.
-    func gather(_ chunk: ChunkRecord, verifying: Bool = true) async throws -> [ArraySlice<UInt8>?] {
+    func gather(_ chunk: ChunkRecord, verifying: Bool = true) async throws -> [ByteBuffer?] {
         let needed = chunk.durability.shardsNeeded
-        var slots: [ArraySlice<UInt8>?] = Array(repeating: nil, count: chunk.durability.shardCount)
+        var slots: [ByteBuffer?] = Array(repeating: nil, count: chunk.durability.shardCount)
         var untried = readOrder(chunk)
         let started = ContinuousClock.now
         var good = 0
@@ -90,7 +118,7 @@ extension ChunkCore {
                 case .fetched(let shard, let bytes, let problem):
                     running[shard.index] = nil
                     if let bytes, shard.index < slots.count {
-                        slots[shard.index] = bytes[...]
+                        slots[shard.index] = bytes
                         good += 1
                     } else {
                         if let problem { await reportLost(chunk, shard, reason: problem) }
@@ -144,12 +172,14 @@ extension ChunkCore {
 
     /// One shard's bytes if intact (when `verifying`, checked against its SHA-256; else only its size); otherwise
     /// why not (nil problem: the backend is unreachable right now).
-    func fetch(_ shard: ShardRecord, verifying: Bool = true) async -> (ShardRecord, [UInt8]?, String?) {
+    func fetch(_ shard: ShardRecord, verifying: Bool = true) async -> (ShardRecord, ByteBuffer?, String?) {
         do {
             guard let bytes = try await shards.get(shard.location, expectedSize: shard.size) else {
                 return (shard, nil, "the backend no longer has it")
             }
-            guard Int64(bytes.count) == shard.size, !verifying || Checksum.sha256Hex(bytes) == shard.sha256 else {
+            guard Int64(bytes.readableBytes) == shard.size,
+                !verifying || Checksum.sha256Hex(bytes.readableBytesView) == shard.sha256
+            else {
                 return (shard, nil, "its bytes do not match the recorded SHA-256")
             }
             return (shard, bytes, nil)

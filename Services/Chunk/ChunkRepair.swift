@@ -25,7 +25,7 @@ extension ChunkCore {
         let lost = chunk.shards.filter(\.lost)
         guard !lost.isEmpty else { return 0 }
         let codec = try ShardCodec(chunk.durability)
-        let sealed = try codec.decode(try await gather(chunk), length: Int(chunk.sealedSize))
+        let sealed = try codec.decode(Self.slices(try await gather(chunk)), length: Int(chunk.sealedSize))
         let pieces = try codec.encode(sealed)
         // A lost shard may go back to its own backend if that is still usable (a damaged copy is simply rewritten);
         // never onto a backend holding another shard of this chunk.

@@ -35,7 +35,7 @@ struct ChunkClient: Sendable {
     /// The chunk's bytes, or the part `range` of them. A read changes nothing, so one that failed in a way that may
     /// pass (a chunk instance restarting, too few shards reachable for a moment) is tried again with backoff: a
     /// download whose headers are sent can no longer answer an error, only cut the connection short.
-    func read(_ id: String, owner: UUID, range: ClosedRange<Int64>?, size: Int64) async throws -> ByteBuffer {
+    func read(_ id: String, owner: UUID, range: ClosedRange<Int64>?, size: Int64) async throws -> [ByteBuffer] {
         var attempt = 1
         while true {
             do {
@@ -61,17 +61,24 @@ struct ChunkClient: Sendable {
         return [502, 503, 504].contains(error.status.code)
     }
 
+    /// The body as the pieces it arrived in: joining them into one buffer was a copy of every byte downloaded.
     private func readOnce(_ id: String, owner: UUID, range: ClosedRange<Int64>?, size: Int64) async throws
-        -> ByteBuffer
+        -> [ByteBuffer]
     {
         var headers = try await headers(owner: owner)
         if let range { headers.add(name: "Range", value: "bytes=\(range.lowerBound)-\(range.upperBound)") }
         let response = try await chunk.send(.GET, "/\(id)", headers: headers, timeout: .seconds(300))
-        let body = try await response.body.collect(upTo: Int(size) + 1)
         guard response.status == .ok || response.status == .partialContent else {
-            throw Self.passOn(response.status, body)
+            throw Self.passOn(response.status, try await response.body.collect(upTo: 1 << 20))
         }
-        return body
+        var pieces: [ByteBuffer] = []
+        var received = 0
+        for try await piece in response.body {
+            received += piece.readableBytes
+            guard received <= size else { throw APIError(.badGateway, code: "chunk_failed", message: "chunk answered more bytes than the chunk holds") }
+            pieces.append(piece)
+        }
+        return pieces
     }
 
     /// Where the chunk's shards are and their health.

@@ -269,7 +269,7 @@ struct Transfers: Sendable {
         let logger = chunks.logger
         return ResponseBody(contentLength: Int(range.upperBound - range.lowerBound + 1)) { writer in
             do {
-                try await readAhead(wanted, owner: owner) { try await writer.write($0) }
+                try await readAhead(wanted, owner: owner) { try await writer.write(contentsOf: $0) }
             } catch {
                 // The status is out: the client sees only an early end (or has left), so the cause is logged.
                 logger.warning("download ended early", metadata: ["error": "\(error)"])
@@ -284,9 +284,11 @@ struct Transfers: Sendable {
     func hash(parts: [ChunkPart], owner: UUID) async throws -> (sha256: String, head: [UInt8]) {
         var hasher = SHA256()
         var head: [UInt8] = []
-        try await readAhead(parts.map { ($0, nil) }, owner: owner) { bytes in
-            bytes.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-            if head.count < 512 { head += bytes.readableBytesView.prefix(512 - head.count) }
+        try await readAhead(parts.map { ($0, nil) }, owner: owner) { pieces in
+            for bytes in pieces {
+                bytes.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                if head.count < 512 { head += bytes.readableBytesView.prefix(512 - head.count) }
+            }
         }
         return (Checksum.hex(hasher.finalize()), head)
     }
@@ -296,15 +298,16 @@ struct Transfers: Sendable {
         piece.within?.count ?? Int(piece.part.size)
     }
 
-    /// Hands each piece's bytes to `consume` in order while up to `readAheadBytes` of pieces are fetched ahead.
+    /// Hands each piece's bytes (as the buffers they arrived in) to `consume` in order while up to `readAheadBytes` of
+    /// pieces are fetched ahead.
     private func readAhead(
         _ pieces: [(part: ChunkPart, within: ClosedRange<Int64>?)],
         owner: UUID,
-        consume: (ByteBuffer) async throws -> Void
+        consume: ([ByteBuffer]) async throws -> Void
     ) async throws {
         let chunks = self.chunks
         let sealer = self.sealer
-        var pending: [(task: Task<ByteBuffer, any Error>, bytes: Int)] = []
+        var pending: [(task: Task<[ByteBuffer], any Error>, bytes: Int)] = []
         var inFlight = 0
         var next = 0
         defer { for entry in pending { entry.task.cancel() } }
@@ -318,8 +321,8 @@ struct Transfers: Sendable {
                         Task {
                             if let content = piece.part.inline {
                                 let whole = try await sealer.open(piece.part, content: content, owner: owner)
-                                guard let within = piece.within else { return whole }
-                                return whole.getSlice(at: Int(within.lowerBound), length: within.count) ?? whole
+                                guard let within = piece.within else { return [whole] }
+                                return [whole.getSlice(at: Int(within.lowerBound), length: within.count) ?? whole]
                             }
                             return try await chunks.read(
                                 piece.part.chunkID,

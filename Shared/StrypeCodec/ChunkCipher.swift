@@ -1,3 +1,4 @@
+import CCryptoBoringSSL
 import Crypto
 import Foundation
 
@@ -34,6 +35,56 @@ public enum ChunkCipher {
             throw SecretBox.OpenError.authenticationFailed
         }
     }
+
+    /// `open` without a copy: `sealed` holds `nonce ‖ ct ‖ tag`, and afterwards its bytes from `nonceBytes` on are the
+    /// plaintext, whose length is returned. swift-crypto answers a fresh `Data` (and copies the input into one first),
+    /// two copies of every chunk a download reads; this calls the same BoringSSL AEAD swift-crypto links, with output
+    /// and input the same bytes, which BoringSSL allows. When authentication fails BoringSSL clears the bytes, so a
+    /// caller that wants to try again reads them again.
+    public static func openInPlace(_ sealed: UnsafeMutableRawBufferPointer, dataKey: [UInt8], chunkID: String) throws
+        -> Int
+    {
+        guard sealed.count >= overhead, dataKey.count == 32, let start = sealed.baseAddress else {
+            throw SecretBox.OpenError.malformed
+        }
+        let base = start.assumingMemoryBound(to: UInt8.self)
+        var context = EVP_AEAD_CTX()
+        let ready = dataKey.withUnsafeBufferPointer { key in
+            CCryptoBoringSSL_EVP_AEAD_CTX_init(
+                &context,
+                CCryptoBoringSSL_EVP_aead_aes_256_gcm(),
+                key.baseAddress,
+                key.count,
+                tagBytes,
+                nil
+            )
+        }
+        guard ready == 1 else { throw SecretBox.OpenError.malformed }
+        defer { CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(&context) }
+        let body = base + nonceBytes
+        let bodyCount = sealed.count - nonceBytes
+        var written = 0
+        let opened = Array(chunkID.utf8).withUnsafeBufferPointer { associated in
+            CCryptoBoringSSL_EVP_AEAD_CTX_open(
+                &context,
+                body,
+                &written,
+                bodyCount,
+                base,
+                nonceBytes,
+                body,
+                bodyCount,
+                associated.baseAddress,
+                associated.count
+            )
+        }
+        guard opened == 1 else { throw SecretBox.OpenError.authenticationFailed }
+        return written
+    }
+
+    /// The nonce's and the tag's lengths in `nonce ‖ ct ‖ tag`.
+    public static let nonceBytes = 12
+    static let tagBytes = 16
 
     /// A data key wrapped by an owner's key-encryption key, bound to the chunk id.
     public static func wrap(dataKey: [UInt8], keyEncryptionKey: [UInt8], chunkID: String) throws -> [UInt8] {
