@@ -38,7 +38,7 @@ struct ChunkController: RouteController {
         // The body is read only once a store slot is free, so waiting requests hold no chunk in memory.
         let chunk = try await core.storeSlots.withLock {
             try await core.store(
-                try await Self.collect(request, limit: ChunkCore.maximumChunkSize),
+                try await Self.collect(request, limit: ChunkCore.maximumChunkSize, into: (durability, encryption)),
                 owner: owner,
                 durability: durability,
                 encryption: encryption,
@@ -67,11 +67,15 @@ struct ChunkController: RouteController {
         let chunk = try await core.storeSlots.withLock {
             let form = try await Self.form(request, boundary: boundary)
             guard let data = form.data else { throw APIError.invalidField("data", "the data part is required") }
+            let durability = try Self.durability(form.fields["durability"])
+            let encryption = try Self.encryption(form.fields["encryption"])
+            var stripes = try StripeBuffer(expected: data.count, durability: durability, encryption: encryption)
+            stripes.append(data)
             return try await core.store(
-                data,
+                stripes,
                 owner: owner,
-                durability: try Self.durability(form.fields["durability"]),
-                encryption: try Self.encryption(form.fields["encryption"]),
+                durability: durability,
+                encryption: encryption,
                 chargingOwner: !isService
             )
         }
@@ -191,17 +195,24 @@ struct ChunkController: RouteController {
     }
 
     /// The whole body, refusing more than `limit` bytes (413) and a body shorter than its `Content-Length` (400).
-    static func collect(_ request: Request, limit: Int) async throws -> [UInt8] {
+    static func collect(
+        _ request: Request,
+        limit: Int,
+        into spec: (durability: DurabilitySpec, encryption: EncryptionSpec)
+    ) async throws -> StripeBuffer {
         let declared = try request.declaredLength(atMost: Int64(limit), tooLarge.message)
-        // Straight into one array of the declared size: no growing buffer and no second copy of the chunk.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(declared ?? 0))
+        // Straight into the one buffer the chunk is sealed and encoded in, sized from the declared length.
+        var stripes = try StripeBuffer(
+            expected: Int(declared ?? 0),
+            durability: spec.durability,
+            encryption: spec.encryption
+        )
         for try await piece in request.body {
-            guard bytes.count + piece.readableBytes <= limit else { throw tooLarge }
-            bytes.append(contentsOf: piece.readableBytesView)
+            guard stripes.plaintextCount + piece.readableBytes <= limit else { throw tooLarge }
+            stripes.append(piece)
         }
-        try Request.checkComplete(received: bytes.count, declared: declared)
-        return bytes
+        try Request.checkComplete(received: stripes.plaintextCount, declared: declared)
+        return stripes
     }
 }
 

@@ -36,7 +36,7 @@ struct ChunkCore: Sendable {
 
     /// Encrypts, cuts and places a chunk; every shard is on its backend before the chunk is recorded.
     private func place(
-        _ plaintext: consuming [UInt8],
+        _ stripes: consuming StripeBuffer,
         for owner: UUID,
         as spec: (durability: DurabilitySpec, encryption: EncryptionSpec),
         id: String?,
@@ -46,40 +46,28 @@ struct ChunkCore: Sendable {
         let (durability, encryption) = spec
         let chunkID = id ?? ChunkID.generate()
         let started = ContinuousClock.now
-        let size = plaintext.count
-        let plaintextSHA256 = hashingPlaintext ? Checksum.sha256Hex(plaintext) : nil
-        var sealed: [UInt8]
+        let size = stripes.plaintextCount
+        let plaintextSHA256 = hashingPlaintext ? stripes.plaintextSHA256() : nil
+        var dataKey: [UInt8]?
         var wrappedKey: [UInt8]?
         if encryption == .aes256gcm {
-            let dataKey = ChunkCipher.makeDataKey()
-            sealed = try ChunkCipher.seal(plaintext, dataKey: dataKey, chunkID: chunkID)
+            let key = ChunkCipher.makeDataKey()
             wrappedKey = try ChunkCipher.wrap(
-                dataKey: dataKey,
+                dataKey: key,
                 keyEncryptionKey: try await keyEncryptionKey(owner),
                 chunkID: chunkID
             )
-        } else {
-            sealed = plaintext
+            dataKey = key
         }
-        // A chunk in flight holds only its shards while they are written, not its plaintext and ciphertext too.
-        plaintext = []
+        // Sealed and encoded where the bytes arrived: the shards are slices of one buffer (raid1's copies all the
+        // same slice), which the HTTP client sends as they are.
+        let (buffers, sealedSize) = try stripes.shards(dataKey: dataKey, chunkID: chunkID)
         let codec = try ShardCodec(durability)
-        var pieces = try codec.encode(sealed)
-        let sealedSize = sealed.count
-        sealed = []
         let shardSize = Int64(codec.shardSize(length: sealedSize))
-        let copies = durability.shardsNeeded == 1
         let digests: [String] =
-            copies
-            ? Array(repeating: Checksum.sha256Hex(pieces[0]), count: pieces.count)
-            : pieces.map { Checksum.sha256Hex($0) }
-        // Each distinct shard once as a buffer the HTTP client sends as it is: raid1's copies share one, where each
-        // request used to copy its replica afresh.
-        let buffers =
-            copies
-            ? Array(repeating: ByteBuffer(bytes: pieces[0]), count: pieces.count)
-            : pieces.map { ByteBuffer(bytes: $0) }
-        pieces = []
+            durability.shardsNeeded == 1
+            ? Array(repeating: Checksum.sha256Hex(buffers[0].readableBytesView), count: buffers.count)
+            : buffers.map { Checksum.sha256Hex($0.readableBytesView) }
         metrics.codec("encode", bytes: size, elapsed: ContinuousClock.now - started)
         let candidates = try await shards.candidates(for: owner)
         guard candidates.count >= durability.shardCount else {
@@ -142,7 +130,7 @@ struct ChunkCore: Sendable {
     /// does not fit, before anything is written), refunded when the store fails, and the chunk is recorded as
     /// charged so that deleting it refunds it.
     func store(
-        _ plaintext: consuming [UInt8],
+        _ stripes: consuming StripeBuffer,
         owner: UUID,
         durability: DurabilitySpec,
         encryption: EncryptionSpec,
@@ -152,7 +140,7 @@ struct ChunkCore: Sendable {
         guard chargingOwner else {
             // What a service stores is part of a file, which has its own SHA-256 (see migration 5).
             return try await place(
-                consume plaintext,
+                consume stripes,
                 for: owner,
                 as: (durability, encryption),
                 id: id,
@@ -160,11 +148,11 @@ struct ChunkCore: Sendable {
                 hashingPlaintext: false
             )
         }
-        let size = Int64(plaintext.count)
+        let size = Int64(stripes.plaintextCount)
         try await quota.charge(owner: owner, bytes: size)
         do {
             return try await place(
-                consume plaintext,
+                consume stripes,
                 for: owner,
                 as: (durability, encryption),
                 id: nil,

@@ -48,18 +48,7 @@ public enum ChunkCipher {
             throw SecretBox.OpenError.malformed
         }
         let base = start.assumingMemoryBound(to: UInt8.self)
-        var context = EVP_AEAD_CTX()
-        let ready = dataKey.withUnsafeBufferPointer { key in
-            CCryptoBoringSSL_EVP_AEAD_CTX_init(
-                &context,
-                CCryptoBoringSSL_EVP_aead_aes_256_gcm(),
-                key.baseAddress,
-                key.count,
-                tagBytes,
-                nil
-            )
-        }
-        guard ready == 1 else { throw SecretBox.OpenError.malformed }
+        var context = try aeadContext(dataKey)
         defer { CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(&context) }
         let body = base + nonceBytes
         let bodyCount = sealed.count - nonceBytes
@@ -80,6 +69,60 @@ public enum ChunkCipher {
         }
         guard opened == 1 else { throw SecretBox.OpenError.authenticationFailed }
         return written
+    }
+
+    /// `seal` without a copy: the plaintext lies in `region` from `nonceBytes` on, `plaintextCount` bytes long, and
+    /// afterwards `region` begins with `nonce ‖ ct ‖ tag`, whose length is returned (`region` must hold it).
+    public static func sealInPlace(
+        _ region: UnsafeMutableRawBufferPointer,
+        plaintextCount: Int,
+        dataKey: [UInt8],
+        chunkID: String
+    ) throws -> Int {
+        let sealedCount = plaintextCount + overhead
+        guard plaintextCount >= 0, region.count >= sealedCount, dataKey.count == 32, let start = region.baseAddress
+        else { throw SecretBox.OpenError.malformed }
+        let base = start.assumingMemoryBound(to: UInt8.self)
+        AES.GCM.Nonce().withUnsafeBytes { nonce in
+            UnsafeMutableRawBufferPointer(start: start, count: nonceBytes).copyMemory(from: nonce)
+        }
+        var context = try aeadContext(dataKey)
+        defer { CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(&context) }
+        let body = base + nonceBytes
+        var written = 0
+        let sealed = Array(chunkID.utf8).withUnsafeBufferPointer { associated in
+            CCryptoBoringSSL_EVP_AEAD_CTX_seal(
+                &context,
+                body,
+                &written,
+                plaintextCount + tagBytes,
+                base,
+                nonceBytes,
+                body,
+                plaintextCount,
+                associated.baseAddress,
+                associated.count
+            )
+        }
+        guard sealed == 1, written == plaintextCount + tagBytes else { throw SecretBox.OpenError.malformed }
+        return sealedCount
+    }
+
+    /// BoringSSL's AES-256-GCM context for `dataKey`, with a 16-byte tag; the caller cleans it up.
+    private static func aeadContext(_ dataKey: [UInt8]) throws -> EVP_AEAD_CTX {
+        var context = EVP_AEAD_CTX()
+        let ready = dataKey.withUnsafeBufferPointer { key in
+            CCryptoBoringSSL_EVP_AEAD_CTX_init(
+                &context,
+                CCryptoBoringSSL_EVP_aead_aes_256_gcm(),
+                key.baseAddress,
+                key.count,
+                tagBytes,
+                nil
+            )
+        }
+        guard ready == 1 else { throw SecretBox.OpenError.malformed }
+        return context
     }
 
     /// The nonce's and the tag's lengths in `nonce ‖ ct ‖ tag`.

@@ -27,9 +27,7 @@ public struct ShardCodec: Sendable {
     /// The shards of `bytes`: for `rs` slices of one buffer laid out as K data then M parity shards, written once
     /// and encoded in place (no copy beyond the first).
     public func encode(_ bytes: [UInt8]) throws -> [ArraySlice<UInt8>] {
-        guard let coder, case .erasure(let data, _) = spec else {
-            return Array(repeating: bytes[...], count: spec.shardCount)
-        }
+        guard case .erasure = spec else { return Array(repeating: bytes[...], count: spec.shardCount) }
         let size = shardSize(length: bytes.count)
         let total = spec.shardCount * size
         let stripes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
@@ -37,11 +35,29 @@ public struct ShardCodec: Sendable {
             bytes.withUnsafeBufferPointer { source in
                 if let start = source.baseAddress { base.update(from: start, count: bytes.count) }
             }
-            (base + bytes.count).initialize(repeating: 0, count: data * size - bytes.count)
-            coder.encode(stripes: base, length: size)
+            encode(stripes: UnsafeMutableRawBufferPointer(start: base, count: total), sealedLength: bytes.count)
             initialized = total
         }
         return (0..<spec.shardCount).map { stripes[($0 * size)..<(($0 + 1) * size)] }
+    }
+
+    /// The bytes `encode(stripes:sealedLength:)` needs for a `length`-byte chunk: the chunk itself for copies; K + M
+    /// shards for rs.
+    public func stripesLength(sealedLength length: Int) -> Int {
+        guard case .erasure = spec else { return length }
+        return spec.shardCount * shardSize(length: length)
+    }
+
+    /// `encode` where the chunk lies: `stripes` begins with the `sealedLength`-byte chunk and holds
+    /// `stripesLength(sealedLength:)` bytes; the padding is cleared and the parity computed behind it, so shard i is
+    /// bytes i × shardSize ..< (i + 1) × shardSize. Copies need nothing done.
+    public func encode(stripes: UnsafeMutableRawBufferPointer, sealedLength length: Int) {
+        guard let coder, case .erasure(let data, _) = spec, let start = stripes.baseAddress else { return }
+        let size = shardSize(length: length)
+        precondition(stripes.count >= spec.shardCount * size, "too little room for the parity")
+        let base = start.assumingMemoryBound(to: UInt8.self)
+        (base + length).initialize(repeating: 0, count: data * size - length)
+        coder.encode(stripes: base, length: size)
     }
 
     /// The `length`-byte chunk from the shards that are present (nil for missing or bad ones).

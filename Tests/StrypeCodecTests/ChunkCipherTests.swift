@@ -44,3 +44,30 @@ struct ChunkCipherTests {
         }
     }
 }
+
+@Suite("chunk envelope sealed in place")
+struct ChunkCipherSealInPlaceTests {
+    /// What is sealed in place opens with swift-crypto's `open`, and two seals of the same bytes differ (fresh nonce).
+    @Test(arguments: [0, 1, 16, 4097])
+    func sealsInPlaceWhatSwiftCryptoOpens(length: Int) throws {
+        let plaintext = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 17 &+ 3) }
+        let key = ChunkCipher.makeDataKey()
+        var outputs: [[UInt8]] = []
+        for _ in 0..<2 {
+            var region = Array(repeating: UInt8(0), count: ChunkCipher.nonceBytes) + plaintext + Array(repeating: 0, count: 16)
+            let count = try region.withUnsafeMutableBytes {
+                try ChunkCipher.sealInPlace($0, plaintextCount: length, dataKey: key, chunkID: "chunk-a")
+            }
+            #expect(count == length + ChunkCipher.overhead)
+            #expect(try ChunkCipher.open(region, dataKey: key, chunkID: "chunk-a") == plaintext)
+            outputs.append(region)
+        }
+        #expect(outputs[0] != outputs[1])
+        var small = Array(repeating: UInt8(0), count: length + ChunkCipher.overhead - 1)
+        #expect(throws: SecretBox.OpenError.malformed) {
+            try small.withUnsafeMutableBytes {
+                try ChunkCipher.sealInPlace($0, plaintextCount: length, dataKey: key, chunkID: "chunk-a")
+            }
+        }
+    }
+}
