@@ -48,7 +48,12 @@ struct StripeBuffer {
         try buffer.withVeryUnsafeMutableBytes { storage in
             let region = UnsafeMutableRawBufferPointer(rebasing: storage[start..<(start + whole)])
             if let dataKey {
-                sealedSize = try ChunkCipher.sealInPlace(region, plaintextCount: count, dataKey: dataKey, chunkID: chunkID)
+                sealedSize = try ChunkCipher.sealInPlace(
+                    region,
+                    plaintextCount: count,
+                    dataKey: dataKey,
+                    chunkID: chunkID
+                )
             }
             codec.encode(stripes: region, sealedLength: sealedSize)
         }

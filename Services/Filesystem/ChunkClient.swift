@@ -75,7 +75,13 @@ struct ChunkClient: Sendable {
         var received = 0
         for try await piece in response.body {
             received += piece.readableBytes
-            guard received <= size else { throw APIError(.badGateway, code: "chunk_failed", message: "chunk answered more bytes than the chunk holds") }
+            guard received <= size else {
+                throw APIError(
+                    .badGateway,
+                    code: "chunk_failed",
+                    message: "chunk answered more bytes than the chunk holds"
+                )
+            }
             pieces.append(piece)
         }
         return pieces

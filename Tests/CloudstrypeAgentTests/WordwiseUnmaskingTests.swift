@@ -36,7 +36,11 @@ struct WordwiseUnmaskingTests {
         for split in 0...original.readableBytes {
             var parts = ByteBuffer()
             parts.writeMasked(original.getSlice(at: 0, length: split)!, key: key)
-            parts.writeMasked(original.getSlice(at: split, length: original.readableBytes - split)!, key: key, keyOffset: split)
+            parts.writeMasked(
+                original.getSlice(at: split, length: original.readableBytes - split)!,
+                key: key,
+                keyOffset: split
+            )
             #expect(parts == whole, "split \(split)")
         }
     }

@@ -54,7 +54,8 @@ struct ChunkCipherSealInPlaceTests {
         let key = ChunkCipher.makeDataKey()
         var outputs: [[UInt8]] = []
         for _ in 0..<2 {
-            var region = Array(repeating: UInt8(0), count: ChunkCipher.nonceBytes) + plaintext + Array(repeating: 0, count: 16)
+            var region =
+                Array(repeating: UInt8(0), count: ChunkCipher.nonceBytes) + plaintext + Array(repeating: 0, count: 16)
             let count = try region.withUnsafeMutableBytes {
                 try ChunkCipher.sealInPlace($0, plaintextCount: length, dataKey: key, chunkID: "chunk-a")
             }
