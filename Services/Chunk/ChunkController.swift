@@ -127,7 +127,10 @@ struct ChunkController: RouteController {
             headers[.contentLength] = String(plaintext.readableBytes)
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: plaintext))
         }
-        let slice = plaintext.getSlice(at: Int(range.lowerBound), length: Int(range.upperBound - range.lowerBound) + 1)!
+        let slice = plaintext.getSlice(
+            at: plaintext.readerIndex + Int(range.lowerBound),
+            length: Int(range.upperBound - range.lowerBound) + 1
+        )!
         headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(chunk.size)"
         headers[.contentLength] = String(slice.readableBytes)
         return Response(status: .partialContent, headers: headers, body: .init(byteBuffer: slice))

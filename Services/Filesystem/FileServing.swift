@@ -36,7 +36,10 @@ extension FilesystemCore {
         if parts.count == 1, let content = parts[0].inline {
             // Opened before the answer starts: content that fails its check is a clean 503, not a cut-off download.
             let whole = try await transfers.sealer.open(parts[0], content: content, owner: owner)
-            body = ResponseBody(byteBuffer: whole.getSlice(at: Int(wanted.lowerBound), length: wanted.count) ?? whole)
+            body = ResponseBody(
+                byteBuffer: whole.getSlice(at: whole.readerIndex + Int(wanted.lowerBound), length: wanted.count)
+                    ?? whole
+            )
         } else {
             body = transfers.download(parts: parts, range: wanted, owner: owner)
         }

@@ -322,7 +322,10 @@ struct Transfers: Sendable {
                             if let content = piece.part.inline {
                                 let whole = try await sealer.open(piece.part, content: content, owner: owner)
                                 guard let within = piece.within else { return [whole] }
-                                return [whole.getSlice(at: Int(within.lowerBound), length: within.count) ?? whole]
+                                return [
+                                    whole.getSlice(at: whole.readerIndex + Int(within.lowerBound), length: within.count)
+                                        ?? whole
+                                ]
                             }
                             return try await chunks.read(
                                 piece.part.chunkID,
