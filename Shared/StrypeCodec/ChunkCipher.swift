@@ -48,14 +48,12 @@ public enum ChunkCipher {
             throw SecretBox.OpenError.malformed
         }
         let base = start.assumingMemoryBound(to: UInt8.self)
-        var context = try aeadContext(dataKey)
-        defer { CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(&context) }
         let body = base + nonceBytes
         let bodyCount = sealed.count - nonceBytes
         var written = 0
-        let opened = Array(chunkID.utf8).withUnsafeBufferPointer { associated in
+        let opened = try withContext(dataKey, chunkID) { context, associated in
             CCryptoBoringSSL_EVP_AEAD_CTX_open(
-                &context,
+                context,
                 body,
                 &written,
                 bodyCount,
@@ -86,13 +84,11 @@ public enum ChunkCipher {
         AES.GCM.Nonce().withUnsafeBytes { nonce in
             UnsafeMutableRawBufferPointer(start: start, count: nonceBytes).copyMemory(from: nonce)
         }
-        var context = try aeadContext(dataKey)
-        defer { CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(&context) }
         let body = base + nonceBytes
         var written = 0
-        let sealed = Array(chunkID.utf8).withUnsafeBufferPointer { associated in
+        let sealed = try withContext(dataKey, chunkID) { context, associated in
             CCryptoBoringSSL_EVP_AEAD_CTX_seal(
-                &context,
+                context,
                 body,
                 &written,
                 plaintextCount + tagBytes,
@@ -108,8 +104,13 @@ public enum ChunkCipher {
         return sealedCount
     }
 
-    /// BoringSSL's AES-256-GCM context for `dataKey`, with a 16-byte tag; the caller cleans it up.
-    private static func aeadContext(_ dataKey: [UInt8]) throws -> EVP_AEAD_CTX {
+    /// Runs `body` with BoringSSL's AES-256-GCM context for `dataKey` (a 16-byte tag), kept in one place while it
+    /// lives, and the chunk id as associated data.
+    private static func withContext(
+        _ dataKey: [UInt8],
+        _ chunkID: String,
+        _ body: (UnsafePointer<EVP_AEAD_CTX>, UnsafeBufferPointer<UInt8>) -> Int32
+    ) throws -> Int32 {
         var context = EVP_AEAD_CTX()
         let ready = dataKey.withUnsafeBufferPointer { key in
             CCryptoBoringSSL_EVP_AEAD_CTX_init(
@@ -122,7 +123,11 @@ public enum ChunkCipher {
             )
         }
         guard ready == 1 else { throw SecretBox.OpenError.malformed }
-        return context
+        defer { CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(&context) }
+        let associated = Array(chunkID.utf8)
+        return withUnsafePointer(to: &context) { pointer in
+            associated.withUnsafeBufferPointer { body(pointer, $0) }
+        }
     }
 
     /// The nonce's and the tag's lengths in `nonce ‖ ct ‖ tag`.
