@@ -64,8 +64,11 @@ struct ChunkCore: Sendable {
         let (buffers, sealedSize) = try stripes.shards(dataKey: dataKey, chunkID: chunkID)
         let codec = try ShardCodec(durability)
         let shardSize = Int64(codec.shardSize(length: sealedSize))
+        let copies: Bool
+        if case .replicas = durability { copies = true } else { copies = false }
+        // raid1's copies are one slice, hashed once; rs(1,M)'s parity shards are not copies of its data.
         let digests: [String] =
-            durability.shardsNeeded == 1
+            copies
             ? Array(repeating: Checksum.sha256Hex(buffers[0].readableBytesView), count: buffers.count)
             : buffers.map { Checksum.sha256Hex($0.readableBytesView) }
         metrics.codec("encode", bytes: size, elapsed: ContinuousClock.now - started)

@@ -29,9 +29,9 @@ extension ChunkCore {
             keyEncryptionKey: try await keyEncryptionKey(chunk.ownerID),
             chunkID: chunk.id
         )
-        if let plaintext = try? Self.open(try await sealed(chunk, verifyingShards: false), dataKey, chunk.id) {
-            return plaintext
-        }
+        // Only a failed open is tried again with every shard checked; too few shards is an answer already.
+        let fetched = try await sealed(chunk, verifyingShards: false)
+        if let plaintext = try? Self.open(consume fetched, dataKey, chunk.id) { return plaintext }
         logger.warning("chunk failed authentication, checking each shard", metadata: ["chunk_id": "\(chunk.id)"])
         do {
             return try Self.open(try await sealed(chunk, verifyingShards: true), dataKey, chunk.id)

@@ -21,7 +21,7 @@ struct StripeBuffer {
 
     /// The whole buffer a chunk of `count` bytes needs: sealed, padded, with its parity.
     private static func capacity(_ count: Int, prefix: Int, codec: ShardCodec) -> Int {
-        let sealed = count + (prefix > 0 ? ChunkCipher.overhead : 0)
+        let sealed = max(count, 0) + (prefix > 0 ? ChunkCipher.overhead : 0)
         return max(codec.stripesLength(sealedLength: sealed), sealed)
     }
 

@@ -1,6 +1,9 @@
-import CCryptoBoringSSL
 import Crypto
 import Foundation
+
+#if canImport(CCryptoBoringSSL)
+import CCryptoBoringSSL
+#endif
 
 /// The chunk envelope (DESIGN §3 chunk): a fresh 256-bit data key per chunk, AES-256-GCM with the chunk id as
 /// associated data, so a ciphertext moved under another chunk's id no longer opens. Output: `nonce ‖ ct ‖ tag`.
@@ -39,14 +42,15 @@ public enum ChunkCipher {
     /// `open` without a copy: `sealed` holds `nonce ‖ ct ‖ tag`, and afterwards its bytes from `nonceBytes` on are the
     /// plaintext, whose length is returned. swift-crypto answers a fresh `Data` (and copies the input into one first),
     /// two copies of every chunk a download reads; this calls the same BoringSSL AEAD swift-crypto links, with output
-    /// and input the same bytes, which BoringSSL allows. When authentication fails BoringSSL clears the bytes, so a
-    /// caller that wants to try again reads them again.
+    /// and input the same bytes, which BoringSSL allows (where that module is not there, swift-crypto's calls and a
+    /// copy). When authentication fails the bytes may be cleared, so a caller that wants to try again reads them again.
     public static func openInPlace(_ sealed: UnsafeMutableRawBufferPointer, dataKey: [UInt8], chunkID: String) throws
         -> Int
     {
         guard sealed.count >= overhead, dataKey.count == 32, let start = sealed.baseAddress else {
             throw SecretBox.OpenError.malformed
         }
+        #if canImport(CCryptoBoringSSL)
         let base = start.assumingMemoryBound(to: UInt8.self)
         let body = base + nonceBytes
         let bodyCount = sealed.count - nonceBytes
@@ -67,6 +71,11 @@ public enum ChunkCipher {
         }
         guard opened == 1 else { throw SecretBox.OpenError.authenticationFailed }
         return written
+        #else
+        let plaintext = try openData(Array(UnsafeRawBufferPointer(sealed)), dataKey: dataKey, chunkID: chunkID)
+        plaintext.copyBytes(to: UnsafeMutableRawBufferPointer(rebasing: sealed[nonceBytes...]))
+        return plaintext.count
+        #endif
     }
 
     /// `seal` without a copy: the plaintext lies in `region` from `nonceBytes` on, `plaintextCount` bytes long, and
@@ -80,6 +89,7 @@ public enum ChunkCipher {
         let sealedCount = plaintextCount + overhead
         guard plaintextCount >= 0, region.count >= sealedCount, dataKey.count == 32, let start = region.baseAddress
         else { throw SecretBox.OpenError.malformed }
+        #if canImport(CCryptoBoringSSL)
         let base = start.assumingMemoryBound(to: UInt8.self)
         AES.GCM.Nonce().withUnsafeBytes { nonce in
             UnsafeMutableRawBufferPointer(start: start, count: nonceBytes).copyMemory(from: nonce)
@@ -101,9 +111,17 @@ public enum ChunkCipher {
             )
         }
         guard sealed == 1, written == plaintextCount + tagBytes else { throw SecretBox.OpenError.malformed }
+        #else
+        let plaintext = Array(UnsafeRawBufferPointer(rebasing: region[nonceBytes..<(nonceBytes + plaintextCount)]))
+        let combined = try seal(plaintext, dataKey: dataKey, chunkID: chunkID)
+        UnsafeMutableRawBufferPointer(rebasing: region[0..<sealedCount]).copyMemory(
+            from: UnsafeRawBufferPointer(combined)
+        )
+        #endif
         return sealedCount
     }
 
+    #if canImport(CCryptoBoringSSL)
     /// Runs `body` with BoringSSL's AES-256-GCM context for `dataKey` (a 16-byte tag), kept in one place while it
     /// lives, and the chunk id as associated data.
     private static func withContext(
@@ -129,6 +147,7 @@ public enum ChunkCipher {
             associated.withUnsafeBufferPointer { body(pointer, $0) }
         }
     }
+    #endif
 
     /// The nonce's and the tag's lengths in `nonce ‖ ct ‖ tag`.
     public static let nonceBytes = 12

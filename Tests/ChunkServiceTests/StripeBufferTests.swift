@@ -9,7 +9,7 @@ import Testing
 struct StripeBufferTests {
     /// A chunk sealed and encoded in its one buffer decodes and opens to what arrived, for copies and rs, encrypted
     /// or not, at lengths around the shard boundaries, whether the declared length was right, short or missing.
-    @Test(arguments: ["raid1(3)", "rs(4,2)", "rs(2,1)"])
+    @Test(arguments: ["raid1(3)", "rs(4,2)", "rs(2,1)", "rs(1,2)"])
     func shardsDecodeToWhatArrived(durability text: String) throws {
         let durability = try #require(DurabilitySpec(text))
         let codec = try ShardCodec(durability)
