@@ -39,7 +39,9 @@ struct MemberObjects: BackendObjects {
     func write(_ request: Request, length: Int64, sha256: String?, key: String, on member: MemberRecord, by: Principal)
         async throws -> (size: Int64, sha256: String)
     {
-        let data = try await request.body.collect(upTo: Int(length))
+        // Into one buffer of the declared size: collecting into the first piece made it copy as it grew.
+        var data = ByteBufferAllocator().buffer(capacity: Int(length))
+        try await request.body.collect(upTo: Int(length), into: &data)
         try Request.checkComplete(received: data.readableBytes, declared: length)
         var header = AgentFrameHeader(op: .put, id: 0)
         header.key = key
