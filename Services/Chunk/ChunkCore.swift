@@ -62,8 +62,8 @@ struct ChunkCore: Sendable {
         // Sealed and encoded where the bytes arrived: the shards are slices of one buffer (raid1's copies all the
         // same slice), which the HTTP client sends as they are.
         let (buffers, sealedSize) = try stripes.shards(dataKey: dataKey, chunkID: chunkID)
-        let codec = try ShardCodec(durability)
-        let shardSize = Int64(codec.shardSize(length: sealedSize))
+        // Every shard of a chunk has one size; the stripe buffer's codec already cut them.
+        let shardSize = Int64(buffers[0].readableBytes)
         let copies: Bool
         if case .replicas = durability { copies = true } else { copies = false }
         // raid1's copies are one slice, hashed once; rs(1,M)'s parity shards are not copies of its data.

@@ -7,7 +7,7 @@ import StrypeCore
 /// three times over (the cipher's input and output, the stripes, a buffer per shard); now its bytes are written once,
 /// as they arrive, and the shards are slices of the same buffer.
 struct StripeBuffer {
-    private(set) var buffer: ByteBuffer
+    private var buffer: ByteBuffer
     private let prefix: Int
     private let codec: ShardCodec
 
